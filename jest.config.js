@@ -1,0 +1,39 @@
+// One Jest run for the whole workspace: every app and package with a test/ folder is a project.
+// Workspace packages resolve to their TypeScript sources, so tests never need a build first.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const swc = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'typescript', decorators: true }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
+
+const workspaceDirs = ['apps', 'packages'].flatMap((group) =>
+  fs
+    .readdirSync(path.join(__dirname, group))
+    .map((name) => path.join(group, name))
+    .filter((dir) => fs.existsSync(path.join(__dirname, dir, 'test'))),
+);
+
+const moduleNameMapper = {
+  '^@claimline/([a-z-]+)$': '<rootDir>/../../packages/$1/src/index.ts',
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+};
+
+module.exports = {
+  testTimeout: 60_000,
+  projects: workspaceDirs.map((dir) => {
+    const pkg = require(path.join(__dirname, dir, 'package.json'));
+    const mapper = { ...moduleNameMapper };
+    if (dir.startsWith('apps/')) mapper['^@claimline/emulator$'] = '<rootDir>/../emulator/src/index.ts';
+    return {
+      displayName: pkg.name,
+      rootDir: path.join(__dirname, dir),
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      transform: { '^.+\\.(t|j)sx?$': swc },
+      moduleNameMapper: mapper,
+      testEnvironment: 'node',
+      globalSetup: path.join(__dirname, 'test/global-setup.js'),
+    };
+  }),
+};

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { logLevel, secretUrl, url } from '../fields.js';
+
+/** Fields shared by several processes. Each app's schema spreads the ones it needs. */
+
+export const databaseFields = {
+  DATABASE_URL: secretUrl(['postgres', 'postgresql'])
+    .default('postgresql://postgres@127.0.0.1:5432/claimline')
+    .describe('PostgreSQL connection URL'),
+};
+
+export const redisFields = {
+  REDIS_URL: url(['redis', 'rediss'])
+    .default('redis://127.0.0.1:6379')
+    .describe('Redis connection URL for the queues and the shared rate limit'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default('claimline')
+    .describe('Key prefix of every BullMQ queue, so several deployments can share one Redis'),
+};
+
+export const logFields = {
+  LOG_LEVEL: logLevel().default('info').describe('pino log level'),
+};
+
+export const stateDirFields = {
+  STATE_DIR: z
+    .string()
+    .min(1)
+    .default('.claimline')
+    .describe('Directory for local state: the emulator registry and PKI, the client files it writes'),
+};

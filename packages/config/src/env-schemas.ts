@@ -1,0 +1,10 @@
+import type { EnvSchema } from './load-config.js';
+import { databaseSchema } from './apps/database.js';
+
+/**
+ * Every process's environment schema, by process name. The README's variable table is checked
+ * against this list, so a variable cannot be added without being documented.
+ */
+export const envSchemas: Record<string, EnvSchema> = {
+  migrate: databaseSchema,
+};

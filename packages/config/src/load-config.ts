@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './config-error.js';
+
+export type EnvSchema = z.ZodObject<z.ZodRawShape>;
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Parses the environment once, at the edge of a process. Empty strings count as unset so that
+ * `FOO=` in a shell or a compose file falls back to the default instead of failing validation.
+ */
+export function loadConfig<S extends EnvSchema>(scope: string, schema: S, env: Env = process.env): z.output<S> {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues: ConfigIssue[] = result.error.issues.map((issue) => ({
+    variable: String(issue.path[0] ?? '(environment)'),
+    problem: issue.code === 'invalid_type' && issue.input === undefined ? 'is required but not set' : issue.message,
+  }));
+  throw new ConfigError(scope, issues);
+}
+
+/** Variable name → description and default, for documentation and the README check. */
+export function describeSchema(schema: EnvSchema): { variable: string; description: string; defaultValue?: string }[] {
+  return Object.entries(schema.shape).map(([variable, field]) => {
+    const zodField = field as z.ZodType;
+    const parsedDefault = zodField.safeParse(undefined);
+    const description = zodField.description ?? '';
+    return parsedDefault.success && parsedDefault.data !== undefined
+      ? { variable, description, defaultValue: String(parsedDefault.data) }
+      : { variable, description };
+  });
+}
