@@ -1,5 +1,6 @@
 import type { EnvSchema } from './load-config.js';
 import { databaseSchema } from './apps/database.js';
+import { vaultSchema } from './apps/vault.js';
 
 /**
  * Every process's environment schema, by process name. The README's variable table is checked
@@ -7,4 +8,5 @@ import { databaseSchema } from './apps/database.js';
  */
 export const envSchemas: Record<string, EnvSchema> = {
   migrate: databaseSchema,
+  vault: vaultSchema,
 };

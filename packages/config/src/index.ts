@@ -4,4 +4,5 @@ export { loadConfig, describeSchema, type EnvSchema, type Env } from './load-con
 export * as fields from './fields.js';
 export { databaseFields, redisFields, logFields, stateDirFields } from './apps/common.js';
 export { databaseSchema, type DatabaseConfig } from './apps/database.js';
+export { vaultFields, vaultSchema, type VaultConfig } from './apps/vault.js';
 export { envSchemas } from './env-schemas.js';
