@@ -16,6 +16,7 @@ const workspaceDirs = ['apps', 'packages'].flatMap((group) =>
 );
 
 const moduleNameMapper = {
+  '^@claimline/([a-z-]+)/testing$': '<rootDir>/../../packages/$1/src/testing.ts',
   '^@claimline/([a-z-]+)$': '<rootDir>/../../packages/$1/src/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
@@ -34,6 +35,8 @@ module.exports = {
       moduleNameMapper: mapper,
       testEnvironment: 'node',
       globalSetup: path.join(__dirname, 'test/global-setup.js'),
+      // The schema engine's wasm glue is an ES module: let swc compile it to CommonJS.
+      transformIgnorePatterns: ['/node_modules/(?!.*@prisma/schema-engine-wasm/)', '/test/global-setup\\.js$'],
     };
   }),
 };

@@ -1,0 +1,80 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { createDatabase, dropDatabase, withAdminClient, withDatabaseName } from './admin-database.js';
+import { createPrismaClient } from './client.js';
+import type { PrismaClient } from './generated/client.js';
+import { migrationsDir } from './migrations/migration-files.js';
+import { deployMigrations } from './migrations/migrator.js';
+
+/**
+ * Test databases: migrate one template once, then give every test file its own clone
+ * (`CREATE DATABASE … TEMPLATE`, a file copy on the server: milliseconds), dropped afterwards.
+ */
+
+export const TEMPLATE_DATABASE = 'claimline_test_template';
+
+export function testServerUrl(): string {
+  return process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+}
+
+function migrationsFingerprint(): string {
+  const hash = createHash('sha256');
+  const dir = migrationsDir();
+  for (const name of fs.readdirSync(dir).sort()) {
+    const file = path.join(dir, name, 'migration.sql');
+    if (fs.existsSync(file)) hash.update(name).update(fs.readFileSync(file));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Creates or refreshes the migrated template; cheap when it is already current. */
+export async function prepareTemplateDatabase(serverUrl = testServerUrl()): Promise<string> {
+  const templateUrl = withDatabaseName(serverUrl, TEMPLATE_DATABASE);
+  const fingerprint = migrationsFingerprint();
+  await withAdminClient(serverUrl, async (admin) => {
+    await admin.query('SELECT pg_advisory_lock(872341)');
+    try {
+      const { rows } = await admin.query<{ comment: string | null }>(
+        `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
+        [TEMPLATE_DATABASE],
+      );
+      if (rows[0]?.comment === fingerprint) return;
+      await dropDatabase(templateUrl);
+      await createDatabase(templateUrl);
+      await deployMigrations(templateUrl);
+      await admin.query(`COMMENT ON DATABASE ${TEMPLATE_DATABASE} IS '${fingerprint}'`);
+    } finally {
+      await admin.query('SELECT pg_advisory_unlock(872341)');
+    }
+  });
+  return templateUrl;
+}
+
+export type TestDatabase = {
+  url: string;
+  prisma: PrismaClient;
+  /** A raw connection for assertions the client cannot express (catalog queries, raw rows). */
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  drop(): Promise<void>;
+};
+
+export async function createTestDatabase(serverUrl = testServerUrl()): Promise<TestDatabase> {
+  const url = withDatabaseName(serverUrl, `claimline_test_${randomBytes(6).toString('hex')}`);
+  await createDatabase(url, TEMPLATE_DATABASE);
+  const prisma = createPrismaClient(url, { maxConnections: 4 });
+  const raw = new pg.Pool({ connectionString: url, max: 2 });
+  return {
+    url,
+    prisma,
+    async query(sql, params) {
+      return (await raw.query(sql, params as unknown[])).rows;
+    },
+    async drop() {
+      await prisma.$disconnect();
+      await raw.end();
+      await dropDatabase(url);
+    },
+  };
+}
