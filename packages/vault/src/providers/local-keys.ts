@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError, type Secret } from '@claimline/config';
+
+/** Local KEKs by id (unqualified: `k2`, not `local:k2`), and the id new records are wrapped under. */
+export type LocalKeySet = { active: string; keys: ReadonlyMap<string, Buffer> };
+
+const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const KEK_BYTES = 32;
+
+function fail(variable: string, problem: string): never {
+  throw new ConfigError('vault', [{ variable, problem }]);
+}
+
+/** Decodes one base64 KEK; errors name the entry, never its value. */
+function decodeKey(variable: string, id: string, encoded: unknown): Buffer {
+  if (typeof encoded !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded.trim())) {
+    fail(variable, `key ${JSON.stringify(id)} is not base64`);
+  }
+  const key = Buffer.from(encoded.trim(), 'base64');
+  if (key.length !== KEK_BYTES) fail(variable, `key ${JSON.stringify(id)} must be ${KEK_BYTES} bytes, got ${key.length}`);
+  return key;
+}
+
+function checkId(variable: string, id: string, position: string): void {
+  if (!KEY_ID.test(id)) fail(variable, `${position}: key id must match ${KEY_ID.source}`);
+}
+
+/** `VAULT_LOCAL_KEYS="k2:<base64>,k1:<base64>"`: the first entry is the active KEK. */
+export function parseLocalKeys(value: Secret): LocalKeySet {
+  const variable = 'VAULT_LOCAL_KEYS';
+  const entries = value
+    .reveal()
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length === 0) fail(variable, 'contains no key (expected id:base64,…)');
+  const keys = new Map<string, Buffer>();
+  entries.forEach((entry, index) => {
+    const separator = entry.indexOf(':');
+    if (separator < 0) fail(variable, `entry ${index + 1} is not id:base64`);
+    const id = entry.slice(0, separator);
+    checkId(variable, id, `entry ${index + 1}`);
+    if (keys.has(id)) fail(variable, `key id ${JSON.stringify(id)} appears twice`);
+    keys.set(id, decodeKey(variable, id, entry.slice(separator + 1)));
+  });
+  return { active: [...keys.keys()][0] as string, keys };
+}
+
+/** `VAULT_LOCAL_KEYS_FILE`: JSON `{ "active": "k2", "keys": { "k1": "<base64>", "k2": "<base64>" } }`. */
+export function readLocalKeyFile(path: string): LocalKeySet {
+  const variable = 'VAULT_LOCAL_KEYS_FILE';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'not valid JSON';
+    fail(variable, `cannot read ${JSON.stringify(path)} (${reason})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null) fail(variable, `${path}: must be a JSON object`);
+  const { active, keys: rawKeys } = parsed as { active?: unknown; keys?: unknown };
+  if (typeof rawKeys !== 'object' || rawKeys === null || Array.isArray(rawKeys)) {
+    fail(variable, `${path}: "keys" must be an object of id → base64 key`);
+  }
+  const keys = new Map<string, Buffer>();
+  for (const [id, encoded] of Object.entries(rawKeys)) {
+    checkId(variable, id, `${path}: key ${JSON.stringify(id)}`);
+    keys.set(id, decodeKey(variable, id, encoded));
+  }
+  if (keys.size === 0) fail(variable, `${path}: "keys" is empty`);
+  if (typeof active !== 'string' || !keys.has(active)) {
+    fail(variable, `${path}: "active" must name one of the keys (${[...keys.keys()].join(', ')})`);
+  }
+  return { active, keys };
+}
+
+/**
+ * Zero-setup local runs: creates `path` with one fresh random KEK (mode 0600, parent 0700) unless
+ * it exists. Never overwrites: losing this file loses every secret sealed under it.
+ */
+export function ensureLocalKeyFile(path: string): { path: string; created: boolean } {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const id = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
+  const body = { active: id, keys: { [id]: randomBytes(KEK_BYTES).toString('base64') } };
+  try {
+    writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+    return { path, created: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { path, created: false };
+    throw error;
+  }
+}

@@ -1,0 +1,54 @@
+import { VaultError } from './vault-error.js';
+
+export const PURPOSES = ['private-key', 'ownership-token'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+/** What a secret belongs to. Bound into every record as authenticated data, so rows cannot be swapped. */
+export type RecordContext = { serial: string; certificateId: string; purpose: Purpose };
+
+/** The four database columns of one secret (`private_key_*` or `ownership_token_*`). */
+export type SealedRecord = {
+  /** version byte ‖ 96-bit IV ‖ AES-256-GCM ciphertext ‖ 128-bit tag (see README). */
+  ciphertext: Buffer;
+  /** The record's data key, wrapped by the KEK named in `kekId`. */
+  wrappedKey: Buffer;
+  /** Provider-qualified KEK id: `local:<id>` or `aws-kms:<key ARN>`. */
+  kekId: string;
+  /** Format of `ciphertext` and of its authenticated data. */
+  algorithm: string;
+};
+
+const MAX_FIELD_LENGTH = 256;
+
+/** Validates at the edge: an empty serial would silently weaken the binding between row and secret. */
+export function checkContext(context: RecordContext): RecordContext {
+  const problems: string[] = [];
+  for (const field of ['serial', 'certificateId'] as const) {
+    const value: unknown = context?.[field];
+    if (typeof value !== 'string' || value.length === 0) problems.push(`${field} must be a non-empty string`);
+    else if (value.length > MAX_FIELD_LENGTH) problems.push(`${field} is longer than ${MAX_FIELD_LENGTH} characters`);
+  }
+  if (!PURPOSES.includes(context?.purpose)) problems.push(`purpose must be one of ${PURPOSES.join(', ')}`);
+  if (problems.length > 0) throw new VaultError('INVALID_CONTEXT', `Invalid record context: ${problems.join('; ')}`, context);
+  return { serial: context.serial, certificateId: context.certificateId, purpose: context.purpose };
+}
+
+/**
+ * Canonical, unambiguous encoding of a list of strings for use as authenticated data:
+ * u32be(count) then, per field, u32be(byte length) ‖ UTF-8 bytes. Unlike concatenation,
+ * ("ab", "c") and ("a", "bc") encode differently.
+ */
+export function encodeFields(fields: readonly string[]): Buffer {
+  const parts: Buffer[] = [u32(fields.length)];
+  for (const field of fields) {
+    const bytes = Buffer.from(field, 'utf8');
+    parts.push(u32(bytes.length), bytes);
+  }
+  return Buffer.concat(parts);
+}
+
+function u32(value: number): Buffer {
+  const buffer = Buffer.alloc(4);
+  buffer.writeUInt32BE(value);
+  return buffer;
+}
