@@ -14,12 +14,11 @@ function fail(variable: string, problem: string): never {
 }
 
 /** Decodes one base64 KEK; errors name the entry, never its value. */
-function decodeKey(variable: string, id: string, encoded: unknown): Buffer {
-  if (typeof encoded !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded.trim())) {
-    fail(variable, `key ${JSON.stringify(id)} is not base64`);
-  }
+function decodeKey(variable: string, id: string, encoded: unknown, where = ''): Buffer {
+  const name = `${where}key ${JSON.stringify(id)}`;
+  if (typeof encoded !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded.trim())) fail(variable, `${name} is not base64`);
   const key = Buffer.from(encoded.trim(), 'base64');
-  if (key.length !== KEK_BYTES) fail(variable, `key ${JSON.stringify(id)} must be ${KEK_BYTES} bytes, got ${key.length}`);
+  if (key.length !== KEK_BYTES) fail(variable, `${name} must be ${KEK_BYTES} bytes, got ${key.length}`);
   return key;
 }
 
@@ -66,7 +65,7 @@ export function readLocalKeyFile(path: string): LocalKeySet {
   const keys = new Map<string, Buffer>();
   for (const [id, encoded] of Object.entries(rawKeys)) {
     checkId(variable, id, `${path}: key ${JSON.stringify(id)}`);
-    keys.set(id, decodeKey(variable, id, encoded));
+    keys.set(id, decodeKey(variable, id, encoded, `${path}: `));
   }
   if (keys.size === 0) fail(variable, `${path}: "keys" is empty`);
   if (typeof active !== 'string' || !keys.has(active)) {
