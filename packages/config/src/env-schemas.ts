@@ -1,5 +1,6 @@
 import type { EnvSchema } from './load-config.js';
 import { databaseSchema } from './apps/database.js';
+import { testSuiteSchema } from './apps/test-suite.js';
 import { vaultSchema } from './apps/vault.js';
 
 /**
@@ -8,5 +9,6 @@ import { vaultSchema } from './apps/vault.js';
  */
 export const envSchemas: Record<string, EnvSchema> = {
   migrate: databaseSchema,
+  tests: testSuiteSchema,
   vault: vaultSchema,
 };

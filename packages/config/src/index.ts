@@ -5,4 +5,6 @@ export * as fields from './fields.js';
 export { databaseFields, redisFields, logFields, stateDirFields } from './apps/common.js';
 export { databaseSchema, type DatabaseConfig } from './apps/database.js';
 export { vaultFields, vaultSchema, type VaultConfig } from './apps/vault.js';
+export { testSuiteSchema } from './apps/test-suite.js';
 export { envSchemas } from './env-schemas.js';
+export { renderEnvTable, replaceEnvTable, ENV_TABLE_START, ENV_TABLE_END } from './env-table.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.js';
+import { Secret } from './secret.js';
 
 export type EnvSchema = z.ZodObject<z.ZodRawShape>;
 export type Env = Record<string, string | undefined>;
@@ -30,7 +31,14 @@ export function describeSchema(schema: EnvSchema): { variable: string; descripti
     const parsedDefault = zodField.safeParse(undefined);
     const description = zodField.description ?? '';
     return parsedDefault.success && parsedDefault.data !== undefined
-      ? { variable, description, defaultValue: String(parsedDefault.data) }
+      ? { variable, description, defaultValue: displayDefault(parsedDefault.data) }
       : { variable, description };
   });
+}
+
+/** Defaults live in the source code, so showing them hides nothing (a Secret default is a local URL). */
+function displayDefault(value: unknown): string {
+  if (value instanceof Secret) return value.reveal();
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
 }

@@ -5,7 +5,7 @@ import { logLevel, secretUrl, url } from '../fields.js';
 
 export const databaseFields = {
   DATABASE_URL: secretUrl(['postgres', 'postgresql'])
-    .default('postgresql://postgres@127.0.0.1:5432/claimline')
+    .prefault('postgresql://postgres@127.0.0.1:5432/claimline')
     .describe('PostgreSQL connection URL'),
 };
 
