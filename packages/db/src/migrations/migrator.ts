@@ -39,7 +39,8 @@ export async function migrationStatus(
 
 /**
  * SQL that would bring a database built from the migrations folder to schema.prisma; empty when
- * they agree. `shadowDatabaseUrl` is a scratch database the engine replays the migrations into.
+ * they agree. The engine replays the migrations into a shadow database it creates (and drops) next
+ * to `shadowDatabaseUrl`, which must be a database it may connect to.
  */
 export async function diffMigrationsToSchema(shadowDatabaseUrl: string): Promise<string> {
   const engine = await openSchemaEngine(shadowDatabaseUrl, [readSchemaFile()]);
@@ -57,7 +58,6 @@ export async function diffMigrationsToSchema(shadowDatabaseUrl: string): Promise
         from: { tag: 'migrations', ...readMigrationList() },
         to: { tag: 'schemaDatamodel', files: [readSchemaFile()] },
         script: true,
-        shadowDatabaseUrl,
         exitCode: null,
         filters: NO_FILTERS,
       });

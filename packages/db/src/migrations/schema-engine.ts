@@ -13,6 +13,13 @@ import type { SchemaEngine } from '@prisma/schema-engine-wasm';
  */
 type WasmBindings = typeof import('@prisma/schema-engine-wasm') & { __wbg_set_wasm(exports: unknown): void };
 
+// The ES2023 lib has no WebAssembly declarations; this is the little this file uses.
+type WasmRuntime = {
+  Module: new (bytes: Buffer) => object;
+  Instance: new (module: object, imports: Record<string, unknown>) => { exports: Record<string, unknown> };
+};
+const { WebAssembly: Wasm } = globalThis as unknown as { WebAssembly: WasmRuntime };
+
 let bindings: WasmBindings | undefined;
 
 function loadBindings(): WasmBindings {
@@ -22,12 +29,12 @@ function loadBindings(): WasmBindings {
   // so instantiate it by hand from its JS glue instead.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const glue = require(path.join(packageDir, 'schema_engine_bg.js')) as WasmBindings;
-  const module = new WebAssembly.Module(fs.readFileSync(path.join(packageDir, 'schema_engine_bg.wasm')));
-  const instance = new WebAssembly.Instance(module, {
-    './schema_engine_bg.js': glue as unknown as WebAssembly.ModuleImports,
+  const module = new Wasm.Module(fs.readFileSync(path.join(packageDir, 'schema_engine_bg.wasm')));
+  const instance = new Wasm.Instance(module, {
+    './schema_engine_bg.js': glue,
   });
   glue.__wbg_set_wasm(instance.exports);
-  (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
+  (instance.exports.__wbindgen_start as () => void)();
   bindings = glue;
   return glue;
 }
