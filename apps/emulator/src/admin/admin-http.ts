@@ -1,0 +1,93 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import express, { type Request, type Response } from 'express';
+import { z } from 'zod';
+import { OPERATIONS } from '../options.js';
+import type { Faults, Quotas } from '../options.js';
+import type { RegistryStore } from '../registry/registry-store.js';
+
+const rate = z.number().min(0).max(1);
+const faultRates = z.object({
+  delayMs: z.number().int().min(0).max(60_000),
+  dropRate: rate,
+  errorRate: rate,
+  throttleRate: rate,
+  disconnectAfterRequestRate: rate,
+});
+export const faultsSchema = faultRates
+  .extend({
+    seed: z.number().int(),
+    operations: z.partialRecord(z.enum(OPERATIONS), faultRates.partial()),
+  })
+  .partial()
+  .strict();
+
+const perSecond = z.number().min(0);
+export const quotasSchema = z.union([
+  z.literal('off'),
+  z
+    .object({
+      registerThingPerSecond: perSecond,
+      createKeysAndCertificatePerSecond: perSecond,
+      createCertificateFromCsrPerSecond: perSecond,
+      connectPerSecond: perSecond,
+      connectPerClientIdPerSecond: perSecond,
+      publishPerConnectionPerSecond: perSecond,
+    })
+    .partial()
+    .strict(),
+]);
+
+export type AdminControls = {
+  store: RegistryStore;
+  getFaults(): Faults;
+  setFaults(faults: Partial<Faults>): void;
+  getQuotas(): Quotas;
+  setQuotas(quotas: Partial<Quotas> | 'off'): void;
+  revoke(certificateId: string): boolean;
+};
+
+/** The loopback admin API: read the registry and counters, change faults and quotas, revoke a certificate. */
+export async function startAdminHttp(host: string, port: number, controls: AdminControls): Promise<{ port: number; server: Server }> {
+  const { store } = controls;
+  const app = express();
+  app.use(express.json());
+  const notFound = (res: Response, what: string) => res.status(404).json({ error: `${what} not found` });
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/things', (_req, res) => void res.json([...store.things.values()]));
+  app.get('/things/:name', (req: Request<{ name: string }>, res) => {
+    const thing = store.things.get(req.params.name);
+    return thing ? void res.json(thing) : void notFound(res, 'thing');
+  });
+  app.get('/certificates', (_req, res) => void res.json([...store.certificates.values()]));
+  app.get('/certificates/:id', (req: Request<{ id: string }>, res) => {
+    const cert = store.certificates.get(req.params.id);
+    return cert ? void res.json(cert) : void notFound(res, 'certificate');
+  });
+  app.post('/certificates/:id/revoke', (req: Request<{ id: string }>, res) => {
+    if (!controls.revoke(req.params.id)) return void notFound(res, 'certificate');
+    res.json(store.certificates.get(req.params.id));
+  });
+  app.get('/counters', (_req, res) => void res.json(store.counters()));
+  app.get('/faults', (_req, res) => void res.json(controls.getFaults()));
+  app.put('/faults', (req, res) => {
+    const parsed = faultsSchema.safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: z.prettifyError(parsed.error) });
+    controls.setFaults(parsed.data as Partial<Faults>);
+    res.json(controls.getFaults());
+  });
+  app.get('/quotas', (_req, res) => void res.json(controls.getQuotas()));
+  app.put('/quotas', (req, res) => {
+    const parsed = quotasSchema.safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: z.prettifyError(parsed.error) });
+    controls.setQuotas(parsed.data);
+    res.json(controls.getQuotas());
+  });
+  app.use((_req: Request, res: Response) => void res.status(404).json({ error: 'no such route' }));
+
+  const server = app.listen(port, host);
+  await once(server, 'listening');
+  const address = server.address();
+  return { port: typeof address === 'object' && address ? address.port : port, server };
+}

@@ -1,0 +1,42 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CertificateAuthority } from './pki/certificate-authority.js';
+import { certificateIdOf, pemToDer } from './pki/certificate-id.js';
+
+export type ClientFiles = { caPath: string; claimCertPath: string; claimKeyPath: string; endpointPath: string };
+
+/**
+ * What a client needs to reach the emulator, in `<stateDir>/client`: the CA (named like Amazon's root),
+ * the claim certificate and key (created once, kept across restarts) and endpoint.json.
+ */
+export async function writeClientFiles(
+  stateDir: string,
+  ca: CertificateAuthority,
+): Promise<{ files: ClientFiles; claimCertificateId: string }> {
+  const dir = join(stateDir, 'client');
+  await mkdir(dir, { recursive: true });
+  const files: ClientFiles = {
+    caPath: join(dir, 'AmazonRootCA1.pem'),
+    claimCertPath: join(dir, 'claim.cert.pem'),
+    claimKeyPath: join(dir, 'claim.private.key'),
+    endpointPath: join(dir, 'endpoint.json'),
+  };
+  let claimPem = await readFile(files.claimCertPath, 'utf8').catch(() => undefined);
+  const keyExists = await readFile(files.claimKeyPath).then(
+    () => true,
+    () => false,
+  );
+  if (!claimPem || !keyExists) {
+    const claim = await ca.issueWithNewKey('CN=claimline claim certificate, O=claimline');
+    await writeFile(files.claimKeyPath, claim.privateKeyPem, { mode: 0o600 });
+    await writeFile(files.claimCertPath, claim.certificatePem);
+    claimPem = claim.certificatePem;
+  }
+  await chmod(files.claimKeyPath, 0o600);
+  await writeFile(files.caPath, ca.caPem);
+  return { files, claimCertificateId: certificateIdOf(pemToDer(claimPem)) };
+}
+
+export async function writeEndpoint(files: ClientFiles, endpoint: { host: string; port: number }): Promise<void> {
+  await writeFile(files.endpointPath, JSON.stringify(endpoint, null, 2) + '\n');
+}

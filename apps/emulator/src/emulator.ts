@@ -1,0 +1,103 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLogger } from '@claimline/logger';
+import { startAdminHttp } from './admin/admin-http.js';
+import { writeClientFiles, writeEndpoint, type ClientFiles } from './client-files.js';
+import { FaultInjector } from './limits/faults.js';
+import { QuotaLimiter } from './limits/quotas.js';
+import { Broker } from './mqtt/broker.js';
+import { startTlsServer } from './mqtt/tls-server.js';
+import type { EmulatorOptions, Faults, Quotas } from './options.js';
+import { CertificateAuthority } from './pki/certificate-authority.js';
+import { KeyPool } from './pki/key-pool.js';
+import { ProvisioningService } from './provisioning/provisioning-service.js';
+import { createRequestRouter } from './provisioning/request-router.js';
+import { OwnershipTokens } from './registry/ownership-tokens.js';
+import { RegistryStore } from './registry/registry-store.js';
+import type { CertificateRecord, CounterSecond, Thing } from './registry/types.js';
+import { loadTemplates } from './templates/template-loader.js';
+
+export type RunningEmulator = {
+  host: string;
+  port: number;
+  adminUrl: string;
+  files: ClientFiles;
+  registry: { things(): Thing[]; certificates(): CertificateRecord[]; counters(): CounterSecond[] };
+  setFaults(f: Partial<Faults>): void;
+  setQuotas(q: Partial<Quotas> | 'off'): void;
+  stop(): Promise<void>;
+};
+
+/** Starts the MQTT/TLS endpoint and the admin API; everything persistent lives in `options.stateDir`. */
+export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? createLogger({ name: 'emulator', level: 'warn' });
+  const templates = await loadTemplates(options.templatesDir, options.templates);
+  await mkdir(options.stateDir, { recursive: true });
+  const ca = await CertificateAuthority.open(join(options.stateDir, 'pki'));
+  const serverCredentials = await ca.serverCredentials(join(options.stateDir, 'pki'));
+  const { files, claimCertificateId } = await writeClientFiles(options.stateDir, ca);
+  const store = await RegistryStore.open(join(options.stateDir, 'registry.json'));
+  const tokens = new OwnershipTokens(store, options.tokenTtlSeconds ?? 3600);
+  tokens.sweep();
+  const keys = new KeyPool(options.keyAlgorithm ?? 'rsa-2048', options.keyPoolSize ?? 4);
+  const quotas = new QuotaLimiter(options.quotas);
+  const faults = new FaultInjector(options.faults);
+  const service = new ProvisioningService({ ca, keys, store, tokens, templates, hookTimeoutMs: options.hookTimeoutMs ?? 5000, logger });
+  const router = createRequestRouter({ service, store, quotas, faults, claimCertificateId, logger });
+  const broker = new Broker(store, quotas, router, logger);
+
+  const mqttServer = await startTlsServer({
+    host,
+    port: options.port ?? 8883,
+    caPem: ca.caPem,
+    certPem: serverCredentials.certPem,
+    keyPem: serverCredentials.keyPem,
+    claimCertificateId,
+    broker,
+    logger,
+  });
+  await writeEndpoint(files, { host, port: mqttServer.port });
+  const admin = await startAdminHttp(host, options.adminPort ?? 8884, {
+    store,
+    getFaults: () => faults.faults,
+    setFaults: (f) => faults.set(f),
+    getQuotas: () => quotas.quotas,
+    setQuotas: (q) => quotas.set(q),
+    revoke: (certificateId) => {
+      const cert = store.certificates.get(certificateId);
+      if (!cert) return false;
+      store.certificates.set(certificateId, { ...cert, status: 'REVOKED' });
+      store.changed();
+      broker.disconnectCertificate(certificateId);
+      return true;
+    },
+  });
+  logger.info({ port: mqttServer.port, adminPort: admin.port, templates: [...templates.keys()] }, 'emulator started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    host,
+    port: mqttServer.port,
+    adminUrl: `http://${host}:${admin.port}`,
+    files,
+    registry: {
+      things: () => structuredClone([...store.things.values()]),
+      certificates: () => structuredClone([...store.certificates.values()]),
+      counters: () => store.counters(),
+    },
+    setFaults: (f) => faults.set(f),
+    setQuotas: (q) => quotas.set(q),
+    stop: () => {
+      stopping ??= (async () => {
+        tokens.stop();
+        keys.stop();
+        broker.closeAll();
+        admin.server.closeAllConnections();
+        await Promise.all([mqttServer.close(), new Promise<void>((resolve) => admin.server.close(() => resolve()))]);
+        await store.flush();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { Logger } from '@claimline/logger';
+import type { CertificateAuthority, IssuedCertificate } from '../pki/certificate-authority.js';
+import { checkCsr } from '../pki/csr.js';
+import type { KeyPool } from '../pki/key-pool.js';
+import { x509 } from '../pki/x509.js';
+import type { OwnershipTokens } from '../registry/ownership-tokens.js';
+import type { RegistryStore } from '../registry/registry-store.js';
+import { planProvisioning, type CertificateFacts } from '../templates/template-engine.js';
+import type { ProvisioningTemplate } from '../templates/template-types.js';
+import { applyPlan } from './apply-plan.js';
+import { callHook } from './hook-client.js';
+import { ProvisioningError } from './provisioning-error.js';
+
+export type RequestContext = { clientId: string; claimCertificateId: string };
+
+export type ServiceDeps = {
+  ca: CertificateAuthority;
+  keys: KeyPool;
+  store: RegistryStore;
+  tokens: OwnershipTokens;
+  templates: Map<string, ProvisioningTemplate>;
+  hookTimeoutMs: number;
+  logger: Logger;
+};
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The three fleet-provisioning operations, free of MQTT: a request object in, a response object out. */
+export class ProvisioningService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async createKeysAndCertificate(request: unknown) {
+    if (request !== undefined && !isObject(request)) throw new ProvisioningError('InvalidPayload', 'request must be an object');
+    const key = await this.deps.keys.take();
+    const issued = await this.deps.ca.issue(key.publicKeyDer);
+    return { ...this.#record(issued), privateKey: key.privateKeyPem };
+  }
+
+  async createCertificateFromCsr(request: unknown) {
+    if (!isObject(request)) throw new ProvisioningError('InvalidPayload', 'request must be an object with certificateSigningRequest');
+    const csr = await checkCsr(request.certificateSigningRequest);
+    if (!csr.ok) throw new ProvisioningError('InvalidCsr', csr.reason);
+    return this.#record(await this.deps.ca.issue(csr.publicKey));
+  }
+
+  async registerThing(templateName: string, request: unknown, context: RequestContext) {
+    const template = this.deps.templates.get(templateName);
+    if (!template) throw new ProvisioningError('ResourceNotFoundException', `provisioning template ${templateName} does not exist`);
+    if (!isObject(request)) throw new ProvisioningError('InvalidPayload', 'request must be an object');
+    if (request.parameters !== undefined && !isObject(request.parameters)) throw new ProvisioningError('InvalidPayload', 'parameters must be an object');
+    const token = request.certificateOwnershipToken;
+    const certificateId = this.deps.tokens.reserve(token);
+    const cert = certificateId ? this.deps.store.certificates.get(certificateId) : undefined;
+    if (!certificateId || !cert) {
+      if (certificateId) this.deps.tokens.release(token as string);
+      throw new ProvisioningError('InvalidCertificateOwnershipToken', 'certificate ownership token is invalid, expired or already used');
+    }
+    try {
+      let parameters = Object.fromEntries(Object.entries(request.parameters ?? {}).map(([k, v]) => [k, String(v)]));
+      if (template.hookUrl) {
+        const overrides = await callHook(
+          template.hookUrl,
+          {
+            claimCertificateId: context.claimCertificateId,
+            certificateId,
+            certificatePem: cert.certificatePem,
+            templateArn: `arn:aws:iot:us-east-1:123456789012:provisioningtemplate/${templateName}`,
+            clientId: context.clientId,
+            parameters,
+          },
+          this.deps.hookTimeoutMs,
+          this.deps.logger,
+        );
+        parameters = { ...parameters, ...overrides };
+      }
+      const plan = planProvisioning(template, parameters, certificateFacts(certificateId, cert.certificatePem));
+      applyPlan(this.deps.store, plan, certificateId);
+      this.deps.tokens.consume(token as string);
+      return { deviceConfiguration: plan.deviceConfiguration, thingName: plan.thing?.thingName ?? '' };
+    } finally {
+      this.deps.tokens.release(token as string);
+    }
+  }
+
+  #record(issued: IssuedCertificate) {
+    this.deps.store.certificates.set(issued.certificateId, {
+      certificateId: issued.certificateId,
+      status: 'PENDING_ACTIVATION',
+      certificatePem: issued.certificatePem,
+      policyNames: [],
+      createdAt: new Date().toISOString(),
+    });
+    this.deps.store.changed();
+    return { ...issued, certificateOwnershipToken: this.deps.tokens.issue(issued.certificateId) };
+  }
+}
+
+function certificateFacts(certificateId: string, pem: string): CertificateFacts {
+  const subject = new x509.X509Certificate(pem).subjectName;
+  const first = (type: string) => subject.getField(type)[0];
+  return { certificateId, commonName: first('CN'), country: first('C'), organization: first('O') };
+}

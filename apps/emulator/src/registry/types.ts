@@ -1,0 +1,28 @@
+export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_ACTIVATION';
+
+export type CertificateRecord = {
+  certificateId: string;
+  status: CertificateStatus;
+  certificatePem: string;
+  thingName?: string;
+  policyNames: string[];
+  createdAt: string;
+};
+
+export type Thing = {
+  thingName: string;
+  attributes: Record<string, string>;
+  thingTypeName?: string;
+  thingGroups: string[];
+  billingGroup?: string;
+  certificateIds: string[];
+  version: number;
+  createdAt: string;
+};
+
+export type Policy = { policyName: string; policyDocument?: string };
+
+export type OwnershipToken = { token: string; certificateId: string; expiresAt: number };
+
+/** Calls per operation in one epoch second. */
+export type CounterSecond = { second: number; counts: Record<string, number> };

@@ -1,0 +1,124 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/index.js';
+
+export const DEFAULT_TEMPLATE = {
+  Parameters: { SerialNumber: { Type: 'String' }, Model: { Type: 'String', Default: 'cl-1' } },
+  Resources: {
+    thing: {
+      Type: 'AWS::IoT::Thing',
+      Properties: {
+        ThingName: { 'Fn::Join': ['', ['cl-', { Ref: 'SerialNumber' }]] },
+        AttributePayload: { serial: { Ref: 'SerialNumber' }, model: { Ref: 'Model' } },
+        ThingGroups: ['line-1'],
+      },
+    },
+    certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+    policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'claimline-device' } },
+  },
+  DeviceConfiguration: { serial: { Ref: 'SerialNumber' }, model: { Ref: 'Model' } },
+};
+
+export type TestEmulator = RunningEmulator & { stateDir: string; cleanup(): Promise<void> };
+
+export async function startTestEmulator(options: Partial<EmulatorOptions> = {}, stateDir?: string): Promise<TestEmulator> {
+  const dir = stateDir ?? (await mkdtemp(join(tmpdir(), 'claimline-emulator-')));
+  const emulator = await startEmulator({
+    stateDir: dir,
+    port: 0,
+    adminPort: 0,
+    keyAlgorithm: 'ec-p256',
+    quotas: 'off',
+    templates: { 'claimline-default': DEFAULT_TEMPLATE },
+    ...options,
+  });
+  return {
+    ...emulator,
+    stateDir: dir,
+    cleanup: async () => {
+      await emulator.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let clientCounter = 0;
+export const uniqueClientId = (prefix = 'test') => `${prefix}-${process.pid}-${++clientCounter}-${Date.now() % 100000}`;
+
+export type Credentials = { cert: string | Buffer; key: string | Buffer };
+
+export async function claimCredentials(emulator: RunningEmulator): Promise<Credentials> {
+  return { cert: await readFile(emulator.files.claimCertPath), key: await readFile(emulator.files.claimKeyPath) };
+}
+
+/** An MQTT.js client over mutual TLS; resolves once CONNACK arrived (or rejects with the refusal). */
+export async function connectMqttJs(
+  emulator: RunningEmulator,
+  credentials: Credentials,
+  options: Partial<IClientOptions> = {},
+): Promise<MqttClient> {
+  const client = mqtt.connect({
+    protocol: 'mqtts',
+    host: emulator.host,
+    port: emulator.port,
+    ca: await readFile(emulator.files.caPath),
+    cert: credentials.cert,
+    key: credentials.key,
+    clientId: uniqueClientId(),
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    protocolVersion: 4,
+    ...options,
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', (error) => reject(error));
+    client.once('close', () => reject(new Error('closed before CONNACK')));
+  });
+  return client;
+}
+
+export async function endClient(client: MqttClient): Promise<void> {
+  await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+}
+
+export type Format = 'json' | 'cbor';
+export const encode = (format: Format, body: unknown): Buffer =>
+  format === 'json' ? Buffer.from(JSON.stringify(body)) : Buffer.from(cborEncode(body));
+export const decode = (format: Format, payload: Buffer): Record<string, unknown> =>
+  (format === 'json' ? JSON.parse(payload.toString()) : cborDecode(payload)) as Record<string, unknown>;
+
+export type Outcome = { outcome: 'accepted' | 'rejected'; body: Record<string, unknown> };
+
+/** Subscribes to `<topic>/+`, publishes the request, waits for the first answer. */
+export async function request(client: MqttClient, topic: string, body: unknown, format: Format = 'json', timeoutMs = 5000): Promise<Outcome> {
+  await client.subscribeAsync(`${topic}/+`, { qos: 1 });
+  return new Promise<Outcome>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.removeListener('message', onMessage);
+      reject(new Error(`no answer on ${topic} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (received: string, payload: Buffer) => {
+      if (received !== `${topic}/accepted` && received !== `${topic}/rejected`) return;
+      clearTimeout(timer);
+      client.removeListener('message', onMessage);
+      resolve({ outcome: received.endsWith('accepted') ? 'accepted' : 'rejected', body: decode(format, payload) });
+    };
+    client.on('message', onMessage);
+    client.publish(topic, body === undefined ? Buffer.alloc(0) : encode(format, body), { qos: 1 });
+  });
+}
+
+/** Waits for `ms` without a request expecting anything (used to prove that nothing arrives). */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function adminJson(emulator: RunningEmulator, path: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${emulator.adminUrl}${path}`, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) },
+  });
+  return { status: response.status, body: await response.json() };
+}
