@@ -9,7 +9,11 @@ import { createVault, type RecordContext } from '../src/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const plaintext = randomBytes(241); // about a PEM-encoded P-256 private key
-const context: RecordContext = { serial: 'SN-BENCH-000001', certificateId: 'c'.repeat(64), purpose: 'private-key' };
+const context: RecordContext = {
+  serial: 'SN-BENCH-000001',
+  certificateId: 'c'.repeat(64),
+  purpose: 'private-key',
+};
 
 async function rate(run: () => Promise<void> | void): Promise<number> {
   for (let i = 0; i < 2_000; i += 1) await run();

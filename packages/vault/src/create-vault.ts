@@ -37,8 +37,13 @@ function createProvider(config: VaultConfig, options: CreateVaultOptions): KeyPr
     const keyId = config.VAULT_KMS_KEY_ID;
     const region = config.VAULT_KMS_REGION ?? /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(keyId ?? '')?.[1];
     const issues: ConfigIssue[] = [];
-    if (!keyId) issues.push({ variable: 'VAULT_KMS_KEY_ID', problem: 'is required when VAULT_PROVIDER=aws-kms' });
-    if (!region) issues.push({ variable: 'VAULT_KMS_REGION', problem: 'is required unless VAULT_KMS_KEY_ID is a key ARN' });
+    if (!keyId)
+      issues.push({ variable: 'VAULT_KMS_KEY_ID', problem: 'is required when VAULT_PROVIDER=aws-kms' });
+    if (!region)
+      issues.push({
+        variable: 'VAULT_KMS_REGION',
+        problem: 'is required unless VAULT_KMS_KEY_ID is a key ARN',
+      });
     if (!keyId || !region) configError(issues);
     return createKmsProvider({
       keyId,
@@ -48,10 +53,13 @@ function createProvider(config: VaultConfig, options: CreateVaultOptions): KeyPr
     });
   }
   if (config.VAULT_LOCAL_KEYS && config.VAULT_LOCAL_KEYS_FILE) {
-    configError([{ variable: 'VAULT_LOCAL_KEYS', problem: 'and VAULT_LOCAL_KEYS_FILE are both set; set only one' }]);
+    configError([
+      { variable: 'VAULT_LOCAL_KEYS', problem: 'and VAULT_LOCAL_KEYS_FILE are both set; set only one' },
+    ]);
   }
   if (config.VAULT_LOCAL_KEYS) return createLocalProvider(parseLocalKeys(config.VAULT_LOCAL_KEYS));
-  if (config.VAULT_LOCAL_KEYS_FILE) return createLocalProvider(readLocalKeyFile(config.VAULT_LOCAL_KEYS_FILE));
+  if (config.VAULT_LOCAL_KEYS_FILE)
+    return createLocalProvider(readLocalKeyFile(config.VAULT_LOCAL_KEYS_FILE));
   return configError([
     {
       variable: 'VAULT_LOCAL_KEYS_FILE',
@@ -71,7 +79,12 @@ function checkRecord(record: SealedRecord, context: RecordContext): void {
     typeof record.kekId === 'string' &&
     record.kekId !== '' &&
     typeof record.algorithm === 'string';
-  if (!fine) throw new VaultError('MALFORMED_RECORD', 'Record is missing its wrapped key, KEK id or algorithm', context);
+  if (!fine)
+    throw new VaultError(
+      'MALFORMED_RECORD',
+      'Record is missing its wrapped key, KEK id or algorithm',
+      context,
+    );
   checkDataFormat(record.algorithm, record.ciphertext, context);
 }
 
@@ -95,7 +108,11 @@ export function createVault(config: VaultConfig, options: CreateVaultOptions = {
     async seal({ plaintext, context }) {
       const checked = checkContext(context);
       if (!Buffer.isBuffer(plaintext) || plaintext.length === 0) {
-        throw new VaultError('INVALID_PLAINTEXT', 'Refusing to seal an empty or non-Buffer plaintext', checked);
+        throw new VaultError(
+          'INVALID_PLAINTEXT',
+          'Refusing to seal an empty or non-Buffer plaintext',
+          checked,
+        );
       }
       const dataKey = randomBytes(DATA_KEY_BYTES);
       try {

@@ -22,7 +22,14 @@ const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + IV_BYTES;
 
 export function dataAad(context: RecordContext): Buffer {
-  return encodeFields(['claimline-vault', 'data', DATA_ALGORITHM, context.purpose, context.serial, context.certificateId]);
+  return encodeFields([
+    'claimline-vault',
+    'data',
+    DATA_ALGORITHM,
+    context.purpose,
+    context.serial,
+    context.certificateId,
+  ]);
 }
 
 export function encryptData(dataKey: Buffer, plaintext: Buffer, context: RecordContext): Buffer {
@@ -36,13 +43,21 @@ export function encryptData(dataKey: Buffer, plaintext: Buffer, context: RecordC
 /** Checks the algorithm column and the layout before any key is unwrapped. */
 export function checkDataFormat(algorithm: string, ciphertext: Buffer, context: RecordContext): void {
   if (algorithm !== DATA_ALGORITHM) {
-    throw new VaultError('UNSUPPORTED_ALGORITHM', `Unsupported record algorithm ${JSON.stringify(algorithm)}`, context);
+    throw new VaultError(
+      'UNSUPPORTED_ALGORITHM',
+      `Unsupported record algorithm ${JSON.stringify(algorithm)}`,
+      context,
+    );
   }
   if (!Buffer.isBuffer(ciphertext) || ciphertext.length < HEADER_BYTES + TAG_BYTES) {
     throw new VaultError('MALFORMED_RECORD', 'Ciphertext is shorter than its header and tag', context);
   }
   if (ciphertext[0] !== VERSION) {
-    throw new VaultError('UNSUPPORTED_ALGORITHM', `Unsupported ciphertext version byte ${ciphertext[0]}`, context);
+    throw new VaultError(
+      'UNSUPPORTED_ALGORITHM',
+      `Unsupported ciphertext version byte ${ciphertext[0]}`,
+      context,
+    );
   }
 }
 

@@ -1,7 +1,18 @@
 export { createVault, type Vault, type SealInput, type CreateVaultOptions } from './create-vault.js';
 export { VaultError, type VaultErrorCode } from './vault-error.js';
-export { PURPOSES, encodeFields, type Purpose, type RecordContext, type SealedRecord } from './record-context.js';
+export {
+  PURPOSES,
+  encodeFields,
+  type Purpose,
+  type RecordContext,
+  type SealedRecord,
+} from './record-context.js';
 export { DATA_ALGORITHM } from './envelope.js';
-export { ensureLocalKeyFile, parseLocalKeys, readLocalKeyFile, type LocalKeySet } from './providers/local-keys.js';
+export {
+  ensureLocalKeyFile,
+  parseLocalKeys,
+  readLocalKeyFile,
+  type LocalKeySet,
+} from './providers/local-keys.js';
 export { encryptionContext } from './providers/kms-provider.js';
 export type { KeyProvider, WrapResult } from './providers/key-provider.js';

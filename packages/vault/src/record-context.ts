@@ -26,10 +26,12 @@ export function checkContext(context: RecordContext): RecordContext {
   for (const field of ['serial', 'certificateId'] as const) {
     const value: unknown = context?.[field];
     if (typeof value !== 'string' || value.length === 0) problems.push(`${field} must be a non-empty string`);
-    else if (value.length > MAX_FIELD_LENGTH) problems.push(`${field} is longer than ${MAX_FIELD_LENGTH} characters`);
+    else if (value.length > MAX_FIELD_LENGTH)
+      problems.push(`${field} is longer than ${MAX_FIELD_LENGTH} characters`);
   }
   if (!PURPOSES.includes(context?.purpose)) problems.push(`purpose must be one of ${PURPOSES.join(', ')}`);
-  if (problems.length > 0) throw new VaultError('INVALID_CONTEXT', `Invalid record context: ${problems.join('; ')}`, context);
+  if (problems.length > 0)
+    throw new VaultError('INVALID_CONTEXT', `Invalid record context: ${problems.join('; ')}`, context);
   return { serial: context.serial, certificateId: context.certificateId, purpose: context.purpose };
 }
 

@@ -41,7 +41,11 @@ export class VaultError extends Error {
   readonly code: VaultErrorCode;
   readonly record: string;
 
-  constructor(code: VaultErrorCode, detail: string, context: Partial<Record<keyof RecordContext, unknown>> | undefined) {
+  constructor(
+    code: VaultErrorCode,
+    detail: string,
+    context: Partial<Record<keyof RecordContext, unknown>> | undefined,
+  ) {
     const record = describeRecord(context);
     super(`${detail} [${code}; record: ${record}]`);
     this.name = 'VaultError';

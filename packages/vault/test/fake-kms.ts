@@ -8,7 +8,12 @@ import type { AddressInfo } from 'node:net';
  * SDK client, its signing and serialisation run. Like real KMS it binds the EncryptionContext to the
  * ciphertext blob and answers InvalidCiphertextException when it differs; it is not a security model.
  */
-export type FakeKmsCall = { operation: string; body: Record<string, unknown>; status: number; errorType?: string };
+export type FakeKmsCall = {
+  operation: string;
+  body: Record<string, unknown>;
+  status: number;
+  errorType?: string;
+};
 export type FakeKms = {
   endpoint: string;
   region: string;
@@ -25,7 +30,9 @@ const ACCOUNT = '111122223333';
 type Key = { arn: string; material: Buffer };
 
 function canonicalContext(context: unknown): Buffer {
-  const entries = Object.entries((context ?? {}) as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1));
+  const entries = Object.entries((context ?? {}) as Record<string, string>).sort(([a], [b]) =>
+    a < b ? -1 : 1,
+  );
   return Buffer.from(JSON.stringify(entries));
 }
 
@@ -60,13 +67,18 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
   const encrypt = (body: Record<string, unknown>) => {
     const key = findKey(body.KeyId);
     const plaintext = Buffer.from(String(body.Plaintext ?? ''), 'base64');
-    if (plaintext.length === 0 || plaintext.length > 4096) throw new KmsFault(400, 'ValidationException', 'Plaintext');
+    if (plaintext.length === 0 || plaintext.length > 4096)
+      throw new KmsFault(400, 'ValidationException', 'Plaintext');
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key.material, iv);
     cipher.setAAD(canonicalContext(body.EncryptionContext));
     const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
     const blob = Buffer.concat([Buffer.from([keys.indexOf(key)]), iv, sealed]);
-    return { CiphertextBlob: blob.toString('base64'), KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+    return {
+      CiphertextBlob: blob.toString('base64'),
+      KeyId: key.arn,
+      EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+    };
   };
 
   const decrypt = (body: Record<string, unknown>) => {
@@ -74,20 +86,34 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
     const key = keys[blob[0] ?? 99];
     if (!key || blob.length < 1 + 12 + 16) throw new KmsFault(400, 'InvalidCiphertextException', '');
     if (body.KeyId !== undefined && findKey(body.KeyId) !== key) {
-      throw new KmsFault(400, 'IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
+      throw new KmsFault(
+        400,
+        'IncorrectKeyException',
+        'The key ID in the request does not identify a CMK that can perform this operation.',
+      );
     }
     try {
       const decipher = createDecipheriv('aes-256-gcm', key.material, blob.subarray(1, 13));
       decipher.setAAD(canonicalContext(body.EncryptionContext));
       decipher.setAuthTag(blob.subarray(blob.length - 16));
-      const plaintext = Buffer.concat([decipher.update(blob.subarray(13, blob.length - 16)), decipher.final()]);
-      return { Plaintext: plaintext.toString('base64'), KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+      const plaintext = Buffer.concat([
+        decipher.update(blob.subarray(13, blob.length - 16)),
+        decipher.final(),
+      ]);
+      return {
+        Plaintext: plaintext.toString('base64'),
+        KeyId: key.arn,
+        EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      };
     } catch {
       throw new KmsFault(400, 'InvalidCiphertextException', '');
     }
   };
 
-  const handle = (request: IncomingMessage, raw: string): { status: number; payload: unknown; call: FakeKmsCall } => {
+  const handle = (
+    request: IncomingMessage,
+    raw: string,
+  ): { status: number; payload: unknown; call: FakeKmsCall } => {
     const target = String(request.headers['x-amz-target'] ?? '');
     const operation = target.replace(/^TrentService\./, '');
     const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
@@ -101,8 +127,16 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
       if (request.method !== 'POST' || request.headers['content-type'] !== 'application/x-amz-json-1.1') {
         throw new KmsFault(400, 'SerializationException', 'expected POST application/x-amz-json-1.1');
       }
-      if (!String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 Credential=AKIAFAKEVAULTTEST/')) {
-        throw new KmsFault(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+      if (
+        !String(request.headers.authorization ?? '').startsWith(
+          'AWS4-HMAC-SHA256 Credential=AKIAFAKEVAULTTEST/',
+        )
+      ) {
+        throw new KmsFault(
+          400,
+          'UnrecognizedClientException',
+          'The security token included in the request is invalid.',
+        );
       }
       if (operation === 'Encrypt') return { status: 200, payload: encrypt(body), call };
       if (operation === 'Decrypt') return { status: 200, payload: decrypt(body), call };
@@ -121,7 +155,10 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
     request.on('end', () => {
       const { status, payload, call } = handle(request, Buffer.concat(chunks).toString('utf8'));
       calls.push(call);
-      const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() };
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': randomUUID(),
+      };
       if (call.errorType) headers['x-amzn-errortype'] = call.errorType;
       response.writeHead(status, headers).end(JSON.stringify(payload));
     });
@@ -138,6 +175,7 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
     failNext: (status, type) => {
       injected = { status, type };
     },
-    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+    close: () =>
+      new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };
 }

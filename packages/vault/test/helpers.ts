@@ -8,8 +8,16 @@ export function vaultConfig(env: Env): VaultConfig {
   return loadConfig('vault', vaultSchema, env);
 }
 
-export const contextA: RecordContext = { serial: 'SN-A-0001', certificateId: 'a'.repeat(64), purpose: 'private-key' };
-export const contextB: RecordContext = { serial: 'SN-B-0002', certificateId: 'b'.repeat(64), purpose: 'private-key' };
+export const contextA: RecordContext = {
+  serial: 'SN-A-0001',
+  certificateId: 'a'.repeat(64),
+  purpose: 'private-key',
+};
+export const contextB: RecordContext = {
+  serial: 'SN-B-0002',
+  certificateId: 'b'.repeat(64),
+  purpose: 'private-key',
+};
 
 export const PRIVATE_KEY_PEM = `-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHp1Z2dsZXMtdGhlLWNsb3duLXNlY3JldC1rZXk=\n-----END PRIVATE KEY-----\n`;
 

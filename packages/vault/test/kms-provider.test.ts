@@ -1,10 +1,21 @@
 import { createVault, type CreateVaultOptions } from '../src/index.js';
 import { startFakeKms, type FakeKms } from './fake-kms.js';
-import { PRIVATE_KEY_PEM, caught, contextA, contextB, expectNoPlaintext, flipBit, vaultConfig } from './helpers.js';
+import {
+  PRIVATE_KEY_PEM,
+  caught,
+  contextA,
+  contextB,
+  expectNoPlaintext,
+  flipBit,
+  vaultConfig,
+} from './helpers.js';
 
 const plaintext = Buffer.from(PRIVATE_KEY_PEM);
 const sdk: CreateVaultOptions = {
-  kmsClient: { credentials: { accessKeyId: 'AKIAFAKEVAULTTEST', secretAccessKey: 'fake-secret' }, maxAttempts: 1 },
+  kmsClient: {
+    credentials: { accessKeyId: 'AKIAFAKEVAULTTEST', secretAccessKey: 'fake-secret' },
+    maxAttempts: 1,
+  },
 };
 
 let kms: FakeKms;
@@ -15,7 +26,12 @@ afterAll(() => kms.close());
 
 function kmsVault(keyId: string, endpoint = kms.endpoint, options = sdk) {
   return createVault(
-    vaultConfig({ VAULT_PROVIDER: 'aws-kms', VAULT_KMS_KEY_ID: keyId, VAULT_KMS_REGION: kms.region, VAULT_KMS_ENDPOINT: endpoint }),
+    vaultConfig({
+      VAULT_PROVIDER: 'aws-kms',
+      VAULT_KMS_KEY_ID: keyId,
+      VAULT_KMS_REGION: kms.region,
+      VAULT_KMS_ENDPOINT: endpoint,
+    }),
     options,
   );
 }
@@ -52,16 +68,24 @@ describe('aws-kms provider against a local fake of the KMS JSON protocol', () =>
     expect(error.code).toBe('DECRYPT_FAILED');
     expect(error.message).toContain('InvalidCiphertextException');
     expect(error.message).toContain('SN-B-0002');
-    expect(kms.calls.at(-1)).toMatchObject({ operation: 'Decrypt', status: 400, errorType: 'InvalidCiphertextException' });
+    expect(kms.calls.at(-1)).toMatchObject({
+      operation: 'Decrypt',
+      status: 400,
+      errorType: 'InvalidCiphertextException',
+    });
     expectNoPlaintext(error.message, plaintext);
   });
 
   it('detects a tampered wrapped key and a tampered ciphertext', async () => {
     const vault = kmsVault(kms.keyArns[0]);
     const record = await vault.seal({ plaintext, context: contextA });
-    const wrapped = await caught(vault.open({ ...record, wrappedKey: flipBit(record.wrappedKey, 20) }, contextA));
+    const wrapped = await caught(
+      vault.open({ ...record, wrappedKey: flipBit(record.wrappedKey, 20) }, contextA),
+    );
     expect(wrapped.code).toBe('DECRYPT_FAILED');
-    const body = await caught(vault.open({ ...record, ciphertext: flipBit(record.ciphertext, 30) }, contextA));
+    const body = await caught(
+      vault.open({ ...record, ciphertext: flipBit(record.ciphertext, 30) }, contextA),
+    );
     expect(body.code).toBe('DECRYPT_FAILED');
   });
 
@@ -80,7 +104,12 @@ describe('aws-kms provider against a local fake of the KMS JSON protocol', () =>
 
   it('configured by alias, learns the key ARN from the first Encrypt before needsRewrap can say false', async () => {
     const vault = kmsVault(kms.alias);
-    const probe = { ciphertext: Buffer.alloc(0), wrappedKey: Buffer.alloc(1), kekId: `aws-kms:${kms.keyArns[0]}`, algorithm: '' };
+    const probe = {
+      ciphertext: Buffer.alloc(0),
+      wrappedKey: Buffer.alloc(1),
+      kekId: `aws-kms:${kms.keyArns[0]}`,
+      algorithm: '',
+    };
     expect(vault.needsRewrap(probe)).toBe(true);
     await vault.seal({ plaintext, context: contextA });
     expect(vault.needsRewrap(probe)).toBe(false);
@@ -101,7 +130,9 @@ describe('aws-kms provider against a local fake of the KMS JSON protocol', () =>
   it('reports KMS_UNAVAILABLE, naming the record, when the server is down', async () => {
     const down = await startFakeKms();
     await down.close();
-    const vault = kmsVault(down.keyArns[0], down.endpoint, { kmsClient: { ...sdk.kmsClient, maxAttempts: 2 } });
+    const vault = kmsVault(down.keyArns[0], down.endpoint, {
+      kmsClient: { ...sdk.kmsClient, maxAttempts: 2 },
+    });
     const error = await caught(vault.seal({ plaintext, context: contextA }));
     expect(error.code).toBe('KMS_UNAVAILABLE');
     expect(error.message).toContain('ECONNREFUSED');

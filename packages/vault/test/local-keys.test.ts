@@ -46,7 +46,11 @@ describe('local key configuration', () => {
   it.each([
     ['a missing file', undefined, 'ENOENT'],
     ['invalid JSON', '{"active":', 'not valid JSON'],
-    ['an active id that is not a key', JSON.stringify({ active: 'k3', keys: { k1: key() } }), '"active" must name one of'],
+    [
+      'an active id that is not a key',
+      JSON.stringify({ active: 'k3', keys: { k1: key() } }),
+      '"active" must name one of',
+    ],
     ['a short key', JSON.stringify({ active: 'k1', keys: { k1: short } }), 'key "k1" must be 32 bytes'],
   ])('VAULT_LOCAL_KEYS_FILE with %s names the variable and the path', (name, body, problem) => {
     const path = join(dir, `${name.replaceAll(' ', '-')}.json`);
@@ -62,13 +66,17 @@ describe('local key configuration', () => {
     expect(none.message).toContain('no local key-encryption key is configured');
     expect(none.message).toContain('ensureLocalKeyFile');
     const both = configErrorOf(() =>
-      createVault(vaultConfig({ VAULT_LOCAL_KEYS: `k1:${key()}`, VAULT_LOCAL_KEYS_FILE: join(dir, 'x.json') })),
+      createVault(
+        vaultConfig({ VAULT_LOCAL_KEYS: `k1:${key()}`, VAULT_LOCAL_KEYS_FILE: join(dir, 'x.json') }),
+      ),
     );
     expect(both.message).toContain('both set');
   });
 
   it('validates the provider and the KMS settings with the variable names', () => {
-    expect(configErrorOf(() => vaultConfig({ VAULT_PROVIDER: 'vault' })).issues[0]?.variable).toBe('VAULT_PROVIDER');
+    expect(configErrorOf(() => vaultConfig({ VAULT_PROVIDER: 'vault' })).issues[0]?.variable).toBe(
+      'VAULT_PROVIDER',
+    );
     const kms = configErrorOf(() => createVault(vaultConfig({ VAULT_PROVIDER: 'aws-kms' })));
     expect(kms.issues.map((issue) => issue.variable)).toEqual(['VAULT_KMS_KEY_ID', 'VAULT_KMS_REGION']);
   });

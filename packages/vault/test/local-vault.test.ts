@@ -1,5 +1,14 @@
 import { VaultError, createVault, type SealedRecord } from '../src/index.js';
-import { PRIVATE_KEY_PEM, caught, contextA, contextB, expectNoPlaintext, flipBit, key, vaultConfig } from './helpers.js';
+import {
+  PRIVATE_KEY_PEM,
+  caught,
+  contextA,
+  contextB,
+  expectNoPlaintext,
+  flipBit,
+  key,
+  vaultConfig,
+} from './helpers.js';
 
 const plaintext = Buffer.from(PRIVATE_KEY_PEM);
 const k1 = key();
@@ -47,12 +56,16 @@ describe('local vault', () => {
   });
 
   it('rejects an unknown version byte and algorithm', async () => {
-    const version = await caught(vault.open({ ...record, ciphertext: flipBit(record.ciphertext, 0) }, contextA));
+    const version = await caught(
+      vault.open({ ...record, ciphertext: flipBit(record.ciphertext, 0) }, contextA),
+    );
     expect(version.code).toBe('UNSUPPORTED_ALGORITHM');
     const algorithm = await caught(vault.open({ ...record, algorithm: 'aes-128-cbc' }, contextA));
     expect(algorithm.code).toBe('UNSUPPORTED_ALGORITHM');
     expect(algorithm.message).toContain('"aes-128-cbc"');
-    const short = await caught(vault.open({ ...record, ciphertext: record.ciphertext.subarray(0, 20) }, contextA));
+    const short = await caught(
+      vault.open({ ...record, ciphertext: record.ciphertext.subarray(0, 20) }, contextA),
+    );
     expect(short.code).toBe('MALFORMED_RECORD');
   });
 

@@ -49,6 +49,8 @@ describe('rotation', () => {
     const sealed = await vault.seal({ plaintext, context });
     const corrupt = { ...sealed, ciphertext: flipBit(sealed.ciphertext, 20) };
     expect((await caught(vault.rewrap(corrupt, context))).code).toBe('DECRYPT_FAILED');
-    expect((await caught(vault.rewrap(sealed, { ...context, serial: 'SN-OTHER' }))).code).toBe('DECRYPT_FAILED');
+    expect((await caught(vault.rewrap(sealed, { ...context, serial: 'SN-OTHER' }))).code).toBe(
+      'DECRYPT_FAILED',
+    );
   });
 });

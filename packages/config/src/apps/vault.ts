@@ -12,12 +12,16 @@ export const vaultFields = {
     .describe('Key-encryption key provider for stored private keys and ownership tokens: local or aws-kms'),
   VAULT_LOCAL_KEYS: secretString()
     .optional()
-    .describe('Local KEKs as id:base64(32 bytes), comma-separated; the first one is active (e.g. k2:...,k1:...)'),
+    .describe(
+      'Local KEKs as id:base64(32 bytes), comma-separated; the first one is active (e.g. k2:...,k1:...)',
+    ),
   VAULT_LOCAL_KEYS_FILE: z
     .string()
     .min(1)
     .optional()
-    .describe('Path of a JSON file {"active":"k2","keys":{"k1":"<base64>","k2":"<base64>"}} with the local KEKs'),
+    .describe(
+      'Path of a JSON file {"active":"k2","keys":{"k1":"<base64>","k2":"<base64>"}} with the local KEKs',
+    ),
   VAULT_KMS_KEY_ID: z
     .string()
     .min(1)

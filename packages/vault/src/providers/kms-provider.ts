@@ -35,8 +35,16 @@ const ACCESS_DENIED = new Set([
   'ExpiredTokenException',
   'IncompleteSignature',
 ]);
-const DECRYPT_REFUSED = new Set(['InvalidCiphertextException', 'IncorrectKeyException', 'InvalidKeyUsageException']);
-const UNAVAILABLE = new Set(['KMSInternalException', 'DependencyTimeoutException', 'KeyUnavailableException']);
+const DECRYPT_REFUSED = new Set([
+  'InvalidCiphertextException',
+  'IncorrectKeyException',
+  'InvalidKeyUsageException',
+]);
+const UNAVAILABLE = new Set([
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'KeyUnavailableException',
+]);
 
 function classify(error: unknown): VaultErrorCode {
   const { name, $fault } = (error ?? {}) as { name?: string; $fault?: string };
@@ -52,7 +60,8 @@ function classify(error: unknown): VaultErrorCode {
 /** Only the error's name and KMS's own message: never the request, which carries the data key. */
 function kmsFailure(operation: string, error: unknown, context: RecordContext): VaultError {
   const { name, message, code } = (error ?? {}) as { name?: string; message?: string; code?: string };
-  const reason = [name, code, message].filter((part) => part && part !== 'Error').join(': ') || 'unknown error';
+  const reason =
+    [name, code, message].filter((part) => part && part !== 'Error').join(': ') || 'unknown error';
   return new VaultError(classify(error), `KMS ${operation} failed (${reason.slice(0, 300)})`, context);
 }
 
@@ -73,18 +82,28 @@ export function createKmsProvider(options: KmsProviderOptions): KeyProvider {
     isActive: (kekId) => resolvedArn !== undefined && kekId === PREFIX + resolvedArn,
 
     async wrap(dataKey, context, kekId) {
-      const target = kekId === undefined ? options.keyId : kekId.startsWith(PREFIX) ? kekId.slice(PREFIX.length) : '';
-      if (!target) throw new VaultError('UNKNOWN_KEK', `KEK ${JSON.stringify(kekId)} is not an aws-kms key`, context);
+      const target =
+        kekId === undefined ? options.keyId : kekId.startsWith(PREFIX) ? kekId.slice(PREFIX.length) : '';
+      if (!target)
+        throw new VaultError('UNKNOWN_KEK', `KEK ${JSON.stringify(kekId)} is not an aws-kms key`, context);
       let answer;
       try {
         answer = await client.send(
-          new EncryptCommand({ KeyId: target, Plaintext: dataKey, EncryptionContext: encryptionContext(context) }),
+          new EncryptCommand({
+            KeyId: target,
+            Plaintext: dataKey,
+            EncryptionContext: encryptionContext(context),
+          }),
         );
       } catch (error) {
         throw kmsFailure('Encrypt', error, context);
       }
       if (!answer.CiphertextBlob || !answer.KeyId) {
-        throw new VaultError('KMS_UNAVAILABLE', 'KMS Encrypt answered without CiphertextBlob or KeyId', context);
+        throw new VaultError(
+          'KMS_UNAVAILABLE',
+          'KMS Encrypt answered without CiphertextBlob or KeyId',
+          context,
+        );
       }
       if (target === options.keyId) resolvedArn = answer.KeyId;
       return { wrappedKey: Buffer.from(answer.CiphertextBlob), kekId: PREFIX + answer.KeyId };
@@ -107,7 +126,8 @@ export function createKmsProvider(options: KmsProviderOptions): KeyProvider {
       } catch (error) {
         throw kmsFailure('Decrypt', error, context);
       }
-      if (!answer.Plaintext) throw new VaultError('KMS_UNAVAILABLE', 'KMS Decrypt answered without Plaintext', context);
+      if (!answer.Plaintext)
+        throw new VaultError('KMS_UNAVAILABLE', 'KMS Decrypt answered without Plaintext', context);
       return Buffer.from(answer.Plaintext);
     },
   };

@@ -16,7 +16,8 @@ function fail(variable: string, problem: string): never {
 /** Decodes one base64 KEK; errors name the entry, never its value. */
 function decodeKey(variable: string, id: string, encoded: unknown, where = ''): Buffer {
   const name = `${where}key ${JSON.stringify(id)}`;
-  if (typeof encoded !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded.trim())) fail(variable, `${name} is not base64`);
+  if (typeof encoded !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded.trim()))
+    fail(variable, `${name} is not base64`);
   const key = Buffer.from(encoded.trim(), 'base64');
   if (key.length !== KEK_BYTES) fail(variable, `${name} must be ${KEK_BYTES} bytes, got ${key.length}`);
   return key;

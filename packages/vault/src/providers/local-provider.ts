@@ -16,7 +16,15 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 function wrapAad(kekId: string, context: RecordContext): Buffer {
-  return encodeFields(['claimline-vault', 'wrap', SCHEME, kekId, context.purpose, context.serial, context.certificateId]);
+  return encodeFields([
+    'claimline-vault',
+    'wrap',
+    SCHEME,
+    kekId,
+    context.purpose,
+    context.serial,
+    context.certificateId,
+  ]);
 }
 
 export function createLocalProvider(keySet: LocalKeySet): KeyProvider {
@@ -26,7 +34,11 @@ export function createLocalProvider(keySet: LocalKeySet): KeyProvider {
     const key = kekId.startsWith(PREFIX) ? keySet.keys.get(kekId.slice(PREFIX.length)) : undefined;
     if (!key) {
       const known = [...keySet.keys.keys()].map((id) => PREFIX + id).join(', ');
-      throw new VaultError('UNKNOWN_KEK', `KEK ${JSON.stringify(kekId)} is not configured (known: ${known})`, context);
+      throw new VaultError(
+        'UNKNOWN_KEK',
+        `KEK ${JSON.stringify(kekId)} is not configured (known: ${known})`,
+        context,
+      );
     }
     return key;
   };
