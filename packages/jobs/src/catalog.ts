@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/**
+ * Every queue and job the product uses, with its payload schema and retry policy. Job data never
+ * holds a secret: only ids that the handler resolves from the database.
+ */
+export const QUEUES = {
+  provisioning: 'provisioning',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export const provisionDevicePayload = z.object({
+  deviceId: z.uuid(),
+  serial: z.string().min(1),
+});
+
+export type ProvisionDevicePayload = z.infer<typeof provisionDevicePayload>;
+
+export const JOBS = {
+  provisionDevice: {
+    queue: QUEUES.provisioning,
+    name: 'provision-device',
+    payload: provisionDevicePayload,
+    /** Retryable failures (429, 5xx, time-outs, disconnects) back off with jitter; 4xx fail at once. */
+    attempts: 10,
+    backoff: { type: 'jittered', delayMs: 1_000, maxDelayMs: 60_000 },
+  },
+} as const;
+
+export type JobName = (typeof JOBS)[keyof typeof JOBS]['name'];
+
+/** Delay before attempt `attemptsMade + 1`: exponential with full jitter, capped. */
+export function jitteredBackoff(attemptsMade: number, random: () => number = Math.random): number {
+  const { delayMs, maxDelayMs } = JOBS.provisionDevice.backoff;
+  const ceiling = Math.min(maxDelayMs, delayMs * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * BullMQ job id of a device's provisioning. Deterministic from the serial, so enqueueing a serial
+ * twice is a no-op; a deliberate re-provisioning uses the next generation.
+ */
+export function provisionJobId(serial: string, generation = 0): string {
+  return generation === 0 ? `device-${serial}` : `device-${serial}-g${generation}`;
+}
+
+/** Batch priority (higher runs first, 0–100) to BullMQ's (1 is the highest, 0 means none). */
+export function toQueuePriority(batchPriority: number): number {
+  return 101 - Math.min(100, Math.max(0, Math.round(batchPriority)));
+}

@@ -1,0 +1,45 @@
+import type { Queue } from 'bullmq';
+import { JOBS, jitteredBackoff, provisionDevicePayload, provisionJobId, toQueuePriority } from './catalog.js';
+
+export type DeviceToProvision = { deviceId: string; serial: string; generation?: number };
+
+const CHUNK = 1_000;
+
+/**
+ * The one way provisioning jobs are created: `addBulk` in chunks, job id from the serial. Safe to
+ * call again with the same devices (after a crash between the database commit and the enqueue):
+ * BullMQ ignores a job id it already has.
+ */
+export async function enqueueProvisioning(
+  queue: Queue,
+  devices: readonly DeviceToProvision[],
+  batchPriority: number,
+  onProgress?: (enqueued: number) => void,
+): Promise<number> {
+  const priority = toQueuePriority(batchPriority);
+  let enqueued = 0;
+  for (let start = 0; start < devices.length; start += CHUNK) {
+    const chunk = devices.slice(start, start + CHUNK).map((device) => ({
+      name: JOBS.provisionDevice.name,
+      data: provisionDevicePayload.parse({ deviceId: device.deviceId, serial: device.serial }),
+      opts: {
+        jobId: provisionJobId(device.serial, device.generation ?? 0),
+        priority,
+        attempts: JOBS.provisionDevice.attempts,
+        backoff: { type: 'jittered' },
+        removeOnComplete: { age: 24 * 3600, count: 100_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    }));
+    await queue.addBulk(chunk);
+    enqueued += chunk.length;
+    onProgress?.(enqueued);
+  }
+  return enqueued;
+}
+
+/** For `new Worker(…, { settings: { backoffStrategy } })`: the catalog's jittered backoff. */
+export function backoffStrategy(attemptsMade: number, type?: string): number {
+  if (type !== 'jittered') return -1;
+  return jitteredBackoff(attemptsMade);
+}

@@ -1,0 +1,54 @@
+import { Queue } from 'bullmq';
+import { createRedisConnection, enqueueProvisioning, jitteredBackoff, provisionJobId, QUEUES, toQueuePriority } from '@claimline/jobs';
+import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
+import { randomUUID } from 'node:crypto';
+
+const connection = createRedisConnection(testRedisUrl(), 'producer');
+const prefix = uniqueQueuePrefix('jobs');
+const queue = new Queue(QUEUES.provisioning, { connection, prefix });
+
+afterAll(async () => {
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+});
+
+describe('enqueueProvisioning', () => {
+  it('creates one job per device, keyed by serial, and is idempotent', async () => {
+    const devices = Array.from({ length: 2_500 }, (_, i) => ({ deviceId: randomUUID(), serial: `SN${i}` }));
+    const progress: number[] = [];
+    await enqueueProvisioning(queue, devices, 50, (n) => progress.push(n));
+    await enqueueProvisioning(queue, devices, 50);
+    expect(progress).toEqual([1_000, 2_000, 2_500]);
+    expect(await queue.count()).toBe(2_500);
+    const job = await queue.getJob(provisionJobId('SN7'));
+    expect(job?.data).toEqual({ deviceId: devices[7]!.deviceId, serial: 'SN7' });
+    expect(job?.opts.priority).toBe(toQueuePriority(50));
+  });
+
+  it('keeps secrets out of job data by construction', async () => {
+    await expect(
+      enqueueProvisioning(queue, [{ deviceId: 'not-a-uuid', serial: 'SN-X' }], 0),
+    ).rejects.toThrow();
+  });
+});
+
+describe('policy helpers', () => {
+  it('maps batch priority so that a higher batch priority runs first', () => {
+    expect(toQueuePriority(100)).toBeLessThan(toQueuePriority(0));
+    expect(toQueuePriority(0)).toBe(101);
+    expect(toQueuePriority(500)).toBe(1);
+  });
+
+  it('backs off exponentially with jitter, within bounds', () => {
+    expect(jitteredBackoff(1, () => 0)).toBe(500);
+    expect(jitteredBackoff(1, () => 1)).toBe(1_000);
+    expect(jitteredBackoff(3, () => 1)).toBe(4_000);
+    expect(jitteredBackoff(30, () => 1)).toBe(60_000);
+  });
+
+  it('gives a re-provisioning a new job id', () => {
+    expect(provisionJobId('A1')).toBe('device-A1');
+    expect(provisionJobId('A1', 2)).toBe('device-A1-g2');
+  });
+});
