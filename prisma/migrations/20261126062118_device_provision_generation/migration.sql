@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "device" ADD COLUMN     "provision_generation" INTEGER NOT NULL DEFAULT 0;
