@@ -1,4 +1,6 @@
 import type { EnvSchema } from './load-config.js';
+import { apiSchema } from './apps/api.js';
+import { claimSchema } from './apps/claim.js';
 import { databaseSchema } from './apps/database.js';
 import { testSuiteSchema } from './apps/test-suite.js';
 import { vaultSchema } from './apps/vault.js';
@@ -8,6 +10,8 @@ import { vaultSchema } from './apps/vault.js';
  * against this list, so a variable cannot be added without being documented.
  */
 export const envSchemas: Record<string, EnvSchema> = {
+  api: apiSchema,
+  claim: claimSchema,
   migrate: databaseSchema,
   tests: testSuiteSchema,
   vault: vaultSchema,
