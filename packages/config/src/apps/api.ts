@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { port, positiveInt } from '../fields.js';
+import { databaseFields, logFields, redisFields } from './common.js';
+
+const templateParameter = z
+  .object({
+    type: z.enum(['string', 'number', 'boolean']).default('string'),
+    required: z.boolean().default(false),
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  })
+  .strict();
+
+/** Allowed provisioning templates: name → parameters. The worker passes SerialNumber = serial itself. */
+export const allowedTemplatesSchema = z.record(
+  z.string().min(1),
+  z.object({ parameters: z.record(z.string().min(1), templateParameter).default({}) }).strict(),
+);
+
+export type AllowedTemplates = z.output<typeof allowedTemplatesSchema>;
+
+const DEFAULT_TEMPLATES = JSON.stringify({
+  'claimline-default': { parameters: { SerialNumber: { type: 'string', required: true } } },
+});
+
+const jsonOf = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((text, ctx): z.output<T> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      ctx.addIssue({ code: 'custom', message: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      return z.NEVER;
+    }
+    return result.data;
+  });
+
+const regex = z.string().refine(
+  (value) => {
+    try {
+      new RegExp(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a regular expression' },
+);
+
+export const apiFields = {
+  API_HOST: z.string().min(1).default('127.0.0.1').describe('API: address to listen on'),
+  API_PORT: port().default(8080).describe('API: TCP port to listen on'),
+  API_MAX_DEVICES_PER_BATCH: positiveInt()
+    .default(100_000)
+    .describe('API: most devices one POST /v1/batches may carry'),
+  API_SERIAL_PATTERN: regex
+    .default('^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$')
+    .describe('API: regular expression every serial number must match'),
+  API_ALLOWED_TEMPLATES: jsonOf(allowedTemplatesSchema)
+    .prefault(DEFAULT_TEMPLATES)
+    .describe('API: JSON {name: {parameters: {Name: {type, required, default}}}} of the provisioning templates batches may use'),
+  API_RATE_LIMIT_PER_MINUTE: positiveInt()
+    .default(600)
+    .describe('API: requests per minute per API key (counted per process)'),
+  API_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 16mb' })
+    .default('16mb')
+    .describe('API: largest accepted JSON request body'),
+};
+
+export const apiSchema = z.object({ ...apiFields, ...databaseFields, ...redisFields, ...logFields });
+
+export type ApiConfig = z.output<typeof apiSchema>;
