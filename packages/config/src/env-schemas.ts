@@ -4,6 +4,7 @@ import { claimSchema } from './apps/claim.js';
 import { databaseSchema } from './apps/database.js';
 import { testSuiteSchema } from './apps/test-suite.js';
 import { vaultSchema } from './apps/vault.js';
+import { workerSchema } from './apps/worker.js';
 
 /**
  * Every process's environment schema, by process name. The README's variable table is checked
@@ -15,4 +16,5 @@ export const envSchemas: Record<string, EnvSchema> = {
   migrate: databaseSchema,
   tests: testSuiteSchema,
   vault: vaultSchema,
+  worker: workerSchema,
 };

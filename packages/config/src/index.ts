@@ -10,3 +10,4 @@ export { claimFields, claimSchema, type ClaimConfig } from './apps/claim.js';
 export { apiFields, apiSchema, allowedTemplatesSchema, type ApiConfig, type AllowedTemplates } from './apps/api.js';
 export { envSchemas } from './env-schemas.js';
 export { renderEnvTable, replaceEnvTable, ENV_TABLE_START, ENV_TABLE_END } from './env-table.js';
+export { workerFields, workerSchema, type WorkerConfig } from './apps/worker.js';

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { boolean, nonNegativeInt, port, positiveInt } from '../fields.js';
+import { claimFields } from './claim.js';
+import { databaseFields, logFields, redisFields } from './common.js';
+import { vaultFields } from './vault.js';
+
+export const workerFields = {
+  WORKER_HTTP_HOST: z.string().default('127.0.0.1').describe('Worker: address of /healthz, /readyz and /metrics'),
+  WORKER_HTTP_PORT: port().default(9464).describe('Worker: port of /healthz, /readyz and /metrics (0 = any free port)'),
+  WORKER_RATE_LIMIT_PER_SECOND: positiveInt()
+    .default(10)
+    .describe('Worker: provisioning jobs started per second, across every worker on every host (BullMQ limiter)'),
+  WORKER_QUOTA_CREATE_KEYS_PER_SECOND: nonNegativeInt()
+    .default(10)
+    .describe('Worker: CreateKeysAndCertificate calls per second, shared by all workers (0 = no limit)'),
+  WORKER_QUOTA_CREATE_FROM_CSR_PER_SECOND: nonNegativeInt()
+    .default(15)
+    .describe('Worker: CreateCertificateFromCsr calls per second, shared by all workers (0 = no limit)'),
+  WORKER_QUOTA_REGISTER_THING_PER_SECOND: nonNegativeInt()
+    .default(10)
+    .describe('Worker: RegisterThing calls per second, shared by all workers (0 = no limit)'),
+  WORKER_QUOTA_GUARD_MS: nonNegativeInt()
+    .max(500)
+    .default(50)
+    .describe('Worker: no call starts in the last N ms of a second, so network delay cannot push it into the next'),
+  WORKER_THROTTLE_PAUSE_MS: positiveInt()
+    .default(2_000)
+    .describe('Worker: how long the whole queue pauses when AWS answers 429'),
+  WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt()
+    .default(30_000)
+    .describe('Worker: on SIGTERM, how long in-flight jobs may take before the process exits anyway'),
+  WORKER_TOKEN_TTL_SECONDS: positiveInt()
+    .default(3_600)
+    .describe('Worker: validity of an ownership token (AWS: 1 hour); a saved certificate is reused within it'),
+  WORKER_SERIAL_PARAMETER: z
+    .string()
+    .min(1)
+    .default('SerialNumber')
+    .describe('Worker: template parameter that receives the serial number'),
+  WORKER_FAULT_CRASH_AFTER_CERTIFICATE_SAVED: boolean()
+    .default(false)
+    .describe('Fault injection (tests, chaos runs): the worker kills itself right after saving a certificate'),
+};
+
+export const workerSchema = z.object({
+  ...databaseFields,
+  ...redisFields,
+  ...logFields,
+  ...vaultFields,
+  ...claimFields,
+  ...workerFields,
+});
+
+export type WorkerConfig = z.output<typeof workerSchema>;
