@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/index.js';
 
@@ -60,6 +60,14 @@ export async function connectMqttJs(
   credentials: Credentials,
   options: Partial<IClientOptions> = {},
 ): Promise<MqttClient> {
+  return (await connectWithConnack(emulator, credentials, options)).client;
+}
+
+export async function connectWithConnack(
+  emulator: RunningEmulator,
+  credentials: Credentials,
+  options: Partial<IClientOptions> = {},
+): Promise<{ client: MqttClient; connack: IConnackPacket }> {
   const client = mqtt.connect({
     protocol: 'mqtts',
     host: emulator.host,
@@ -73,12 +81,23 @@ export async function connectMqttJs(
     protocolVersion: 4,
     ...options,
   });
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
+  const connack = await new Promise<IConnackPacket>((resolve, reject) => {
+    client.once('connect', (packet) => resolve(packet));
     client.once('error', (error) => reject(error));
     client.once('close', () => reject(new Error('closed before CONNACK')));
   });
-  return client;
+  return { client, connack };
+}
+
+/** SUBSCRIBE and return the granted QoS or failure code per filter (MQTT.js rejects on any failure code). */
+export async function subscribeGranted(client: MqttClient, filters: string | string[]): Promise<number[]> {
+  try {
+    return (await client.subscribeAsync(filters, { qos: 1 })).map((grant) => grant.qos);
+  } catch (error) {
+    const granted = (error as { packet?: { granted?: (number | { qos: number })[] } }).packet?.granted;
+    if (!granted) throw error;
+    return granted.map((grant) => (typeof grant === 'number' ? grant : grant.qos));
+  }
 }
 
 export async function endClient(client: MqttClient): Promise<void> {
@@ -122,3 +141,30 @@ export async function adminJson(emulator: RunningEmulator, path: string, init?: 
   });
   return { status: response.status, body: await response.json() };
 }
+
+/** CreateKeysAndCertificate then RegisterThing with `templateName`; returns both answers. */
+export async function provision(client: MqttClient, templateName: string, parameters: Record<string, string>, format: Format = 'json') {
+  const created = await request(client, `$aws/certificates/create/${format}`, {}, format);
+  if (created.outcome !== 'accepted') throw new Error(`CreateKeysAndCertificate rejected: ${JSON.stringify(created.body)}`);
+  const registered = await request(
+    client,
+    `$aws/provisioning-templates/${templateName}/provision/${format}`,
+    { certificateOwnershipToken: created.body.certificateOwnershipToken, parameters },
+    format,
+  );
+  return { created: created.body as Record<string, string>, registered };
+}
+
+/** Resolves with the reason a connection attempt failed (CONNACK refusal or close). */
+export async function connectFailure(emulator: RunningEmulator, credentials: Credentials, options: Partial<IClientOptions> = {}): Promise<Error> {
+  return connectMqttJs(emulator, credentials, options).then(
+    async (client) => {
+      await endClient(client);
+      throw new Error('connection was accepted');
+    },
+    (error: Error) => error,
+  );
+}
+
+/** Resolves when the client's connection closes. */
+export const closed = (client: MqttClient) => new Promise<void>((resolve) => client.once('close', () => resolve()));
