@@ -15,9 +15,11 @@ const workspaceDirs = ['apps', 'packages'].flatMap((group) =>
     .filter((dir) => fs.existsSync(path.join(__dirname, dir, 'test'))),
 );
 
+const apps = fs.readdirSync(path.join(__dirname, 'apps')).join('|');
 const moduleNameMapper = {
-  '^@claimline/([a-z-]+)/testing$': '<rootDir>/../../packages/$1/src/testing.ts',
-  '^@claimline/([a-z-]+)$': '<rootDir>/../../packages/$1/src/index.ts',
+  [`^@claimline/(${apps})$`]: path.join(__dirname, 'apps/$1/src/index.ts'),
+  '^@claimline/([a-z-]+)/testing$': path.join(__dirname, 'packages/$1/src/testing.ts'),
+  '^@claimline/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
@@ -25,14 +27,12 @@ module.exports = {
   testTimeout: 60_000,
   projects: workspaceDirs.map((dir) => {
     const pkg = require(path.join(__dirname, dir, 'package.json'));
-    const mapper = { ...moduleNameMapper };
-    if (dir.startsWith('apps/')) mapper['^@claimline/emulator$'] = '<rootDir>/../emulator/src/index.ts';
     return {
       displayName: pkg.name,
       rootDir: path.join(__dirname, dir),
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       transform: { '^.+\\.(t|j)sx?$': swc },
-      moduleNameMapper: mapper,
+      moduleNameMapper,
       testEnvironment: 'node',
       globalSetup: path.join(__dirname, 'test/global-setup.js'),
       // The schema engine's wasm glue is an ES module: let swc compile it to CommonJS.
