@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import express, { type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { OPERATIONS } from '../options.js';
 import type { Faults, Quotas } from '../options.js';
@@ -51,7 +51,7 @@ export type AdminControls = {
 export async function startAdminHttp(host: string, port: number, controls: AdminControls): Promise<{ port: number; server: Server }> {
   const { store } = controls;
   const app = express();
-  app.use(express.json());
+  app.use(express.json({ strict: false }));
   const notFound = (res: Response, what: string) => res.status(404).json({ error: `${what} not found` });
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
@@ -85,6 +85,10 @@ export async function startAdminHttp(host: string, port: number, controls: Admin
     res.json(controls.getQuotas());
   });
   app.use((_req: Request, res: Response) => void res.status(404).json({ error: 'no such route' }));
+  // Express 5 error handler (four arguments): a malformed JSON body answers JSON, not an HTML page.
+  app.use((error: { status?: number; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(error.status ?? 500).json({ error: error.message ?? 'error' });
+  });
 
   const server = app.listen(port, host);
   await once(server, 'listening');
