@@ -1,4 +1,3 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { claimCredentials, connectMqttJs, endClient, request, startTestEmulator, type Format, type TestEmulator } from './helpers.js';
 import { generateCsr } from './csr.js';
 
@@ -11,7 +10,7 @@ afterAll(async () => {
   await emulator.cleanup();
 });
 
-describe.each<Format>(['json', 'cbor'])('claim flow with MQTT.js over %s', (format) => {
+describe.each(['json', 'cbor'] as Format[])('claim flow with MQTT.js over %s', (format) => {
   it('CreateKeysAndCertificate, RegisterThing, then the device connects and publishes', async () => {
     const claim = await connectMqttJs(emulator, await claimCredentials(emulator));
     try {

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
 import { claimCredentials, connectMqttJs, endClient, request, startTestEmulator, type TestEmulator } from './helpers.js';
 import { generateCsr } from './csr.js';
@@ -107,7 +106,7 @@ describe('rejections', () => {
   it('a CSR with a bad signature or a weak key → 400 InvalidCsr', async () => {
     const { csrPem } = await generateCsr('ec');
     const der = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-    der[der.length - 5] ^= 0xff; // inside the signature
+    der.writeUInt8(der.readUInt8(der.length - 5) ^ 0xff, der.length - 5); // inside the signature
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
     const bad = await request(client, '$aws/certificates/create-from-csr/json', { certificateSigningRequest: tampered });
     expect(bad.body).toMatchObject({ statusCode: 400, errorCode: 'InvalidCsr' });

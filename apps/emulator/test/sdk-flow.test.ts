@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mqtt, mqtt5 } from 'aws-crt';
 import { startTestEmulator, type TestEmulator } from './helpers.js';
 import { generateCsr } from './csr.js';

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
 import { startEmulator, TemplateValidationError } from '../src/index.js';
 import { claimCredentials, connectMqttJs, endClient, provision, startTestEmulator, type TestEmulator } from './helpers.js';

@@ -2,6 +2,7 @@ import type { EnvSchema } from './load-config.js';
 import { apiSchema } from './apps/api.js';
 import { claimSchema } from './apps/claim.js';
 import { databaseSchema } from './apps/database.js';
+import { emulatorSchema } from './apps/emulator.js';
 import { testSuiteSchema } from './apps/test-suite.js';
 import { vaultSchema } from './apps/vault.js';
 import { workerSchema } from './apps/worker.js';
@@ -13,6 +14,7 @@ import { workerSchema } from './apps/worker.js';
 export const envSchemas: Record<string, EnvSchema> = {
   api: apiSchema,
   claim: claimSchema,
+  emulator: emulatorSchema,
   migrate: databaseSchema,
   tests: testSuiteSchema,
   vault: vaultSchema,

@@ -11,3 +11,4 @@ export { apiFields, apiSchema, allowedTemplatesSchema, type ApiConfig, type Allo
 export { envSchemas } from './env-schemas.js';
 export { renderEnvTable, replaceEnvTable, ENV_TABLE_START, ENV_TABLE_END } from './env-table.js';
 export { workerFields, workerSchema, type WorkerConfig } from './apps/worker.js';
+export { emulatorFields, emulatorSchema, type EmulatorConfig } from './apps/emulator.js';

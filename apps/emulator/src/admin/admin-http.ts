@@ -2,41 +2,9 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { OPERATIONS } from '../options.js';
+import { faultsSchema, quotasSchema } from '../limits/limit-schemas.js';
 import type { Faults, Quotas } from '../options.js';
 import type { RegistryStore } from '../registry/registry-store.js';
-
-const rate = z.number().min(0).max(1);
-const faultRates = z.object({
-  delayMs: z.number().int().min(0).max(60_000),
-  dropRate: rate,
-  errorRate: rate,
-  throttleRate: rate,
-  disconnectAfterRequestRate: rate,
-});
-export const faultsSchema = faultRates
-  .extend({
-    seed: z.number().int(),
-    operations: z.partialRecord(z.enum(OPERATIONS), faultRates.partial()),
-  })
-  .partial()
-  .strict();
-
-const perSecond = z.number().min(0);
-export const quotasSchema = z.union([
-  z.literal('off'),
-  z
-    .object({
-      registerThingPerSecond: perSecond,
-      createKeysAndCertificatePerSecond: perSecond,
-      createCertificateFromCsrPerSecond: perSecond,
-      connectPerSecond: perSecond,
-      connectPerClientIdPerSecond: perSecond,
-      publishPerConnectionPerSecond: perSecond,
-    })
-    .partial()
-    .strict(),
-]);
 
 export type AdminControls = {
   store: RegistryStore;
