@@ -1,2 +1,5 @@
-// Placeholder until this package is built (see docs/ROADMAP.md); it exports nothing yet.
-export {};
+export { createApp, type ClaimlineApp } from './app.js';
+export type { AppDeps } from './deps.js';
+export { createApiKey, revokeApiKey, type CreateApiKeyInput, type CreatedApiKey } from './auth/api-key.js';
+export { ERROR_CODES, type ErrorCode } from './errors/codes.js';
+export { AppError } from './errors/app-error.js';

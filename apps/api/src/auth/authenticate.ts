@@ -1,0 +1,37 @@
+import type { PrismaClient } from '@claimline/db';
+import type { RequestHandler } from 'express';
+import { AppError } from '../errors/app-error.js';
+import { parseApiKey } from './api-key.js';
+import type { Principal } from './principal.js';
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** One indexed lookup by the key's hash per request; `last_used_at` is refreshed at most once a minute. */
+export async function findPrincipal(prisma: PrismaClient, key: string): Promise<Principal | undefined> {
+  const parsed = parseApiKey(key);
+  if (!parsed) return undefined;
+  const row = await prisma.apiKey.findUnique({ where: { secretHash: parsed.hash } });
+  if (!row || row.revokedAt || row.prefix !== parsed.prefix) return undefined;
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    void prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
+  }
+  return { keyId: row.id, prefix: row.prefix, role: row.role, stationId: row.stationId };
+}
+
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer ([^\s]+)$/i.exec(header.trim());
+  if (!match) throw new AppError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <key>"');
+  return match[1];
+}
+
+export function authenticate(prisma: PrismaClient): RequestHandler {
+  return async (req, _res, next) => {
+    const token = bearerToken(req.headers.authorization);
+    if (!token) throw new AppError('UNAUTHENTICATED', 'missing Authorization: Bearer <key>');
+    const principal = await findPrincipal(prisma, token);
+    if (!principal) throw new AppError('UNAUTHENTICATED', 'unknown or revoked API key');
+    req.principal = principal;
+    next();
+  };
+}

@@ -1,0 +1,34 @@
+/** The one table from error code to HTTP status and a user-safe title. Every API error comes from here. */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  INVALID_CURSOR: { status: 400, title: 'The paging cursor is not valid' },
+  DUPLICATE_SERIALS: { status: 400, title: 'The batch lists some serial numbers more than once' },
+  UNAUTHENTICATED: { status: 401, title: 'A valid API key is required' },
+  FORBIDDEN: { status: 403, title: 'This API key may not do this' },
+  NOT_FOUND: { status: 404, title: 'No such resource' },
+  BATCH_NOT_FOUND: { status: 404, title: 'No such batch' },
+  DEVICE_NOT_FOUND: { status: 404, title: 'No such device' },
+  NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation' },
+  SERIALS_EXIST: { status: 409, title: 'Some serial numbers already exist' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, title: 'This Idempotency-Key was used for another request' },
+  BATCH_NOT_OPEN: { status: 409, title: 'The batch is finished or cancelled' },
+  NO_FAILED_DEVICES: { status: 409, title: 'The batch has no failed devices' },
+  INVALID_DEVICE_STATE: { status: 409, title: 'The device is not in a state that allows this' },
+  NO_ACTIVE_CERTIFICATE: { status: 409, title: 'The device has no active certificate' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
+  UNKNOWN_TEMPLATE: { status: 422, title: 'The provisioning template is not allowed here' },
+  TEMPLATE_PARAMETERS_INVALID: { status: 422, title: 'The template parameters do not fit the template' },
+  BATCH_TOO_LARGE: { status: 422, title: 'The batch has more devices than one request may carry' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests for this API key' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+  QUEUE_UNAVAILABLE: { status: 503, title: 'The job queue is unavailable' },
+  NOT_READY: { status: 503, title: 'A dependency is not ready' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function problemType(code: ErrorCode): string {
+  return `urn:claimline:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+}

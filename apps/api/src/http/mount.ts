@@ -1,0 +1,56 @@
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import type { ZodType } from 'zod';
+import { authenticate } from '../auth/authenticate.js';
+import { requireRole } from '../auth/roles.js';
+import type { AppDeps } from '../deps.js';
+import { AppError } from '../errors/app-error.js';
+import { validationError } from '../errors/problem.js';
+import type { ApiRoute, HandlerContext } from './route.js';
+
+function parse(schema: ZodType | undefined, value: unknown, location: string): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, location);
+  return result.data;
+}
+
+/** 415 unless a request that carries a body says it is JSON; a POST without a body is fine. */
+const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (hasBody && !req.is('application/json')) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${req.headers['content-type'] ?? 'none'}`);
+  }
+  next();
+};
+
+export function clientOrigin(req: Request): string | null {
+  return req.ip ?? req.socket.remoteAddress ?? null;
+}
+
+/**
+ * Mounts each route: authentication and role before anything reads the body (so an anonymous client
+ * cannot make us parse 16 MB), then rate limit, content type, JSON parsing, zod, and the handler.
+ */
+export function mountRoutes(app: Express, deps: AppDeps, routes: readonly ApiRoute[], rateLimit: RequestHandler): void {
+  const auth = authenticate(deps.prisma);
+  const json = express.json({ limit: deps.config.API_BODY_LIMIT, type: () => true });
+  for (const route of routes) {
+    const chain: RequestHandler[] = [];
+    if (route.roles !== 'public') chain.push(auth, requireRole(route.roles), rateLimit);
+    if (route.body) chain.push(requireJson, json);
+    chain.push(async (req, res) => {
+      const ctx: HandlerContext = { deps, principal: req.principal!, origin: clientOrigin(req) };
+      if (route.precheck) route.precheck(ctx, req.body);
+      const input = {
+        params: parse(route.params, req.params, 'params'),
+        query: parse(route.query, req.query, 'query'),
+        body: parse(route.body, req.body ?? {}, 'body'),
+      } as Parameters<ApiRoute['handle']>[1];
+      const result = await route.handle(ctx, input, req, res);
+      if (!result) return;
+      for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+      res.status(result.status).json(result.body);
+    });
+    app[route.method](route.path, ...chain);
+  }
+}

@@ -1,0 +1,19 @@
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { AppError } from '../errors/app-error.js';
+
+/**
+ * Requests per minute per API key, counted in this process's memory: with N API processes a key may
+ * make up to N times the limit. A shared Redis store would make it global; not needed yet.
+ */
+export function keyRateLimit(perMinute: number): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => req.principal?.prefix ?? 'anonymous',
+    handler: (_req, _res, next) => next(new AppError('RATE_LIMITED', `more than ${perMinute} requests per minute for this key`)),
+    validate: { keyGeneratorIpFallback: false },
+  });
+}

@@ -1,0 +1,56 @@
+import type { ApiKeyRole } from '@claimline/db';
+import type { Request, Response } from 'express';
+import type { ZodObject, ZodType, z } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import type { AppDeps } from '../deps.js';
+
+export type HandlerContext = {
+  deps: AppDeps;
+  /** Set on every authenticated route. */
+  principal: Principal;
+  /** Client address, for the audit trail. */
+  origin: string | null;
+};
+
+export type HandlerResult = { status: number; body: unknown; headers?: Record<string, string> };
+
+export type ResponseSpec = { description: string; schema?: ZodType; contentType?: string };
+
+type Out<S> = S extends ZodType ? z.output<S> : undefined;
+
+/**
+ * One route: its contract (zod schemas, roles, documented responses) and its handler. The same
+ * object is mounted on express and registered in the OpenAPI document, so they cannot drift.
+ * A handler returns `{status, body}`; a streaming one writes to `res` itself and returns nothing.
+ */
+export type ApiRoute<P extends ZodObject | undefined = ZodObject | undefined, Q extends ZodObject | undefined = ZodObject | undefined, B extends ZodType | undefined = ZodType | undefined> = {
+  method: 'get' | 'post';
+  path: string;
+  summary: string;
+  tag: string;
+  roles: readonly ApiKeyRole[] | 'public';
+  params?: P;
+  query?: Q;
+  body?: B;
+  headers?: ZodObject;
+  /** Runs before the body is validated (cheap checks that give a better code than zod would). */
+  precheck?: (ctx: HandlerContext, rawBody: unknown) => void;
+  responses: Record<number, ResponseSpec>;
+  handle: (
+    ctx: HandlerContext,
+    input: { params: Out<P>; query: Out<Q>; body: Out<B> },
+    req: Request,
+    res: Response,
+  ) => Promise<HandlerResult | void>;
+};
+
+export function defineRoute<P extends ZodObject | undefined = undefined, Q extends ZodObject | undefined = undefined, B extends ZodType | undefined = undefined>(
+  route: ApiRoute<P, Q, B>,
+): ApiRoute {
+  return route as unknown as ApiRoute;
+}
+
+/** `/v1/batches/:id` → `/v1/batches/{id}` */
+export function toOpenApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The API process: parse the environment once, build the dependencies, listen; stop gracefully.
+import { apiSchema, loadConfig } from '@claimline/config';
+import { createPrismaClient } from '@claimline/db';
+import { createQueues, createRedisConnection } from '@claimline/jobs';
+import { createLogger } from '@claimline/logger';
+import { createApp } from './app.js';
+import { openStreams } from './handlers/batch-events.js';
+
+const SHUTDOWN_GRACE_MS = 20_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig('api', apiSchema);
+  const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
+  const prisma = createPrismaClient(config.DATABASE_URL.reveal());
+  const redis = createRedisConnection(config.REDIS_URL, 'producer');
+  redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+  const queues = createQueues(redis, config.QUEUE_PREFIX);
+  const app = createApp({ config, prisma, redis, queues, logger });
+
+  const server = app.listen(config.API_PORT, config.API_HOST, () => {
+    logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');
+  });
+  server.keepAliveTimeout = 65_000;
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: no new connections; finishing in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('in-flight requests did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(async () => {
+      await queues.close().catch(() => undefined);
+      redis.disconnect();
+      await prisma.$disconnect();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    for (const end of [...openStreams]) end(); // event streams would otherwise hold the server open
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import type { Batch, PrismaClient } from '@claimline/db';
+import type { DeviceStateName } from '../schemas/common.js';
+
+/** States in which a device's provisioning has not ended yet. */
+export const IN_FLIGHT: readonly DeviceStateName[] = ['QUEUED', 'CLAIMING', 'CERT_ISSUED'];
+
+export type BatchProgress = {
+  total: number;
+  counts: Partial<Record<DeviceStateName, number>>;
+  done: number;
+  progressPercent: number;
+  throughputPerMinute: number;
+  etaSeconds: number | null;
+  topErrors: { code: string; count: number }[];
+  finished: boolean;
+};
+
+/**
+ * Three small queries on the (batch_id, state) index: counts per state, devices that ended in the last
+ * minute, the five commonest error codes. Marks the batch finished the first time nothing is in flight
+ * (the worker may set finished_at too; whoever sees it first wins).
+ */
+export async function batchProgress(prisma: PrismaClient, batch: Batch): Promise<BatchProgress> {
+  const [countRows, recentRows, errorRows] = await Promise.all([
+    prisma.$queryRawUnsafe<{ state: DeviceStateName; n: number }[]>(
+      'SELECT state::text AS state, count(*)::int AS n FROM device WHERE batch_id = $1::uuid GROUP BY state',
+      batch.id,
+    ),
+    prisma.$queryRawUnsafe<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM device WHERE batch_id = $1::uuid
+         AND greatest(registered_at, failed_at) > now() - interval '1 minute'`,
+      batch.id,
+    ),
+    prisma.$queryRawUnsafe<{ code: string; count: number }[]>(
+      `SELECT last_error_code AS code, count(*)::int AS count FROM device
+        WHERE batch_id = $1::uuid AND last_error_code IS NOT NULL
+        GROUP BY last_error_code ORDER BY count(*) DESC, last_error_code LIMIT 5`,
+      batch.id,
+    ),
+  ]);
+  const counts: Partial<Record<DeviceStateName, number>> = {};
+  let total = 0;
+  for (const row of countRows) {
+    counts[row.state] = row.n;
+    total += row.n;
+  }
+  const inFlight = IN_FLIGHT.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+  const done = total - inFlight;
+  const throughput = recentRows[0]?.n ?? 0;
+  const finished = inFlight === 0;
+  if (finished && !batch.finishedAt) {
+    await prisma.batch.updateMany({ where: { id: batch.id, finishedAt: null }, data: { finishedAt: new Date() } });
+  }
+  return {
+    total,
+    counts,
+    done,
+    progressPercent: total === 0 ? 100 : Math.round((done / total) * 1000) / 10,
+    throughputPerMinute: throughput,
+    etaSeconds: finished ? 0 : throughput > 0 ? Math.ceil((inFlight / throughput) * 60) : null,
+    topErrors: errorRows,
+    finished,
+  };
+}

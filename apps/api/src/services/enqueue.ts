@@ -1,0 +1,30 @@
+import { enqueueProvisioning, type DeviceToProvision } from '@claimline/jobs';
+import type { PrismaClient } from '@claimline/db';
+import type { AppDeps } from '../deps.js';
+import { AppError } from '../errors/app-error.js';
+
+/**
+ * Enqueues after the database commit. A failure leaves the devices QUEUED in the database with no job;
+ * the caller answers 503 QUEUE_UNAVAILABLE naming the batch, and the jobs are recovered by
+ * `POST /v1/batches/{id}/requeue` or by retrying the POST with the same Idempotency-Key. Both re-add
+ * the same job ids (serial + generation), which BullMQ ignores when they exist.
+ */
+export async function enqueueOrFail(deps: AppDeps, devices: readonly DeviceToProvision[], priority: number, batchId: string): Promise<number> {
+  try {
+    return await enqueueProvisioning(deps.queues.provisioning, devices, priority);
+  } catch (error) {
+    deps.logger.error({ err: error, batchId }, 'enqueue failed after commit; recover with POST /v1/batches/{id}/requeue');
+    throw new AppError('QUEUE_UNAVAILABLE', `batch ${batchId} is stored but its jobs were not all enqueued; POST /v1/batches/${batchId}/requeue`, {
+      batchId,
+    });
+  }
+}
+
+/** Every QUEUED device of a batch at its current generation: what must be in the queue. */
+export async function queuedDevicesOf(prisma: PrismaClient, batchId: string): Promise<DeviceToProvision[]> {
+  const rows = await prisma.device.findMany({
+    where: { batchId, state: 'QUEUED' },
+    select: { id: true, serial: true, provisionGeneration: true },
+  });
+  return rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provisionGeneration }));
+}

@@ -1,0 +1,78 @@
+import { apiSchema, loadConfig, type Env } from '@claimline/config';
+import type { ApiKeyRole } from '@claimline/db';
+import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
+import { createQueues, createRedisConnection, type Queues } from '@claimline/jobs';
+import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
+import { createLogger } from '@claimline/logger';
+import type { Redis } from 'ioredis';
+import { createApiKey, createApp, type ClaimlineApp } from '../src/index.js';
+
+export type Keys = Record<'admin' | 'mes' | 'viewer' | 'station', string>;
+
+export type TestApi = {
+  app: ClaimlineApp;
+  db: TestDatabase;
+  queues: Queues;
+  redis: Redis;
+  keys: Keys;
+  auth(key: string): { Authorization: string };
+  counts(): Promise<{ batches: number; devices: number; jobs: number; audit: number }>;
+  close(): Promise<void>;
+};
+
+/** A real app on its own database clone and queue prefix; close() obliterates and disconnects it all. */
+export async function startTestApi(env: Env = {}): Promise<TestApi> {
+  const db = await createTestDatabase();
+  const prefix = uniqueQueuePrefix('api');
+  const redis = createRedisConnection(testRedisUrl(), 'producer');
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+  const queues = createQueues(redis, prefix);
+  const config = loadConfig('api', apiSchema, {
+    DATABASE_URL: db.url,
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
+    ...env,
+  });
+  const logger = createLogger({ name: 'api-test', level: 'silent' });
+  const app = createApp({ config, prisma: db.prisma, redis, queues, logger });
+  const make = async (role: ApiKeyRole, station?: string) => (await createApiKey(db.prisma, { name: `test ${role}`, role, station })).key;
+  const keys: Keys = { admin: await make('ADMIN'), mes: await make('MES'), viewer: await make('VIEWER'), station: await make('STATION', 'line-1') };
+  return {
+    app,
+    db,
+    queues,
+    redis,
+    keys,
+    auth: (key) => ({ Authorization: `Bearer ${key}` }),
+    async counts() {
+      const [batches, devices, audit, jobs] = await Promise.all([
+        db.prisma.batch.count(),
+        db.prisma.device.count(),
+        db.prisma.auditEvent.count(),
+        queues.provisioning.count(),
+      ]);
+      return { batches, devices, jobs, audit };
+    },
+    async close() {
+      await queues.provisioning.obliterate({ force: true });
+      await queues.close();
+      redis.disconnect();
+      await db.drop();
+    },
+  };
+}
+
+export function batchBody(serials: readonly string[], extra: Record<string, unknown> = {}) {
+  return {
+    externalRef: 'WO-1',
+    templateName: 'claimline-default',
+    devices: serials.map((serial) => ({ serial })),
+    payloadFormat: 'json',
+    mode: 'create-keys',
+    ...extra,
+  };
+}
+
+export const serials = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(6, '0')}`);
