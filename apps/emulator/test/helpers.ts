@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
+import { Writable } from 'node:stream';
+import { createLogger } from '@claimline/logger';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/index.js';
 
 export const DEFAULT_TEMPLATE = {
@@ -22,11 +24,20 @@ export const DEFAULT_TEMPLATE = {
   DeviceConfiguration: { serial: { Ref: 'SerialNumber' }, model: { Ref: 'Model' } },
 };
 
-export type TestEmulator = RunningEmulator & { stateDir: string; cleanup(): Promise<void> };
+export type TestEmulator = RunningEmulator & { stateDir: string; logs: string[]; cleanup(): Promise<void> };
 
 export async function startTestEmulator(options: Partial<EmulatorOptions> = {}, stateDir?: string): Promise<TestEmulator> {
   const dir = stateDir ?? (await mkdtemp(join(tmpdir(), 'claimline-emulator-')));
+  // Everything the emulator logs, at trace level, so tests can check that no secret reaches a log.
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(chunk.toString());
+      callback();
+    },
+  });
   const emulator = await startEmulator({
+    logger: createLogger({ name: 'emulator', level: 'trace', destination }),
     stateDir: dir,
     port: 0,
     adminPort: 0,
@@ -38,6 +49,7 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}, 
   return {
     ...emulator,
     stateDir: dir,
+    logs,
     cleanup: async () => {
       await emulator.stop();
       await rm(dir, { recursive: true, force: true });

@@ -10,6 +10,14 @@ afterAll(async () => {
   await emulator.cleanup();
 });
 
+afterAll(() => {
+  // The flows above ran with the emulator logging at trace level: no key or token may appear.
+  const logged = emulator.logs.join('');
+  expect(logged).toContain('provisioning request');
+  expect(logged).not.toContain('PRIVATE KEY');
+  expect(logged).not.toMatch(/certificateOwnershipToken":"[A-Za-z0-9_-]{20,}/);
+});
+
 describe.each(['json', 'cbor'] as Format[])('claim flow with MQTT.js over %s', (format) => {
   it('CreateKeysAndCertificate, RegisterThing, then the device connects and publishes', async () => {
     const claim = await connectMqttJs(emulator, await claimCredentials(emulator));
