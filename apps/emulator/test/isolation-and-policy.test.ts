@@ -1,3 +1,7 @@
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import * as tls from 'node:tls';
+import * as mqttPacket from 'mqtt-packet';
 import type { MqttClient } from 'mqtt';
 import {
   adminJson,
@@ -93,6 +97,34 @@ describe('connections', () => {
   it('MQTT 5: an empty client id gets an assigned identifier', async () => {
     const { client, connack } = await connectWithConnack(emulator, claim, { clientId: '', protocolVersion: 5, clean: true });
     expect(connack.properties?.assignedClientIdentifier).toMatch(/^emulator-/);
+    await endClient(client);
+  });
+
+  it('a silent connection is closed after 1.5 × keepalive', async () => {
+    const socket = tls.connect({
+      host: emulator.host,
+      port: emulator.port,
+      ca: await readFile(emulator.files.caPath),
+      cert: claim.cert,
+      key: claim.key,
+    });
+    await once(socket, 'secureConnect');
+    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'silent-1', keepalive: 1 }));
+    const started = Date.now();
+    socket.resume();
+    await once(socket, 'close');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('after UNSUBSCRIBE the requester receives no answer', async () => {
+    const client = await connectMqttJs(emulator, claim);
+    await client.subscribeAsync('$aws/certificates/create/json/+');
+    await client.unsubscribeAsync('$aws/certificates/create/json/+');
+    const got: string[] = [];
+    client.on('message', (topic) => got.push(topic));
+    await client.publishAsync('$aws/certificates/create/json', '{}', { qos: 1 });
+    await sleep(300);
+    expect(got).toEqual([]);
     await endClient(client);
   });
 

@@ -27,10 +27,8 @@ describe('quotas', () => {
   });
 
   it('a burst over the CreateKeysAndCertificate limit gets 429 ThrottlingException', async () => {
-    const clients = await Promise.all(Array.from({ length: 12 }, () => connectMqttJs(emulator, { cert: '', key: '' }).catch(() => undefined)));
-    expect(clients.every((c) => c === undefined)).toBe(true);
     const claim = await claimCredentials(emulator);
-    const pool = await Promise.all(Array.from({ length: 12 }, () => connectMqttJs(emulator, claim)));
+    const pool = await Promise.all(Array.from({ length: 16 }, () => connectMqttJs(emulator, claim)));
     const answers = await Promise.all(pool.map((c) => request(c, '$aws/certificates/create/json', {})));
     const throttled = answers.filter((a) => a.outcome === 'rejected');
     expect(answers.filter((a) => a.outcome === 'accepted').length).toBeGreaterThanOrEqual(5);
