@@ -20,7 +20,9 @@ import {
 describe('quotas', () => {
   let emulator: TestEmulator;
   beforeAll(async () => {
-    emulator = await startTestEmulator({ quotas: { createKeysAndCertificatePerSecond: 5, connectPerClientIdPerSecond: 1 } });
+    emulator = await startTestEmulator({
+      quotas: { createKeysAndCertificatePerSecond: 5, connectPerClientIdPerSecond: 1, publishPerConnectionPerSecond: 10 },
+    });
   });
   afterAll(async () => {
     await emulator.cleanup();
@@ -35,6 +37,24 @@ describe('quotas', () => {
     expect(throttled.length).toBeGreaterThanOrEqual(5);
     expect(throttled[0]!.body).toMatchObject({ statusCode: 429, errorCode: 'ThrottlingException' });
     await Promise.all(pool.map(endClient));
+  });
+
+  it('publishes over the per-connection quota are dropped', async () => {
+    emulator.setQuotas({ createKeysAndCertificatePerSecond: 5 }); // fresh buckets after the burst above
+    const claimClient = await connectMqttJs(emulator, await claimCredentials(emulator));
+    const { created, registered } = await provision(claimClient, 'claimline-default', { SerialNumber: 'PUB-1' });
+    expect(registered.outcome).toBe('accepted');
+    await endClient(claimClient);
+    const creds = { cert: created.certificatePem!, key: created.privateKey! };
+    const [device, listener] = await Promise.all([connectMqttJs(emulator, creds), connectMqttJs(emulator, creds)]);
+    await listener.subscribeAsync('burst/#', { qos: 0 });
+    let received = 0;
+    listener.on('message', () => (received += 1));
+    for (let i = 0; i < 30; i++) device.publish('burst/x', String(i), { qos: 0 });
+    await sleep(300);
+    expect(received).toBeGreaterThanOrEqual(10);
+    expect(received).toBeLessThan(20);
+    await Promise.all([endClient(device), endClient(listener)]);
   });
 
   it('two CONNECTs with one client id within a second: the second is refused; the admin API can switch quotas off', async () => {
