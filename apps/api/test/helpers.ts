@@ -1,5 +1,5 @@
 import { apiSchema, loadConfig, type Env } from '@claimline/config';
-import type { ApiKeyRole } from '@claimline/db';
+import { createPrismaClient, type ApiKeyRole } from '@claimline/db';
 import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
 import { createQueues, createRedisConnection, type Queues } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
@@ -21,8 +21,9 @@ export type TestApi = {
 };
 
 /** A real app on its own database clone and queue prefix; close() obliterates and disconnects it all. */
-export async function startTestApi(env: Env = {}): Promise<TestApi> {
+export async function startTestApi(env: Env = {}, options: { maxConnections?: number } = {}): Promise<TestApi> {
   const db = await createTestDatabase();
+  const prisma = options.maxConnections ? createPrismaClient(db.url, { maxConnections: options.maxConnections }) : db.prisma;
   const prefix = uniqueQueuePrefix('api');
   const redis = createRedisConnection(testRedisUrl(), 'producer');
   if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
@@ -36,7 +37,7 @@ export async function startTestApi(env: Env = {}): Promise<TestApi> {
     ...env,
   });
   const logger = createLogger({ name: 'api-test', level: 'silent' });
-  const app = createApp({ config, prisma: db.prisma, redis, queues, logger });
+  const app = createApp({ config, prisma, redis, queues, logger });
   const make = async (role: ApiKeyRole, station?: string) => (await createApiKey(db.prisma, { name: `test ${role}`, role, station })).key;
   const keys: Keys = { admin: await make('ADMIN'), mes: await make('MES'), viewer: await make('VIEWER'), station: await make('STATION', 'line-1') };
   return {
@@ -59,6 +60,7 @@ export async function startTestApi(env: Env = {}): Promise<TestApi> {
       await queues.provisioning.obliterate({ force: true });
       await queues.close();
       redis.disconnect();
+      if (prisma !== db.prisma) await prisma.$disconnect();
       await db.drop();
     },
   };
