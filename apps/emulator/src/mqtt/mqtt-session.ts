@@ -8,7 +8,7 @@ import { mayPublish, maySubscribe } from './policy.js';
 import { isValidFilter, topicMatches } from './topic-match.js';
 
 /** Why a CONNECT was refused; mapped to 3.1.1 return codes and MQTT 5 reason codes. */
-export type ConnectRefusal = 'not-authorized' | 'rate-exceeded';
+export type ConnectRefusal = 'not-authorized' | 'rate-exceeded' | 'bad-client-id';
 
 export type SessionHost = {
   /** Decides whether a CONNECT is accepted; registers the session (and takes over its client id) if so. */
@@ -21,6 +21,7 @@ export type SessionHost = {
 const REFUSAL_CODES: Record<ConnectRefusal, { v4: number; v5: number }> = {
   'not-authorized': { v4: 5, v5: 0x87 },
   'rate-exceeded': { v4: 3, v5: 0x9f },
+  'bad-client-id': { v4: 2, v5: 0x85 },
 };
 
 export const DISCONNECT_TAKEN_OVER = 0x8e;
@@ -138,7 +139,13 @@ export class MqttSession {
     const assigned = packet.clientId === '' ? `emulator-${randomBytes(8).toString('hex')}` : undefined;
     this.clientId = assigned ?? packet.clientId;
     this.#keepAliveMs = (packet.keepalive ?? 0) * 1500;
-    const refusal = this.identity ? this.host.admit(this) : 'not-authorized';
+    // MQTT 3.1.1 §3.1.3.1: an empty client id is only allowed with a clean session.
+    const refusal =
+      packet.clientId === '' && this.protocolVersion !== 5 && !packet.clean
+        ? 'bad-client-id'
+        : this.identity
+          ? this.host.admit(this)
+          : 'not-authorized';
     if (refusal) {
       const code = REFUSAL_CODES[refusal];
       this.#send(

@@ -82,6 +82,7 @@ export function validateTemplate(name: string, body: unknown, bodyText = JSON.st
       problems.push('PreProvisioningHook.TargetArn must be an http(s) URL in the emulator');
     } else hookUrl = hook.TargetArn;
   }
+  if (body.Conditions !== undefined) problems.push('Conditions (and Fn::If) are not supported by the emulator');
   const known = new Set(['AWSTemplateFormatVersion', 'Description', 'Parameters', 'Mappings', 'Resources', 'DeviceConfiguration', 'PreProvisioningHook', 'Conditions']);
   for (const key of Object.keys(body)) if (!known.has(key)) problems.push(`unknown top-level field "${key}"`);
   if (problems.length > 0) throw new TemplateValidationError(name, problems);
