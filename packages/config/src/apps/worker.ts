@@ -21,7 +21,7 @@ export const workerFields = {
     .describe('Worker: RegisterThing calls per second, shared by all workers (0 = no limit)'),
   WORKER_QUOTA_GUARD_MS: nonNegativeInt()
     .max(500)
-    .default(50)
+    .default(150)
     .describe('Worker: no call starts in the last N ms of a second, so network delay cannot push it into the next'),
   WORKER_THROTTLE_PAUSE_MS: positiveInt()
     .default(2_000)
@@ -29,6 +29,12 @@ export const workerFields = {
   WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt()
     .default(30_000)
     .describe('Worker: on SIGTERM, how long in-flight jobs may take before the process exits anyway'),
+  WORKER_LOCK_DURATION_MS: positiveInt()
+    .default(60_000)
+    .describe('Worker: job lock; a job whose worker died is taken over after at most this long'),
+  WORKER_STALLED_INTERVAL_MS: positiveInt()
+    .default(30_000)
+    .describe('Worker: how often workers look for jobs whose worker died (stalled jobs)'),
   WORKER_TOKEN_TTL_SECONDS: positiveInt()
     .default(3_600)
     .describe('Worker: validity of an ownership token (AWS: 1 hour); a saved certificate is reused within it'),

@@ -1,0 +1,45 @@
+import type { WorkerConfig } from '@claimline/config';
+import { createClaimClient, generateKeyAndCsr, type PoolCounts } from '@claimline/claim-client';
+import type { Logger } from '@claimline/logger';
+import type { WorkerMetrics } from './http/metrics.js';
+import type { ClaimGateway, ClaimSession } from './provisioning/claim-port.js';
+import type { CallQuota } from './rate-limit/call-quota.js';
+
+export type ClaimGatewayHandle = ClaimGateway & { counts(): PoolCounts; close(): Promise<void> };
+
+/**
+ * The provisioning service's view of AWS IoT: a leased claim connection whose every call first
+ * takes a slot of the account-wide quota for its operation.
+ */
+export async function createClaimGateway(
+  config: WorkerConfig,
+  logger: Logger,
+  quota: CallQuota,
+  _metrics: WorkerMetrics,
+): Promise<ClaimGatewayHandle> {
+  const pool = createClaimClient(config, logger.child({ component: 'claim-pool' }));
+  return {
+    async withSession(run) {
+      return pool.withLease((lease) => {
+        const session: ClaimSession = {
+          async createKeysAndCertificate(format) {
+            await quota.take('CreateKeysAndCertificate');
+            return lease.createKeysAndCertificate({ format });
+          },
+          async createCertificateFromCsr(csrPem, format) {
+            await quota.take('CreateCertificateFromCsr');
+            return lease.createCertificateFromCsr(csrPem, { format });
+          },
+          async registerThing(templateName, token, parameters, format) {
+            await quota.take('RegisterThing');
+            return lease.registerThing(templateName, token, parameters, { format });
+          },
+        };
+        return run(session);
+      });
+    },
+    generateKeyAndCsr: (algorithm, commonName) => generateKeyAndCsr(commonName, algorithm),
+    counts: () => pool.counts(),
+    close: () => pool.close(),
+  };
+}

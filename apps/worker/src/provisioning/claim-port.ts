@@ -1,0 +1,36 @@
+/**
+ * What the provisioning service needs from AWS IoT: one claim session (a leased connection) per
+ * flow. `claim-gateway.ts` implements it on @claimline/claim-client; the service never sees MQTT.
+ */
+export type PayloadFormat = 'json' | 'cbor';
+
+export type IssuedCertificate = {
+  certificateId: string;
+  certificatePem: string;
+  /** Present for CreateKeysAndCertificate (AWS made the key); absent for CSR. */
+  privateKey?: string;
+  certificateOwnershipToken: string;
+};
+
+export type RegisteredThing = { thingName: string; deviceConfiguration: Record<string, string> };
+
+export type ClaimSession = {
+  createKeysAndCertificate(format: PayloadFormat): Promise<IssuedCertificate>;
+  createCertificateFromCsr(csrPem: string, format: PayloadFormat): Promise<IssuedCertificate>;
+  registerThing(
+    templateName: string,
+    ownershipToken: string,
+    parameters: Record<string, string>,
+    format: PayloadFormat,
+  ): Promise<RegisteredThing>;
+};
+
+export type KeyAlgorithm = 'ec-p256' | 'rsa-2048';
+
+export type ClaimGateway = {
+  withSession<T>(run: (session: ClaimSession) => Promise<T>): Promise<T>;
+  generateKeyAndCsr(algorithm: KeyAlgorithm, commonName: string): Promise<{ privateKeyPem: string; csrPem: string }>;
+};
+
+/** A failure of a claim call, classified: AWS's own code where there is one. */
+export type ClaimFailure = { code: string; message: string; retryable: boolean; statusCode?: number; throttled: boolean };

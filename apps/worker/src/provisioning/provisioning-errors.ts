@@ -1,0 +1,26 @@
+/** Failures the provisioning service raises itself (AWS's own rejections come from the claim client). */
+
+/** Will not get better by retrying: the job fails at once and the device becomes FAILED. */
+export class PermanentProvisioningError extends Error {
+  readonly retryable = false;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PermanentProvisioningError';
+  }
+}
+
+/**
+ * The saved certificate's ownership token was refused (expired, or already spent by an attempt whose
+ * answer was lost). The certificate is now ORPHANED; the next attempt creates a fresh one.
+ */
+export class TokenExpiredError extends Error {
+  readonly retryable = true;
+  readonly code = 'OwnershipTokenRefused';
+  constructor(readonly certificateId: string) {
+    super(`ownership token of certificate ${certificateId} was refused; a new certificate will be created`);
+    this.name = 'TokenExpiredError';
+  }
+}

@@ -1,0 +1,32 @@
+import { startHarness, seedBatch, waitForSettled, type Harness } from './harness';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+it('keeps every operation at or under 5 calls per second across 3 worker processes', async () => {
+  const limit = '5';
+  const { batchId } = await seedBatch(h, { count: 40, serialPrefix: 'RL' });
+  const workers = [1, 2, 3].map(() =>
+    h.spawnWorker({
+      WORKER_QUOTA_CREATE_KEYS_PER_SECOND: limit,
+      WORKER_QUOTA_REGISTER_THING_PER_SECOND: limit,
+      WORKER_RATE_LIMIT_PER_SECOND: limit,
+    }),
+  );
+  await waitForSettled(h, [batchId], 60_000);
+  const perSecond = h.emulator.registry.counters();
+  const busiest = Math.max(
+    ...perSecond.flatMap((s) => [s.counts.CreateKeysAndCertificate ?? 0, s.counts.RegisterThing ?? 0]),
+  );
+  expect(busiest).toBeLessThanOrEqual(5);
+  expect(busiest).toBeGreaterThanOrEqual(3); // the limit is used, not just respected
+  expect(await h.prisma.device.count({ where: { batchId, state: 'REGISTERED' } })).toBe(40);
+  await Promise.all(workers.map((w) => w.stop()));
+});
