@@ -1,0 +1,60 @@
+import { once } from 'node:events';
+import { iot, mqtt5 } from 'aws-crt';
+import { iotidentity } from 'aws-iot-device-sdk-v2';
+import type { EmulatorChild } from './processes.js';
+
+/**
+ * The floor for the worker pipeline: K raw SDK connections (one IotIdentityClientv2 each, as the claim
+ * pool has), each running CreateKeysAndCertificate + RegisterThing (JSON) back to back. No database,
+ * no vault, no queue, no quota. Returns flows per second over the whole run.
+ */
+export async function bareSdkRate(emulator: EmulatorChild, connections: number, flows: number, template: string): Promise<number> {
+  const clients = await Promise.all(
+    Array.from({ length: connections }, async (_, n) => {
+      const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(
+        emulator.host,
+        emulator.files.claimCertPath,
+        emulator.files.claimKeyPath,
+      );
+      builder.withPort(emulator.port);
+      builder.withCertificateAuthorityFromPath(undefined, emulator.files.caPath);
+      builder.withConnectProperties({ clientId: `bench-bare-${process.pid}-${n}`, keepAliveIntervalSeconds: 60 });
+      const client = new mqtt5.Mqtt5Client(builder.build());
+      const up = once(client, mqtt5.Mqtt5Client.CONNECTION_SUCCESS);
+      client.start();
+      await up;
+      const identity = iotidentity.IotIdentityClientv2.newFromMqtt5(client, {
+        maxRequestResponseSubscriptions: 4,
+        maxStreamingSubscriptions: 1,
+        operationTimeoutInSeconds: 10,
+      });
+      return { client, identity };
+    }),
+  );
+  try {
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      clients.map(async ({ identity }) => {
+        while (next < flows) {
+          const serial = `BARE${String(next++).padStart(6, '0')}`;
+          const created = await identity.createKeysAndCertificate({});
+          await identity.registerThing({
+            templateName: template,
+            certificateOwnershipToken: created.certificateOwnershipToken!,
+            parameters: { SerialNumber: serial },
+          });
+        }
+      }),
+    );
+    return flows / ((performance.now() - started) / 1000);
+  } finally {
+    for (const { client, identity } of clients) {
+      identity.close();
+      const stopped = once(client, mqtt5.Mqtt5Client.STOPPED);
+      client.stop();
+      await stopped;
+      client.close();
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The bench's child processes: the emulator and worker processes run from the sources under tsx
+ * (Node with tsx's loader, not the tsx CLI, so the pid we sample and signal is the program itself).
+ * Each runs in a process of its own so that its CPU is not shared with the bench driver's event loop.
+ */
+
+export const repoRoot = path.resolve(__dirname, '../../..');
+const tsxLoader = require.resolve('tsx/cjs', { paths: [repoRoot] });
+const TAIL_LINES = 40;
+
+export type Child = {
+  pid: number;
+  /** The last lines of stdout + stderr, for an error message. */
+  tail(): string;
+  waitForLine(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  stop(): Promise<void>;
+};
+
+function startNode(script: string, args: string[], env: Record<string, string>): Child {
+  const child: ChildProcess = spawn(process.execPath, ['--require', tsxLoader, '--conditions=claimline-source', script, ...args], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiters = new Set<(line: string) => void>();
+  let partial = '';
+  const onData = (chunk: Buffer) => {
+    const text = partial + chunk.toString('utf8');
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      if (lines.length > TAIL_LINES) lines.shift();
+      for (const waiter of waiters) waiter(line);
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const tail = () => lines.join('\n');
+  return {
+    pid: child.pid ?? -1,
+    tail,
+    waitForLine(pattern, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => done(new Error(`timed out waiting for ${pattern} from ${script}:\n${tail()}`)), timeoutMs);
+        const onExit = () => done(new Error(`${script} exited before printing ${pattern}:\n${tail()}`));
+        const waiter = (line: string) => {
+          const match = line.match(pattern);
+          if (match) done(undefined, match);
+        };
+        const done = (error?: Error, match?: RegExpMatchArray) => {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          child.off('exit', onExit);
+          if (error) reject(error);
+          else resolve(match!);
+        };
+        waiters.add(waiter);
+        child.once('exit', onExit);
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+export type EmulatorChild = Child & {
+  host: string;
+  port: number;
+  adminUrl: string;
+  files: { caPath: string; claimCertPath: string; claimKeyPath: string };
+};
+
+export async function startEmulatorChild(stateDir: string): Promise<EmulatorChild> {
+  const child = startNode(path.join(repoRoot, 'apps/emulator/src/main.ts'), [
+    '--state-dir', stateDir,
+    '--host', '127.0.0.1',
+    '--port', '0',
+    '--admin-port', '0',
+    '--key-algorithm', 'ec-p256',
+    '--quotas', 'off',
+    '--log-level', 'warn',
+  ], {});
+  const [, host, port, adminUrl] = await child.waitForLine(/mqtts:\/\/([\d.]+):(\d+), admin (\S+)/, 60_000);
+  const client = path.join(stateDir, 'client');
+  const files = {
+    caPath: path.join(client, 'AmazonRootCA1.pem'),
+    claimCertPath: path.join(client, 'claim.cert.pem'),
+    claimKeyPath: path.join(client, 'claim.private.key'),
+  };
+  for (const file of Object.values(files)) if (!fs.existsSync(file)) throw new Error(`emulator client file missing: ${file}`);
+  return { ...child, host: host!, port: Number(port), adminUrl: adminUrl!.replace(/\/$/, ''), files };
+}
+
+export type WorkerChild = Child & { opsUrl: string };
+
+/** A worker process, returned once every claim connection of its pool is up. */
+export async function startWorkerChild(env: Record<string, string>): Promise<WorkerChild> {
+  const child = startNode(path.join(repoRoot, 'apps/worker/src/main.ts'), [], env);
+  try {
+    const [, opsUrl] = await child.waitForLine(/"opsUrl":"([^"]+)".*worker started/, 60_000);
+    const poolSize = Number(env.CLAIM_POOL_SIZE);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const metrics = await fetch(`${opsUrl}/metrics`).then((r) => r.text());
+      const up = Number(/^claimline_worker_claim_connections_up (\d+)/m.exec(metrics)?.[1] ?? 0);
+      if (up >= poolSize) break;
+      if (Date.now() > deadline) throw new Error(`only ${up}/${poolSize} claim connections up after 30 s:\n${child.tail()}`);
+      await sleep(200);
+    }
+    return { ...child, opsUrl: opsUrl! };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+/** Resident set size of a process from /proc, in bytes. */
+export function rssBytes(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+  return kb === undefined ? 0 : Number(kb) * 1024;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
