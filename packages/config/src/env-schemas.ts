@@ -3,6 +3,7 @@ import { apiSchema } from './apps/api.js';
 import { claimSchema } from './apps/claim.js';
 import { databaseSchema } from './apps/database.js';
 import { emulatorSchema } from './apps/emulator.js';
+import { stationSchema } from './apps/station.js';
 import { testSuiteSchema } from './apps/test-suite.js';
 import { vaultSchema } from './apps/vault.js';
 import { workerSchema } from './apps/worker.js';
@@ -16,6 +17,7 @@ export const envSchemas: Record<string, EnvSchema> = {
   claim: claimSchema,
   emulator: emulatorSchema,
   migrate: databaseSchema,
+  station: stationSchema,
   tests: testSuiteSchema,
   vault: vaultSchema,
   worker: workerSchema,

@@ -12,3 +12,4 @@ export { envSchemas } from './env-schemas.js';
 export { renderEnvTable, replaceEnvTable, ENV_TABLE_START, ENV_TABLE_END } from './env-table.js';
 export { workerFields, workerSchema, type WorkerConfig } from './apps/worker.js';
 export { emulatorFields, emulatorSchema, type EmulatorConfig } from './apps/emulator.js';
+export { stationFields, stationSchema, type StationConfig } from './apps/station.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { port, positiveInt } from '../fields.js';
+import { nonNegativeInt, port, positiveInt } from '../fields.js';
 import { databaseFields, logFields, redisFields } from './common.js';
+import { vaultFields } from './vault.js';
 
 const templateParameter = z
   .object({
@@ -71,8 +72,24 @@ export const apiFields = {
     .regex(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 16mb' })
     .default('16mb')
     .describe('API: largest accepted JSON request body'),
+  API_DEVICE_CA_PATH: z
+    .string()
+    .min(1)
+    .default('.claimline/emulator/client/AmazonRootCA1.pem')
+    .describe('API (stations): PEM file of the CA chain a device must trust, sent with its credentials'),
+  API_DEVICE_ENDPOINT: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { message: 'must be host or host:port' })
+    .optional()
+    .describe('API (stations): AWS IoT data endpoint sent to devices (host or host:port); default: the emulator endpoint.json next to API_DEVICE_CA_PATH'),
+  API_KEY_RETENTION_SECONDS: nonNegativeInt()
+    .default(0)
+    .describe('API (stations): seconds a BURNED unit keeps its sealed private key before it is crypto-shredded (0 = at once)'),
+  API_SHRED_SWEEP_SECONDS: positiveInt()
+    .default(60)
+    .describe('API (stations): how often the shred sweep runs when API_KEY_RETENTION_SECONDS > 0'),
 };
 
-export const apiSchema = z.object({ ...apiFields, ...databaseFields, ...redisFields, ...logFields });
+export const apiSchema = z.object({ ...apiFields, ...databaseFields, ...redisFields, ...vaultFields, ...logFields });
 
 export type ApiConfig = z.output<typeof apiSchema>;
