@@ -7,7 +7,7 @@
  *     and the busiest second of the emulator's own counters;
  *  3. peak RSS of one worker at concurrency 32, against the same worker idle.
  * The emulator runs in a process of its own. Run: pnpm --filter @claimline/worker bench [--json]
- * Options: --connections K (8), --devices N (600), --quota-devices N (150).
+ * Options: --connections K (8), --devices N (600), --quota-devices N (150), --phases throughput,quota,memory.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +20,7 @@ import { createRedisConnection, enqueueProvisioning, QUEUES } from '@claimline/j
 import { testRedisUrl } from '@claimline/jobs/testing';
 import { ensureLocalKeyFile } from '@claimline/vault';
 import { bareSdkRate } from './bare-sdk.js';
-import { rssBytes, sleep, startEmulatorChild, startWorkerChild, type EmulatorChild, type WorkerChild } from './processes.js';
+import { cpuMs, machineTicks, rssBytes, sleep, startEmulatorChild, startWorkerChild, type EmulatorChild, type WorkerChild } from './processes.js';
 
 const TEMPLATE = 'claimline-default'; // bundled with the emulator; SerialNumber is its only required parameter
 const QUOTA = 10;
@@ -40,6 +40,11 @@ type Result = {
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
   return at === -1 ? fallback : Number(process.argv[at + 1]);
+}
+
+function optionText(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? undefined : process.argv[at + 1];
 }
 
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
@@ -103,12 +108,26 @@ async function stopWorkers(b: Bench, workers: WorkerChild[]): Promise<void> {
 }
 
 async function throughput(b: Bench, connections: number, devices: number): Promise<Result> {
+  const emulatorBefore = cpuMs(b.emulator.pid);
+  const selfBefore = process.cpuUsage();
   const bare = await bareSdkRate(b.emulator, connections, devices, TEMPLATE);
-  log(`bare SDK loop, ${connections} connections: ${bare.toFixed(1)} flows/s`);
+  const self = process.cpuUsage(selfBefore);
+  log(
+    `bare SDK loop, ${connections} connections: ${bare.toFixed(1)} flows/s; CPU per flow: SDK loop ${((self.user + self.system) / 1000 / devices).toFixed(2)} ms, ` +
+      `emulator ${((cpuMs(b.emulator.pid) - emulatorBefore) / devices).toFixed(2)} ms`,
+  );
   const { queue, prefix } = phaseQueue(b, 'throughput');
   const workers = await spawnWorkers(b, 1, { QUEUE_PREFIX: prefix, CLAIM_POOL_SIZE: String(connections) });
+  const cpuBefore = [cpuMs(workers[0]!.pid), cpuMs(b.emulator.pid)];
+  const machineBefore = machineTicks();
   const { batchId, enqueuedAt } = await seedAndEnqueue(b, queue, 'TPUT', devices);
   await waitSettled(b, batchId, 120_000);
+  const machineAfter = machineTicks();
+  const [workerCpu, emulatorCpu] = [cpuMs(workers[0]!.pid) - cpuBefore[0]!, cpuMs(b.emulator.pid) - cpuBefore[1]!];
+  log(
+    `  CPU per device: worker ${(workerCpu / devices).toFixed(2)} ms, emulator ${(emulatorCpu / devices).toFixed(2)} ms; ` +
+      `machine busy ${((100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total)).toFixed(0)}%`,
+  );
   const last = await b.prisma.device.aggregate({ where: { batchId }, _max: { registeredAt: true } });
   const seconds = (last._max.registeredAt!.getTime() - enqueuedAt) / 1000;
   const pipeline = devices / seconds;
@@ -234,7 +253,7 @@ async function main(): Promise<void> {
   const quotaDevices = option('quota-devices', 150);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'claimline-worker-bench-'));
   const b: Partial<Bench> = { prefixes: [], workers: [] };
-  let results: Result[] = [];
+  const results: Result[] = [];
   try {
     b.emulator = await startEmulatorChild(path.join(dir, 'emulator'));
     await prepareTemplateDatabase();
@@ -262,7 +281,10 @@ async function main(): Promise<void> {
     };
     log(`${os.cpus().length} cores, node ${process.version}; emulator pid ${b.emulator.pid} (own process), EC P-256, create-keys, JSON`);
     const bench = b as Bench;
-    results = [await throughput(bench, connections, devices), ...(await quotaAdherence(bench, quotaDevices)), await memory(bench, devices)];
+    const phases = (optionText('phases') ?? 'throughput,quota,memory').split(',');
+    if (phases.includes('throughput')) results.push(await throughput(bench, connections, devices));
+    if (phases.includes('quota')) results.push(...(await quotaAdherence(bench, quotaDevices)));
+    if (phases.includes('memory')) results.push(await memory(bench, devices));
   } finally {
     await cleanUp(b, dir);
   }

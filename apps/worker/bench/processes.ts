@@ -20,8 +20,8 @@ export type Child = {
   stop(): Promise<void>;
 };
 
-function startNode(script: string, args: string[], env: Record<string, string>): Child {
-  const child: ChildProcess = spawn(process.execPath, ['--require', tsxLoader, '--conditions=claimline-source', script, ...args], {
+function startNode(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Child {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--require', tsxLoader, '--conditions=claimline-source', script, ...args], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -107,7 +107,9 @@ export type WorkerChild = Child & { opsUrl: string };
 
 /** A worker process, returned once every claim connection of its pool is up. */
 export async function startWorkerChild(env: Record<string, string>): Promise<WorkerChild> {
-  const child = startNode(path.join(repoRoot, 'apps/worker/src/main.ts'), [], env);
+  // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the workers.
+  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = startNode(path.join(repoRoot, 'apps/worker/src/main.ts'), [], env, nodeArgs);
   try {
     const [, opsUrl] = await child.waitForLine(/"opsUrl":"([^"]+)".*worker started/, 60_000);
     const poolSize = Number(env.CLAIM_POOL_SIZE);
@@ -131,6 +133,19 @@ export function rssBytes(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
   return kb === undefined ? 0 : Number(kb) * 1024;
+}
+
+/** User + system CPU time of a process from /proc, in milliseconds. */
+export function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** Busy share of the whole machine since `since` (from /proc/stat). */
+export function machineTicks(): { busy: number; total: number } {
+  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return { busy: total - cpu[3]! - cpu[4]!, total };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

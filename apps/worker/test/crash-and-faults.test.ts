@@ -72,6 +72,7 @@ it('fails a device permanently with AWS error code when the template does not ex
     expect(d.lastErrorCode).toMatch(/NotFound/);
     expect(d.attempts).toBe(1);
   }
+  expect((await h.prisma.batch.findUniqueOrThrow({ where: { id: batchId } })).finishedAt).not.toBeNull();
   await worker.stop();
 });
 

@@ -83,4 +83,5 @@ it('registers every device exactly once, with a sealed key that matches its cert
   expect(plaintext[0]?.n).toBe('0');
   const audit = await h.prisma.auditEvent.count({ where: { action: 'device.registered', batchId: { in: batchIds } } });
   expect(audit).toBe(200);
+  expect(await h.prisma.batch.count({ where: { id: { in: batchIds }, finishedAt: null } })).toBe(0);
 });

@@ -1,6 +1,7 @@
 import type { Certificate, Device, Batch, PrismaClient } from '@claimline/db';
 import type { Vault } from '@claimline/vault';
 import type { ClaimGateway, ClaimSession, IssuedCertificate, KeyAlgorithm, PayloadFormat } from './claim-port.js';
+import { markBatchFinishedIfDone } from './batch-completion.js';
 import { PermanentProvisioningError, TokenExpiredError } from './provisioning-errors.js';
 
 /**
@@ -81,6 +82,7 @@ export async function provisionDevice(deps: ProvisionDeps, deviceId: string): Pr
       throw error;
     }
     await time('persist', () => saveRegistration(deps, device, certificate, thing, now()));
+    await markBatchFinishedIfDone(deps.prisma, device.batchId);
     return {
       kind: 'registered',
       thingName: thing.thingName,
@@ -92,12 +94,13 @@ export async function provisionDevice(deps: ProvisionDeps, deviceId: string): Pr
 
 /** Claims the device for this attempt unless it is settled; counts the attempt. */
 async function startAttempt(deps: ProvisionDeps, deviceId: string, at: Date): Promise<DeviceWithBatch | null> {
-  const claimed = await deps.prisma.device.updateMany({
-    where: { id: deviceId, state: { in: ['QUEUED', 'CLAIMING', 'CERT_ISSUED'] } },
-    data: { attempts: { increment: 1 }, claimingAt: at },
-  });
-  if (claimed.count === 0) return null;
-  await deps.prisma.device.updateMany({ where: { id: deviceId, state: 'QUEUED' }, data: { state: 'CLAIMING' } });
+  // One statement (one round trip) for the check, the attempt count and QUEUED → CLAIMING.
+  const claimed = await deps.prisma.$executeRaw`
+    UPDATE device
+    SET attempts = attempts + 1, claiming_at = ${at}, updated_at = ${at},
+        state = CASE WHEN state = 'QUEUED' THEN 'CLAIMING'::"DeviceState" ELSE state END
+    WHERE id = ${deviceId}::uuid AND state IN ('QUEUED', 'CLAIMING', 'CERT_ISSUED')`;
+  if (claimed === 0) return null;
   const device = await deps.prisma.device.findUniqueOrThrow({
     where: { id: deviceId },
     include: { batch: true, certificates: true },

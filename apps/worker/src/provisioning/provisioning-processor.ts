@@ -3,6 +3,7 @@ import type { PrismaClient } from '@claimline/db';
 import { provisionDevicePayload } from '@claimline/jobs';
 import type { Logger } from '@claimline/logger';
 import type { WorkerMetrics } from '../http/metrics.js';
+import { markBatchFinishedIfDone } from './batch-completion.js';
 import { classifyFailure } from './classify-failure.js';
 import type { ClaimFailure } from './claim-port.js';
 import { provisionDevice, type ProvisionDeps } from './provision-device.js';
@@ -87,4 +88,6 @@ async function markFailed(deps: ProcessorDeps, deviceId: string, failure: ClaimF
       },
     });
   });
+  const device = await deps.prisma.device.findUnique({ where: { id: deviceId }, select: { batchId: true } });
+  if (device) await markBatchFinishedIfDone(deps.prisma, device.batchId);
 }
