@@ -17,6 +17,7 @@ import { buildOpenApiDocument, type OpenApiDocument } from './openapi/document.j
 import { batchRoutes } from './routes/batches.js';
 import { deviceRoutes } from './routes/devices.js';
 import { opsRoutes } from './routes/ops.js';
+import { stationAdminRoutes, stationRoutes } from './routes/station.js';
 import { createMetrics } from './services/metrics.js';
 
 export type ClaimlineApp = Express & { routes: readonly ApiRoute[]; openApiDocument: OpenApiDocument };
@@ -31,7 +32,7 @@ export function createApp(deps: AppDeps): ClaimlineApp {
 
   const sessions = createAdminSessions(deps.prisma);
   const holder: { document?: OpenApiDocument } = {};
-  const routes = [...batchRoutes(deps), ...deviceRoutes(), ...opsRoutes(deps, metrics, sessions, () => holder.document!)];
+  const routes = [...batchRoutes(deps), ...deviceRoutes(), ...stationAdminRoutes(), ...stationRoutes(deps), ...opsRoutes(deps, metrics, sessions, () => holder.document!)];
   const document = buildOpenApiDocument(routes);
   holder.document = document;
   mountRoutes(app, deps, routes, keyRateLimit(deps.config.API_RATE_LIMIT_PER_MINUTE));

@@ -6,6 +6,7 @@ import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { createLogger } from '@claimline/logger';
 import { createApp } from './app.js';
 import { openStreams } from './handlers/batch-events.js';
+import { startShredSweep } from './services/station/shred.js';
 
 const SHUTDOWN_GRACE_MS = 20_000;
 
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const queues = createQueues(redis, config.QUEUE_PREFIX);
   const app = createApp({ config, prisma, redis, queues, logger });
+  const shredSweep = startShredSweep(prisma, logger, config.API_KEY_RETENTION_SECONDS, config.API_SHRED_SWEEP_SECONDS);
 
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    shredSweep.stop();
     logger.info({ signal }, 'stopping: no new connections; finishing in-flight requests');
     const force = setTimeout(() => {
       logger.error('in-flight requests did not finish in time; exiting');

@@ -24,7 +24,7 @@ type Out<S> = S extends ZodType ? z.output<S> : undefined;
  * A handler returns `{status, body}`; a streaming one writes to `res` itself and returns nothing.
  */
 export type ApiRoute<P extends ZodObject | undefined = ZodObject | undefined, Q extends ZodObject | undefined = ZodObject | undefined, B extends ZodType | undefined = ZodType | undefined> = {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put';
   path: string;
   summary: string;
   tag: string;
