@@ -107,8 +107,34 @@ async function main(): Promise<void> {
     child.send('stop');
     await once(child, 'exit');
   }
-  if (json) console.log(JSON.stringify(results, null, 2));
-  else console.table(results);
+  console.table(results);
+  if (json) {
+    // Each figure beside the same key algorithm at concurrency 1, from this run: the ratio is the scaling.
+    const figures = results.flatMap((r) => {
+      const single = results.find((x) => x.keyAlgorithm === r.keyAlgorithm && x.concurrency === 1)!;
+      return [
+        {
+          name: `claim flows/s, ${r.keyAlgorithm}, concurrency ${r.concurrency}`,
+          value: r.flowsPerSecond,
+          unit: 'flows/s',
+          baseline: r.concurrency === 1 ? null : { name: `${r.keyAlgorithm}, concurrency 1`, value: single.flowsPerSecond },
+          ratio: r.concurrency === 1 ? null : Number((r.flowsPerSecond / single.flowsPerSecond).toFixed(2)),
+          target: null,
+          pass: null,
+        },
+        {
+          name: `emulator CPU per flow, ${r.keyAlgorithm}, concurrency ${r.concurrency}`,
+          value: r.emulatorCpuMsPerFlow,
+          unit: 'ms',
+          baseline: null,
+          ratio: null,
+          target: null,
+          pass: null,
+        },
+      ];
+    });
+    console.log(JSON.stringify({ bench: '@claimline/emulator', results: figures }));
+  }
   // The native MQTT5 clients can keep Node alive for a while after close() (aws-crt-nodejs#600).
   process.exit(0);
 }

@@ -1,6 +1,6 @@
 // Claim flows per second (CreateKeysAndCertificate + RegisterThing, JSON, EC keys, quotas off) through
 // ClaimConnectionPool vs a bare loop of IotIdentityClientv2 on the same number of SDK connections.
-// Usage: pnpm --filter @claimline/claim-client bench [connections=8] [seconds=5]
+// Usage: pnpm --filter @claimline/claim-client bench [connections=8] [seconds=5] [--json]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,10 @@ import { startEmulator, type RunningEmulator } from '@claimline/emulator';
 import { createLogger } from '@claimline/logger';
 import { ClaimConnectionPool } from '../src/index.js';
 
-const K = Number(process.argv[2] ?? 8);
-const SECONDS = Number(process.argv[3] ?? 5);
+const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const JSON_OUTPUT = process.argv.includes('--json');
+const K = Number(positional[0] ?? 8);
+const SECONDS = Number(positional[1] ?? 5);
 const TEMPLATE = 'claimline-default';
 const template = {
   Parameters: { SerialNumber: { Type: 'String' } },
@@ -108,6 +110,18 @@ async function main(): Promise<void> {
     const bare = await bareSdk(emulator);
     const pooled = await throughPool(emulator);
     console.log(`pool / bare SDK = ${(pooled / bare).toFixed(2)}`);
+    if (JSON_OUTPUT) {
+      const result = {
+        name: `claim flows/s through the pool (${K} conns)`,
+        value: Number(pooled.toFixed(1)),
+        unit: 'flows/s',
+        baseline: { name: `bare IotIdentityClientv2 loop (${K} conns)`, value: Number(bare.toFixed(1)) },
+        ratio: Number((pooled / bare).toFixed(2)),
+        target: null,
+        pass: null,
+      };
+      console.log(JSON.stringify({ bench: '@claimline/claim-client', results: [result] }));
+    }
   } finally {
     await emulator.stop();
     await rm(stateDir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 /**
  * seal+open per second through the local provider, against raw AES-256-GCM encrypt+decrypt of the same
  * plaintext in the same process (the floor: one GCM pass each way, no key wrapping, no AAD encoding).
- * Run: pnpm --filter @claimline/vault bench
+ * Run: pnpm --filter @claimline/vault bench [--json]
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { loadConfig, vaultSchema } from '@claimline/config';
@@ -55,6 +55,24 @@ async function main(): Promise<void> {
   console.log(`raw AES-256-GCM encrypt+decrypt : ${Math.round(rawBest).toLocaleString('en')} /s`);
   console.log(`vault local seal+open          : ${Math.round(vaultBest).toLocaleString('en')} /s`);
   console.log(`ratio vault/raw                : ${(vaultBest / rawBest).toFixed(2)}`);
+  if (process.argv.includes('--json')) {
+    const result = {
+      name: `vault local seal+open/s (${plaintext.length} B)`,
+      value: Math.round(vaultBest),
+      unit: 'ops/s',
+      baseline: { name: 'raw AES-256-GCM encrypt+decrypt', value: Math.round(rawBest) },
+      ratio: Number((vaultBest / rawBest).toFixed(2)),
+      target: null,
+      pass: null,
+    };
+    console.log(JSON.stringify({ bench: '@claimline/vault', results: [result] }));
+  }
 }
 
-void main();
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
