@@ -27,7 +27,7 @@ export function createApp(deps: AppDeps): ClaimlineApp {
   app.disable('x-powered-by');
   app.use(requestLogger(deps.logger));
   app.use(securityHeaders());
-  const metrics = createMetrics(deps.prisma);
+  const metrics = createMetrics(deps.prisma, deps.queues);
   app.use(metrics.observe);
 
   const sessions = createAdminSessions(deps.prisma);

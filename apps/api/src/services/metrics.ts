@@ -1,11 +1,15 @@
 import type { PrismaClient } from '@claimline/db';
+import type { Queues } from '@claimline/jobs';
 import type { RequestHandler } from 'express';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type Metrics = { registry: Registry; observe: RequestHandler };
 
+/** BullMQ job states reported by claimline_queue_jobs. Jobs with a priority wait in `prioritized`. */
+export const QUEUE_JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
+
 /** One registry per app (tests build several apps in one process). Gauges are computed on scrape. */
-export function createMetrics(prisma: PrismaClient): Metrics {
+export function createMetrics(prisma: PrismaClient, queues?: Queues): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -40,6 +44,23 @@ export function createMetrics(prisma: PrismaClient): Metrics {
       for (const row of rows) this.set({ state: row.state }, row.n);
     },
   });
+  if (queues) {
+    new Gauge({
+      name: 'claimline_queue_jobs',
+      help: 'BullMQ jobs by queue and state; waiting + prioritized is the backlog no worker has started (docs/scaling.md)',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+      async collect() {
+        // On a Redis failure the gauge is left out of this scrape rather than failing /metrics.
+        const counts = await Promise.all(
+          queues.all.map(async (q) => [q.name, await q.getJobCounts(...QUEUE_JOB_STATES)] as const),
+        ).catch(() => []);
+        this.reset();
+        for (const [queue, byState] of counts)
+          for (const state of QUEUE_JOB_STATES) this.set({ queue, state }, byState[state] ?? 0);
+      },
+    });
+  }
   const observe: RequestHandler = (req, res, next) => {
     const end = duration.startTimer();
     res.on('finish', () => {
