@@ -1,2 +1,11 @@
-// Placeholder until this package is built (see docs/ROADMAP.md); it exports nothing yet.
-export {};
+export { initStation, type InitOptions } from './commands/init.js';
+export { runStation, type RunOptions } from './commands/run.js';
+export { prefetchBatch, type PrefetchOptions } from './commands/prefetch.js';
+export { syncJournal } from './commands/sync.js';
+export { stationStatus } from './commands/status.js';
+export { createApiClient, type ApiClient, type Credentials } from './api-client.js';
+export { openAndVerify } from './verify.js';
+export { parseBurnCommand, substitute, runBurn } from './burn.js';
+export { readJournal } from './journal.js';
+export { stationPaths, readSettings } from './station-dir.js';
+export { StationError, type StationErrorCode } from './station-error.js';

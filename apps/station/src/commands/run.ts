@@ -1,0 +1,106 @@
+import type { KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { ConfirmBody, Credentials } from '../api-client.js';
+import { runBurn, parseBurnCommand, substitute } from '../burn.js';
+import { wipeDir } from '../files.js';
+import { appendJournal } from '../journal.js';
+import { loadOffline, removeOffline } from '../offline-store.js';
+import { ensurePrivateDir } from '../station-dir.js';
+import { loadPrivateKey, openStation, type CommonOptions, type StationContext } from '../station-context.js';
+import { StationError } from '../station-error.js';
+import { openAndVerify } from '../verify.js';
+
+export type RunOptions = CommonOptions & {
+  burn: string;
+  offline?: boolean;
+  burnTimeoutMs: number;
+  trustCa?: string;
+  thingName?: string;
+  input?: Readable;
+  output?: Writable;
+};
+
+type Tally = { ok: number; failed: number; errors: number };
+
+/** Writes cert/key/ca to a fresh 0700 directory, runs the burn, and wipes the directory whatever happens. */
+async function burnUnit(ctx: StationContext, stationKey: KeyObject, options: RunOptions, argvTemplate: string[], creds: Credentials, serial: string) {
+  const unit = openAndVerify(creds, serial, stationKey, ctx.settings.stationId, {
+    ...(options.trustCa ? { trustedCaPem: fs.readFileSync(options.trustCa, 'utf8') } : {}),
+    ...(options.thingName ? { thingNamePattern: options.thingName } : {}),
+  });
+  ensurePrivateDir(ctx.paths.work);
+  const dir = fs.mkdtempSync(path.join(ctx.paths.work, 'burn-'));
+  try {
+    const files = { cert: path.join(dir, 'certificate.pem'), key: path.join(dir, 'private.key'), ca: path.join(dir, 'ca.pem') };
+    fs.writeFileSync(files.cert, unit.certificatePem, { mode: 0o600 });
+    fs.writeFileSync(files.key, unit.privateKeyPem, { mode: 0o600 });
+    fs.writeFileSync(files.ca, unit.caPem, { mode: 0o600 });
+    unit.privateKeyPem.fill(0);
+    const argv = substitute(argvTemplate, { ...files, serial, thingName: unit.thingName, endpoint: unit.endpoint });
+    return { unit, result: await runBurn(argv, options.burnTimeoutMs) };
+  } finally {
+    unit.privateKeyPem.fill(0);
+    wipeDir(dir);
+  }
+}
+
+async function confirm(ctx: StationContext, offline: boolean, serial: string, body: ConfirmBody): Promise<'server' | 'journal'> {
+  if (!offline) {
+    try {
+      await ctx.client.confirm(serial, body);
+      return 'server';
+    } catch (error) {
+      if (!(error instanceof StationError && error.code === 'SERVER_UNREACHABLE')) throw error;
+    }
+  }
+  appendJournal(ctx.paths, { serial, ...body, at: new Date().toISOString() });
+  return 'journal';
+}
+
+/**
+ * Reads serials line by line (a barcode scanner types like a keyboard) and handles one unit at a time:
+ * download or take from the offline store, open and verify, burn, confirm, wipe. One status line per
+ * unit with a running count. Resolves with the tally when the input ends.
+ */
+export async function runStation(options: RunOptions): Promise<Tally> {
+  const ctx = openStation(options);
+  const stationKey = loadPrivateKey(ctx); // a wrong passphrase fails before the first scan
+  const argvTemplate = parseBurnCommand(options.burn);
+  const out = options.output ?? process.stdout;
+  const tally: Tally = { ok: 0, failed: 0, errors: 0 };
+  const counts = () => `[ok ${tally.ok} | failed ${tally.failed} | errors ${tally.errors}]`;
+  const say = (line: string) => out.write(`${line}\n`);
+  say(`station ${ctx.settings.stationName} ${options.offline ? 'OFFLINE (confirmations go to the journal; run "sync" later)' : `online (${ctx.settings.server})`}: scan a serial`);
+  const lines = readline.createInterface({ input: options.input ?? process.stdin, crlfDelay: Infinity, terminal: false });
+  for await (const raw of lines) {
+    const serial = raw.trim();
+    if (!serial) continue;
+    const started = Date.now();
+    try {
+      const creds = options.offline ? loadOffline(ctx.paths, serial) : await ctx.client.credentials(serial);
+      const { unit, result } = await burnUnit(ctx, stationKey, options, argvTemplate, creds, serial);
+      const ok = result.exitCode === 0;
+      const detail = ok ? undefined : `exit ${result.exitCode ?? result.signal}; ${result.lastLines.join(' | ')}`.slice(0, 2000);
+      const where = await confirm(ctx, Boolean(options.offline), serial, { result: ok ? 'ok' : 'failed', burnLogSha256: result.logSha256, ...(detail ? { detail } : {}) });
+      const saved = where === 'journal' ? ' (saved in the journal: run sync)' : '';
+      if (ok) {
+        tally.ok++;
+        if (options.offline) removeOffline(ctx.paths, serial);
+        say(`OK    ${serial}  burned  thing ${unit.thingName}  ${Date.now() - started} ms${saved}  ${counts()}`);
+      } else {
+        tally.failed++;
+        say(`FAIL  ${serial}  burn command failed: exit code ${result.exitCode ?? `signal ${result.signal}`}; last output: ${result.lastLines.join(' | ') || '(none)'}${saved}  ${counts()}`);
+      }
+    } catch (error) {
+      tally.errors++;
+      const message = error instanceof StationError ? error.message : `unexpected error: ${(error as Error).message}`;
+      const code = error instanceof StationError ? error.code : 'ERROR';
+      say(`ERROR ${serial}  ${code}: ${message}  ${counts()}`);
+    }
+  }
+  say(`done: ${counts()}`);
+  return tally;
+}

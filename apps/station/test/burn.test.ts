@@ -1,0 +1,22 @@
+import { parseBurnCommand, runBurn, substitute } from '../src/index.js';
+
+const values = { cert: '/w/c.pem', key: '/w/k.pem', ca: '/w/ca.pem', serial: 'SN1; rm -rf /', thingName: 'unit-$(id)', endpoint: 'h:8883' };
+
+it('substitutes placeholders inside words, never splitting or shell-evaluating them', () => {
+  const words = parseBurnCommand(`flash --cert={cert} "--name {thingName}" '{serial}' {endpoint}`);
+  expect(substitute(words, values)).toEqual(['flash', '--cert=/w/c.pem', '--name unit-$(id)', 'SN1; rm -rf /', 'h:8883']);
+});
+
+it('refuses unknown placeholders, an unclosed quote and an empty command', () => {
+  expect(() => parseBurnCommand('flash {cret}')).toThrow(/unknown placeholder \{cret\}/);
+  expect(() => parseBurnCommand('flash "{cert}')).toThrow(/unclosed quote/);
+  expect(() => parseBurnCommand('   ')).toThrow(/empty/);
+});
+
+it('reports the exit code, the last lines and a digest of the output', async () => {
+  const result = await runBurn([process.execPath, '-e', 'console.log("a");console.error("b");process.exit(4)'], 10_000);
+  expect(result.exitCode).toBe(4);
+  expect(result.lastLines).toEqual(expect.arrayContaining(['a', 'b']));
+  expect(result.logSha256).toMatch(/^[0-9a-f]{64}$/);
+  await expect(runBurn(['/nonexistent/flasher'], 1000)).rejects.toThrow(/could not start \(ENOENT\)/);
+});

@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createApiKey, createApp } from '@claimline/api';
+import { apiSchema, loadConfig } from '@claimline/config';
+import { createQueues, createRedisConnection } from '@claimline/jobs';
+import { testRedisUrl } from '@claimline/jobs/testing';
+import { createLogger } from '@claimline/logger';
+import { seedBatch, startHarness, waitForSettled, type Harness } from '../../worker/test/harness.js';
+
+/**
+ * Everything real: the emulator, a cloned database, a Redis prefix and a worker process (the worker
+ * tests' harness), batches provisioned through them, and the API on an ephemeral port.
+ */
+export type Loop = { h: Harness; url: string; adminKey: string; root: string; batches: { batchId: string; serials: string[] }[]; close(): Promise<void> };
+
+const repoRoot = path.resolve(__dirname, '../../..');
+const tsxLoader = require.resolve('tsx/cjs', { paths: [repoRoot] });
+export const fakeBurn = path.join(__dirname, 'fixtures/fake-burn.js');
+
+export async function startLoop(batchSizes: number[]): Promise<Loop> {
+  const h = await startHarness();
+  const batches = [];
+  for (const [i, count] of batchSizes.entries()) batches.push(await seedBatch(h, { count, serialPrefix: `ST${i}-` }));
+  const worker = h.spawnWorker({ LOG_LEVEL: 'warn' });
+  await waitForSettled(h, batches.map((b) => b.batchId), 40_000);
+  await worker.stop();
+  const registered = await h.prisma.device.count({ where: { state: 'REGISTERED' } });
+  if (registered !== batchSizes.reduce((a, b) => a + b, 0)) throw new Error(`only ${registered} units registered:\n${worker.output.join('')}`);
+
+  const redis = createRedisConnection(testRedisUrl(), 'producer');
+  const config = loadConfig('api', apiSchema, {
+    DATABASE_URL: h.db.url,
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: h.prefix,
+    LOG_LEVEL: 'silent',
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
+    VAULT_LOCAL_KEYS_FILE: h.env.VAULT_LOCAL_KEYS_FILE!,
+    API_DEVICE_CA_PATH: h.emulator.files.caPath, // the endpoint comes from endpoint.json next to it
+  });
+  const queues = createQueues(redis, h.prefix);
+  const app = createApp({ config, prisma: h.prisma, redis, queues, logger: createLogger({ name: 'api', level: 'silent' }) });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const adminKey = (await createApiKey(h.prisma, { name: 'admin', role: 'ADMIN' })).key;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'claimline-station-test-'));
+  return {
+    h,
+    url,
+    adminKey,
+    root,
+    batches,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await queues.close();
+      redis.disconnect();
+      await h.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function registerStation(loop: Loop, name: string): Promise<string> {
+  const res = await fetch(`${loop.url}/v1/stations`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${loop.adminKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 201) throw new Error(`register ${name}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { apiKey: { key: string } }).apiKey.key;
+}
+
+export type CliResult = { code: number | null; stdout: string; stderr: string };
+
+/** The station CLI as its own process (like on the line PC), stdin fed like a barcode scanner. */
+export function runCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, ['--require', tsxLoader, '--conditions=claimline-source', path.join(repoRoot, 'apps/station/src/main.ts'), ...args], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdin.end(options.stdin ?? '');
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+export const burnCommand = (imagesDir: string) => `node ${fakeBurn} {cert} {key} {ca} {serial} {thingName} {endpoint} ${imagesDir}`;
