@@ -96,6 +96,7 @@ describe('reading batches', () => {
       throughputPerMinute: 3,
       etaSeconds: 440,
       topErrors: [{ code: 'THROTTLED', count: 2 }],
+      orphanedCertificates: 0,
       finished: false,
     });
   });

@@ -82,6 +82,10 @@ export const batchProgress = z
     throughputPerMinute: z.number().int().describe('Devices whose provisioning ended in the last minute'),
     etaSeconds: z.number().int().nullable(),
     topErrors: z.array(z.object({ code: z.string(), count: z.number().int() })),
+    orphanedCertificates: z
+      .number()
+      .int()
+      .describe('Certificates issued but never registered (ORPHANED); AWS deletes them after an hour'),
     finished: z.boolean(),
   })
   .openapi('BatchProgress');

@@ -12,16 +12,18 @@ export type BatchProgress = {
   throughputPerMinute: number;
   etaSeconds: number | null;
   topErrors: { code: string; count: number }[];
+  /** Certificates AWS issued for this batch that were never registered (AWS deletes them after an hour). */
+  orphanedCertificates: number;
   finished: boolean;
 };
 
 /**
- * Three small queries on the (batch_id, state) index: counts per state, devices that ended in the last
- * minute, the five commonest error codes. Marks the batch finished the first time nothing is in flight
+ * Four small queries on the (batch_id, state) index: counts per state, devices that ended in the last
+ * minute, the five commonest error codes, orphaned certificates. Marks the batch finished the first time nothing is in flight
  * (the worker may set finished_at too; whoever sees it first wins).
  */
 export async function batchProgress(prisma: PrismaClient, batch: Batch): Promise<BatchProgress> {
-  const [countRows, recentRows, errorRows] = await Promise.all([
+  const [countRows, recentRows, errorRows, orphanRows] = await Promise.all([
     prisma.$queryRawUnsafe<{ state: DeviceStateName; n: number }[]>(
       'SELECT state::text AS state, count(*)::int AS n FROM device WHERE batch_id = $1::uuid GROUP BY state',
       batch.id,
@@ -35,6 +37,11 @@ export async function batchProgress(prisma: PrismaClient, batch: Batch): Promise
       `SELECT last_error_code AS code, count(*)::int AS count FROM device
         WHERE batch_id = $1::uuid AND last_error_code IS NOT NULL
         GROUP BY last_error_code ORDER BY count(*) DESC, last_error_code LIMIT 5`,
+      batch.id,
+    ),
+    prisma.$queryRawUnsafe<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM certificate c JOIN device d ON d.id = c.device_id
+        WHERE d.batch_id = $1::uuid AND c.status = 'ORPHANED'`,
       batch.id,
     ),
   ]);
@@ -59,6 +66,7 @@ export async function batchProgress(prisma: PrismaClient, batch: Batch): Promise
     throughputPerMinute: throughput,
     etaSeconds: finished ? 0 : throughput > 0 ? Math.ceil((inFlight / throughput) * 60) : null,
     topErrors: errorRows,
+    orphanedCertificates: orphanRows[0]?.n ?? 0,
     finished,
   };
 }
