@@ -1,10 +1,10 @@
-import type { Certificate, Device, Prisma, Station } from '@claimline/db';
+import type { Certificate, Device, DeviceState, Prisma, Station } from '@claimline/db';
 import { sealToPublicKey, type SealedPayload } from '@claimline/station-crypto';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
 import { assertDownloadable } from './downloadable.js';
 import type { StationSetup } from './station-setup.js';
-import { assertAssigned, auditStation, requirePublicKey, requireStation } from './station-identity.js';
+import { assertAssigned, requirePublicKey, requireStation, stationActor } from './station-identity.js';
 
 export type Credentials = {
   serial: string;
@@ -19,7 +19,66 @@ export type Credentials = {
   sealedPrivateKey: SealedPayload;
 };
 
-type Sealable = { device: Device; certificate: Certificate };
+type Sealable = {
+  device: Pick<Device, 'id' | 'serial' | 'batchId' | 'thingName' | 'deviceConfiguration'>;
+  certificate: Pick<Certificate, 'certificateId' | 'certificatePem' | 'privateKeyCiphertext' | 'privateKeyWrappedKey' | 'privateKeyKekId' | 'privateKeyAlgorithm'>;
+};
+
+type UnitRow = {
+  station_id: string;
+  station_name: string;
+  station_line: string | null;
+  public_key: string | null;
+  station_created_at: Date;
+  station_revoked_at: Date | null;
+  id: string | null;
+  serial: string;
+  batch_id: string;
+  state: DeviceState;
+  downloaded_by_station_id: string | null;
+  thing_name: string | null;
+  device_configuration: Prisma.JsonValue;
+  certificate_id: string | null;
+  certificate_pem: string;
+  private_key_ciphertext: Uint8Array<ArrayBuffer> | null;
+  private_key_wrapped_key: Uint8Array<ArrayBuffer> | null;
+  private_key_kek_id: string | null;
+  private_key_algorithm: string | null;
+  assigned: string[];
+};
+
+/**
+ * The station, the unit, its ACTIVE certificate and the batch's assigned stations in one round trip: the
+ * download is the hot path of a line (see apps/station/bench).
+ */
+async function loadUnit(ctx: HandlerContext, serial: string): Promise<{ station: Station; row: UnitRow }> {
+  const { stationId } = ctx.principal;
+  if (!stationId) throw new AppError('NOT_A_STATION', `the ${ctx.principal.role} key ${ctx.principal.prefix} does not belong to a station`);
+  const [row] = await ctx.deps.prisma.$queryRawUnsafe<UnitRow[]>(
+    `SELECT s.id::text AS station_id, s.name AS station_name, s.line AS station_line, s.public_key, s.created_at AS station_created_at,
+            s.revoked_at AS station_revoked_at,
+            d.id::text AS id, d.serial, d.batch_id::text AS batch_id, d.state::text AS state,
+            d.downloaded_by_station_id::text AS downloaded_by_station_id, d.thing_name, d.device_configuration,
+            c.certificate_id, c.certificate_pem, c.private_key_ciphertext, c.private_key_wrapped_key, c.private_key_kek_id, c.private_key_algorithm,
+            ARRAY(SELECT bs.station_id::text FROM batch_station bs WHERE bs.batch_id = d.batch_id) AS assigned
+       FROM station s
+       LEFT JOIN device d ON d.serial = $1
+       LEFT JOIN certificate c ON c.device_id = d.id AND c.status = 'ACTIVE'
+      WHERE s.id = $2::uuid`,
+    serial,
+    stationId,
+  );
+  if (!row || row.station_revoked_at) throw new AppError('FORBIDDEN', 'this station is revoked');
+  const station: Station = {
+    id: row.station_id,
+    name: row.station_name,
+    line: row.station_line,
+    publicKey: row.public_key,
+    createdAt: row.station_created_at,
+    revokedAt: row.station_revoked_at,
+  };
+  return { station, row };
+}
 
 /**
  * Opens the stored key (vault) and seals it to the station at once: the plaintext lives in this
@@ -47,32 +106,34 @@ async function sealFor(setup: StationSetup, station: Station, publicKey: string,
 }
 
 /**
- * Marks the units DOWNLOADED by this station in one statement, only where that is still allowed (a
- * concurrent download by another station wins or loses here, never both), and audits each one.
+ * Marks the units DOWNLOADED by this station and audits each, in one statement (one round trip, atomic),
+ * only where that is still allowed: of two stations racing for a unit, exactly one gets it.
  */
 async function claimDownloads(ctx: HandlerContext, station: Station, units: Sealable[], via: 'unit' | 'prefetch'): Promise<Set<string>> {
   if (units.length === 0) return new Set();
-  return ctx.deps.prisma.$transaction(async (tx) => {
-    const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-      `UPDATE device SET state = 'DOWNLOADED', downloaded_by_station_id = $1::uuid, downloaded_at = now(), updated_at = now()
-        WHERE id = ANY($2::uuid[])
-          AND ((state = 'REGISTERED' AND downloaded_by_station_id IS NULL)
-            OR (state IN ('DOWNLOADED', 'BURN_FAILED') AND downloaded_by_station_id = $1::uuid))
-        RETURNING id::text AS id`,
-      station.id,
-      units.map((u) => u.device.id),
-    );
-    const claimed = new Set(rows.map((r) => r.id));
-    await auditStation(
-      tx,
-      ctx,
-      station,
-      units
-        .filter((u) => claimed.has(u.device.id))
-        .map((u) => ({ action: 'station.download', deviceId: u.device.id, batchId: u.device.batchId, details: { certificateId: u.certificate.certificateId, via } })),
-    );
-    return claimed;
-  });
+  const rows = await ctx.deps.prisma.$queryRawUnsafe<{ id: string }[]>(
+    `WITH input AS (SELECT * FROM unnest($2::uuid[], $3::text[]) AS t(id, certificate_id)),
+     claimed AS (
+       UPDATE device d SET state = 'DOWNLOADED', downloaded_by_station_id = $1::uuid, downloaded_at = now(), updated_at = now()
+         FROM input i
+        WHERE d.id = i.id
+          AND ((d.state = 'REGISTERED' AND d.downloaded_by_station_id IS NULL)
+            OR (d.state IN ('DOWNLOADED', 'BURN_FAILED') AND d.downloaded_by_station_id = $1::uuid))
+        RETURNING d.id, d.batch_id, i.certificate_id)
+     INSERT INTO audit_event (actor, action, device_id, batch_id, origin, details)
+     SELECT $4, 'station.download', id, batch_id, $5,
+            jsonb_build_object('stationId', $1::text, 'keyPrefix', $6::text, 'certificateId', certificate_id, 'via', $7::text)
+       FROM claimed
+     RETURNING device_id::text AS id`,
+    station.id,
+    units.map((u) => u.device.id),
+    units.map((u) => u.certificate.certificateId),
+    stationActor(station),
+    ctx.origin,
+    ctx.principal.prefix,
+    via,
+  );
+  return new Set(rows.map((r) => r.id));
 }
 
 function toCredentials(setup: StationSetup, station: Station, { device, certificate }: Sealable, sealedPrivateKey: SealedPayload): Credentials {
@@ -91,25 +152,30 @@ function toCredentials(setup: StationSetup, station: Station, { device, certific
 }
 
 export async function downloadCredentials(ctx: HandlerContext, setup: StationSetup, serial: string): Promise<Credentials> {
-  const station = await requireStation(ctx);
+  const { station, row } = await loadUnit(ctx, serial);
   const publicKey = requirePublicKey(station);
-  const device = await ctx.deps.prisma.device.findUnique({
-    where: { serial },
-    include: { batch: { select: { stations: { select: { stationId: true } } } }, certificates: { where: { status: 'ACTIVE' } } },
-  });
-  if (!device) throw new AppError('DEVICE_NOT_FOUND', `unknown serial ${serial}`, { serial });
-  assertAssigned(station, device.batchId, device.batch.stations);
-  assertDownloadable(device, station);
-  const certificate = device.certificates[0];
-  if (!certificate) throw new AppError('NO_ACTIVE_CERTIFICATE', `unit ${serial} has no ACTIVE certificate`, { serial });
-  const unit = { device, certificate };
+  if (!row.id) throw new AppError('DEVICE_NOT_FOUND', `unknown serial ${serial}`, { serial });
+  assertAssigned(station, row.batch_id, row.assigned.map((stationId) => ({ stationId })));
+  assertDownloadable({ serial, state: row.state, downloadedByStationId: row.downloaded_by_station_id }, station);
+  if (!row.certificate_id) throw new AppError('NO_ACTIVE_CERTIFICATE', `unit ${serial} has no ACTIVE certificate`, { serial });
+  const unit: Sealable = {
+    device: { id: row.id, serial, batchId: row.batch_id, thingName: row.thing_name, deviceConfiguration: row.device_configuration },
+    certificate: {
+      certificateId: row.certificate_id,
+      certificatePem: row.certificate_pem,
+      privateKeyCiphertext: row.private_key_ciphertext,
+      privateKeyWrappedKey: row.private_key_wrapped_key,
+      privateKeyKekId: row.private_key_kek_id,
+      privateKeyAlgorithm: row.private_key_algorithm,
+    },
+  };
   // Check the configuration before the unit is marked as downloaded.
   setup.caPem();
   setup.endpoint();
   const sealed = await sealFor(setup, station, publicKey, unit);
   const claimed = await claimDownloads(ctx, station, [unit], 'unit');
-  if (!claimed.has(device.id)) {
-    const now = await ctx.deps.prisma.device.findUniqueOrThrow({ where: { id: device.id } });
+  if (!claimed.has(row.id)) {
+    const now = await ctx.deps.prisma.device.findUniqueOrThrow({ where: { id: row.id } });
     assertDownloadable(now, station);
     throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} changed state meanwhile; scan it again`, { serial, state: now.state });
   }
