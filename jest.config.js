@@ -40,3 +40,12 @@ module.exports = {
     };
   }),
 };
+
+// The end-to-end suite (test/e2e/README.md): the whole system as separate processes, same transform,
+// module mapping and global set-up as every other project.
+module.exports.projects.push({
+  ...module.exports.projects[0],
+  displayName: 'e2e',
+  rootDir: path.join(__dirname, 'test/e2e'),
+  testMatch: ['<rootDir>/**/*.e2e.test.ts'],
+});
