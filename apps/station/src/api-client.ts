@@ -61,12 +61,38 @@ export type ApiClient = {
   setKey(publicKey: string): Promise<{ stationId: string; name: string; algorithm: string; fingerprint: string }>;
 };
 
+const MAX_THROTTLED_ATTEMPTS = 8;
+
+/** Retry-After in seconds (as the API sends it), bounded; 1 s when absent or unreadable. */
+function retryAfterMs(header: string | null): number {
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) * 1000 : 1000;
+}
+
 export function createApiClient(server: string, apiKey: string, timeoutMs: number): ApiClient {
   const base = server.replace(/\/+$/, '');
   async function call<T>(method: string, path: string, body?: unknown, serial?: string): Promise<T> {
-    let res: Response;
+    // Every station call is idempotent (downloads, PUT key, confirm), so a 429 is waited out and retried.
+    for (let attempt = 1; ; attempt++) {
+      const res = await send(method, path, body);
+      const text = await res.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : {};
+      } catch {
+        parsed = {};
+      }
+      if (res.status === 429 && attempt < MAX_THROTTLED_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, retryAfterMs(res.headers.get('retry-after'))));
+        continue;
+      }
+      if (!res.ok) throw explain(res.status, parsed as Problem, serial);
+      return parsed as T;
+    }
+  }
+  async function send(method: string, path: string, body?: unknown): Promise<Response> {
     try {
-      res = await fetch(`${base}${path}`, {
+      return await fetch(`${base}${path}`, {
         method,
         headers: { Authorization: `Bearer ${apiKey}`, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
         ...(body ? { body: JSON.stringify(body) } : {}),
@@ -77,15 +103,6 @@ export function createApiClient(server: string, apiKey: string, timeoutMs: numbe
       const cause = inner?.code ?? inner?.errors?.[0]?.code ?? inner?.message ?? (error as Error).name;
       throw new StationError('SERVER_UNREACHABLE', `server ${base} unreachable (${cause}): to keep working, prefetch a batch while online and use "run --offline"`);
     }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : {};
-    } catch {
-      parsed = {};
-    }
-    if (!res.ok) throw explain(res.status, parsed as Problem, serial);
-    return parsed as T;
   }
   const enc = encodeURIComponent;
   return {
