@@ -1,5 +1,6 @@
 import type { Certificate, Device, Batch, PrismaClient } from '@claimline/db';
-import type { Vault } from '@claimline/vault';
+import type { SealedRecord, Vault } from '@claimline/vault';
+import { randomUUID } from 'node:crypto';
 import type { ClaimGateway, ClaimSession, IssuedCertificate, KeyAlgorithm, PayloadFormat } from './claim-port.js';
 import { markBatchFinishedIfDone } from './batch-completion.js';
 import { PermanentProvisioningError, TokenExpiredError } from './provisioning-errors.js';
@@ -44,6 +45,9 @@ export type ProvisionDeps = {
 };
 
 type DeviceWithBatch = Device & { batch: Batch; certificates: Certificate[] };
+
+/** A certificate waiting for RegisterThing: its row, AWS id and sealed ownership token. */
+type PendingCertificate = { id: string; certificateId: string; token: SealedRecord };
 
 const FORMAT: Record<Batch['payloadFormat'], PayloadFormat> = { JSON: 'json', CBOR: 'cbor' };
 const KEY_ALGORITHM: Record<Batch['keyAlgorithm'], KeyAlgorithm> = { EC_P256: 'ec-p256', RSA_2048: 'rsa-2048' };
@@ -109,13 +113,22 @@ async function startAttempt(deps: ProvisionDeps, deviceId: string, at: Date): Pr
 }
 
 /** A saved, never-registered certificate whose ownership token is still good. Expired ones are orphaned. */
-async function reusableCertificate(deps: ProvisionDeps, device: DeviceWithBatch, at: Date): Promise<Certificate | null> {
-  let reusable: Certificate | null = null;
+async function reusableCertificate(deps: ProvisionDeps, device: DeviceWithBatch, at: Date): Promise<PendingCertificate | null> {
+  let reusable: PendingCertificate | null = null;
   for (const certificate of device.certificates) {
     if (certificate.status !== 'ISSUED') continue;
     const expiresAt = certificate.ownershipTokenExpiresAt?.getTime() ?? 0;
     if (expiresAt - TOKEN_SAFETY_MARGIN_MS > at.getTime() && certificate.ownershipTokenCiphertext && !reusable) {
-      reusable = certificate;
+      reusable = {
+        id: certificate.id,
+        certificateId: certificate.certificateId,
+        token: {
+          ciphertext: Buffer.from(certificate.ownershipTokenCiphertext),
+          wrappedKey: Buffer.from(certificate.ownershipTokenWrappedKey!),
+          kekId: certificate.ownershipTokenKekId!,
+          algorithm: certificate.ownershipTokenAlgorithm!,
+        },
+      };
     } else {
       await orphan(deps, certificate.id, at);
     }
@@ -142,12 +155,16 @@ async function issueCertificate(
   return { ...issued, privateKey: privateKeyPem };
 }
 
+/**
+ * Certificate (key and token sealed), CERT_ISSUED and the audit event in ONE statement: atomic like
+ * a transaction, but one round trip instead of five on the hottest path of the worker.
+ */
 async function saveIssuedCertificate(
   deps: ProvisionDeps,
   device: DeviceWithBatch,
   issued: IssuedCertificate & { privateKey: string },
   at: Date,
-): Promise<Certificate> {
+): Promise<PendingCertificate> {
   const context = { serial: device.serial, certificateId: issued.certificateId };
   const [key, token] = await Promise.all([
     deps.vault.seal({ plaintext: Buffer.from(issued.privateKey, 'utf8'), context: { ...context, purpose: 'private-key' } }),
@@ -156,49 +173,36 @@ async function saveIssuedCertificate(
       context: { ...context, purpose: 'ownership-token' },
     }),
   ]);
-  return deps.prisma.$transaction(async (tx) => {
-    const certificate = await tx.certificate.create({
-      data: {
-        certificateId: issued.certificateId,
-        deviceId: device.id,
-        certificatePem: issued.certificatePem,
-        status: 'ISSUED',
-        privateKeyCiphertext: bytes(key.ciphertext),
-        privateKeyWrappedKey: bytes(key.wrappedKey),
-        privateKeyKekId: key.kekId,
-        privateKeyAlgorithm: key.algorithm,
-        ownershipTokenCiphertext: bytes(token.ciphertext),
-        ownershipTokenWrappedKey: bytes(token.wrappedKey),
-        ownershipTokenKekId: token.kekId,
-        ownershipTokenAlgorithm: token.algorithm,
-        ownershipTokenExpiresAt: new Date(at.getTime() + deps.tokenTtlMs),
-      },
-    });
-    await tx.device.update({ where: { id: device.id }, data: { state: 'CERT_ISSUED', certIssuedAt: at } });
-    await tx.auditEvent.create({
-      data: {
-        actor: deps.actor,
-        origin: deps.origin,
-        action: 'certificate.issued',
-        deviceId: device.id,
-        batchId: device.batchId,
-        details: { certificateId: issued.certificateId, mode: device.batch.mode },
-      },
-    });
-    return certificate;
-  });
+  const id = randomUUID();
+  const expiresAt = new Date(at.getTime() + deps.tokenTtlMs);
+  const details = JSON.stringify({ certificateId: issued.certificateId, mode: device.batch.mode });
+  await deps.prisma.$executeRaw`
+    WITH saved AS (
+      INSERT INTO certificate (id, certificate_id, device_id, certificate_pem, status,
+        private_key_ciphertext, private_key_wrapped_key, private_key_kek_id, private_key_algorithm,
+        ownership_token_ciphertext, ownership_token_wrapped_key, ownership_token_kek_id, ownership_token_algorithm,
+        ownership_token_expires_at, created_at)
+      VALUES (${id}::uuid, ${issued.certificateId}, ${device.id}::uuid, ${issued.certificatePem}, 'ISSUED',
+        ${key.ciphertext}, ${key.wrappedKey}, ${key.kekId}, ${key.algorithm},
+        ${token.ciphertext}, ${token.wrappedKey}, ${token.kekId}, ${token.algorithm},
+        ${expiresAt}, ${at})
+      RETURNING device_id
+    ), issued AS (
+      UPDATE device SET state = 'CERT_ISSUED', cert_issued_at = ${at}, updated_at = ${at}
+      WHERE id = (SELECT device_id FROM saved)
+    )
+    INSERT INTO audit_event (actor, origin, action, device_id, batch_id, details, at)
+    VALUES (${deps.actor}, ${deps.origin}, 'certificate.issued', ${device.id}::uuid, ${device.batchId}::uuid,
+      ${details}::jsonb, ${at})`;
+  return { id, certificateId: issued.certificateId, token };
 }
 
-async function openToken(deps: ProvisionDeps, serial: string, certificate: Certificate): Promise<string> {
-  const plaintext = await deps.vault.open(
-    {
-      ciphertext: Buffer.from(certificate.ownershipTokenCiphertext!),
-      wrappedKey: Buffer.from(certificate.ownershipTokenWrappedKey!),
-      kekId: certificate.ownershipTokenKekId!,
-      algorithm: certificate.ownershipTokenAlgorithm!,
-    },
-    { serial, certificateId: certificate.certificateId, purpose: 'ownership-token' },
-  );
+async function openToken(deps: ProvisionDeps, serial: string, certificate: PendingCertificate): Promise<string> {
+  const plaintext = await deps.vault.open(certificate.token, {
+    serial,
+    certificateId: certificate.certificateId,
+    purpose: 'ownership-token',
+  });
   return plaintext.toString('utf8');
 }
 
@@ -213,47 +217,31 @@ function templateParameters(device: DeviceWithBatch, serialParameter: string): R
   return merged;
 }
 
+/** Certificate ACTIVE (spent token shredded), device REGISTERED and the audit event, in one statement. */
 async function saveRegistration(
   deps: ProvisionDeps,
   device: DeviceWithBatch,
-  certificate: Certificate,
+  certificate: PendingCertificate,
   thing: { thingName: string; deviceConfiguration: Record<string, string> },
   at: Date,
 ): Promise<void> {
-  await deps.prisma.$transaction(async (tx) => {
-    await tx.certificate.update({
-      where: { id: certificate.id },
-      // The token is spent: shred it now rather than keep a dead bearer secret.
-      data: {
-        status: 'ACTIVE',
-        activatedAt: at,
-        ownershipTokenCiphertext: null,
-        ownershipTokenWrappedKey: null,
-      },
-    });
-    await tx.device.update({
-      where: { id: device.id },
-      data: {
-        state: 'REGISTERED',
-        registeredAt: at,
-        thingName: thing.thingName,
-        deviceConfiguration: thing.deviceConfiguration,
-        lastErrorCode: null,
-        lastErrorMessage: null,
-        lastErrorRetryable: null,
-      },
-    });
-    await tx.auditEvent.create({
-      data: {
-        actor: deps.actor,
-        origin: deps.origin,
-        action: 'device.registered',
-        deviceId: device.id,
-        batchId: device.batchId,
-        details: { thingName: thing.thingName, certificateId: certificate.certificateId },
-      },
-    });
-  });
+  const configuration = JSON.stringify(thing.deviceConfiguration);
+  const details = JSON.stringify({ thingName: thing.thingName, certificateId: certificate.certificateId });
+  await deps.prisma.$executeRaw`
+    WITH activated AS (
+      UPDATE certificate
+      SET status = 'ACTIVE', activated_at = ${at}, ownership_token_ciphertext = NULL, ownership_token_wrapped_key = NULL
+      WHERE id = ${certificate.id}::uuid
+    ), registered AS (
+      UPDATE device
+      SET state = 'REGISTERED', registered_at = ${at}, updated_at = ${at}, thing_name = ${thing.thingName},
+          device_configuration = ${configuration}::jsonb,
+          last_error_code = NULL, last_error_message = NULL, last_error_retryable = NULL
+      WHERE id = ${device.id}::uuid
+    )
+    INSERT INTO audit_event (actor, origin, action, device_id, batch_id, details, at)
+    VALUES (${deps.actor}, ${deps.origin}, 'device.registered', ${device.id}::uuid, ${device.batchId}::uuid,
+      ${details}::jsonb, ${at})`;
 }
 
 async function orphan(deps: ProvisionDeps, certificateRowId: string, at: Date): Promise<void> {
@@ -261,11 +249,6 @@ async function orphan(deps: ProvisionDeps, certificateRowId: string, at: Date): 
     where: { id: certificateRowId, status: 'ISSUED' },
     data: { status: 'ORPHANED', orphanedAt: at, ownershipTokenCiphertext: null, ownershipTokenWrappedKey: null },
   });
-}
-
-/** Prisma's Bytes columns take a Uint8Array over a plain ArrayBuffer. */
-function bytes(buffer: Buffer): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(buffer);
 }
 
 function isTokenRejection(error: unknown): boolean {
