@@ -106,6 +106,8 @@ async function startAttempt(deps: ProvisionDeps, deviceId: string, at: Date): Pr
     WHERE id = ${deviceId}::uuid AND state IN ('QUEUED', 'CLAIMING', 'CERT_ISSUED')`;
   if (claimed === 0) return null;
   const device = await deps.prisma.device.findUniqueOrThrow({
+    // One query with joins instead of one per relation.
+    relationLoadStrategy: 'join',
     where: { id: deviceId },
     include: { batch: true, certificates: true },
   });
