@@ -8,7 +8,7 @@ export function generateKey(algorithm: KeyAlgorithm): Promise<GeneratedKey> {
   return new Promise((resolve, reject) => {
     const done = (error: Error | null, publicKey: KeyObject, privateKey: KeyObject) => {
       if (error) return reject(error);
-      // AWS returns PKCS#1 for RSA ("BEGIN RSA PRIVATE KEY"); SEC1 is the EC equivalent.
+      // AWS returns RSA keys as PKCS#1 PEM; SEC1 is the EC equivalent.
       const type = algorithm === 'rsa-2048' ? 'pkcs1' : 'sec1';
       resolve({
         privateKeyPem: privateKey.export({ type, format: 'pem' }) as string,
