@@ -74,7 +74,10 @@ export async function registryViolations(system: System, snapshot: Snapshot, all
     const extra = activeInEmulator.filter((id) => id !== mine.certificate_id);
     if (extra.length > 0) {
       const dbStatus = extra.map((id) => `${id.slice(0, 12)}… (database: ${snapshot.certificates.find((c) => c.certificate_id === id)?.status ?? 'unknown'})`);
-      problems.push(`${where}: thing ${thing.thingName} has ACTIVE certificates the database does not list as ACTIVE: ${dbStatus.join(', ')}`);
+      const knownLimit = extra.some((id) => snapshot.certificates.find((c) => c.certificate_id === id)?.status === 'ORPHANED')
+        ? ' — the "lost RegisterThing answer" known limit (docs/worker.md): AWS registered a certificate whose answer never reached the database'
+        : '';
+      problems.push(`${where}: thing ${thing.thingName} has ACTIVE certificates the database does not list as ACTIVE: ${dbStatus.join(', ')}${knownLimit}`);
     }
   }
   for (const c of snapshot.certificates) {

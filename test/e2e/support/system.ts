@@ -244,7 +244,6 @@ function redisPing(port: number): boolean {
 export async function startSystem(options: SystemOptions): Promise<System> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `claimline-e2e-${options.label}-`));
   const procs: Proc[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
   let db: TestDatabase | undefined;
 
   try {
@@ -370,7 +369,6 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         // Workers and API first (SIGKILL: nothing of theirs is asserted any more), then emulator and Redis.
         await Promise.all(procs.filter((p) => p.name !== 'redis' && p.name !== 'emulator').map((p) => p.stop('SIGKILL')));
         await Promise.all(procs.map((p) => p.stop('SIGKILL')));
-        for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
         await theDb.drop().catch(() => undefined);
         fs.rmSync(dir, { recursive: true, force: true });
       },
