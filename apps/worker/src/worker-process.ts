@@ -48,6 +48,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
     origin: os.hostname(),
     serialParameter: config.WORKER_SERIAL_PARAMETER,
     tokenTtlMs: config.WORKER_TOKEN_TTL_SECONDS * 1000,
+    leaseMs: config.WORKER_DEVICE_LEASE_MS ?? 2 * config.CLAIM_OPERATION_TIMEOUT_MS + 15_000,
     timeStep: async (step, run) => {
       const end = metrics.stepDuration.startTimer({ step });
       try {

@@ -103,6 +103,7 @@ export async function startHarness(options: Partial<EmulatorOptions> = {}): Prom
     WORKER_LOCK_DURATION_MS: '3000',
     WORKER_STALLED_INTERVAL_MS: '1000',
     WORKER_THROTTLE_PAUSE_MS: '200',
+    WORKER_DEVICE_LEASE_MS: '6000',
   };
   const children: WorkerChild[] = [];
 

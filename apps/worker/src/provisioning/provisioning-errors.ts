@@ -24,3 +24,14 @@ export class TokenExpiredError extends Error {
     this.name = 'TokenExpiredError';
   }
 }
+
+/**
+ * A newer attempt holds the device (this run's lease lapsed): this run stops without touching AWS or
+ * the device again. Not a failure: the job ends and the newer run finishes the work.
+ */
+export class SupersededError extends Error {
+  constructor(readonly deviceId: string) {
+    super(`device ${deviceId} is being provisioned by a newer attempt`);
+    this.name = 'SupersededError';
+  }
+}

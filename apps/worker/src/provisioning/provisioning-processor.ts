@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { PrismaClient } from '@claimline/db';
 import { provisionDevicePayload } from '@claimline/jobs';
 import type { Logger } from '@claimline/logger';
@@ -18,15 +18,12 @@ export type ProcessorDeps = ProvisionDeps & {
 
 /** The BullMQ handler: parse the payload, call the service, turn its failure into a queue decision. */
 export function createProvisioningProcessor(deps: ProcessorDeps) {
-  return async (job: Job): Promise<{ outcome: string }> => {
+  return async (job: Job, token?: string): Promise<{ outcome: string }> => {
     const { deviceId, serial } = provisionDevicePayload.parse(job.data);
     const log = deps.logger.child({ serial, jobId: job.id, attempt: job.attemptsMade + 1 });
+    let outcome;
     try {
-      const outcome = await provisionDevice(deps, deviceId);
-      deps.metrics.jobs.inc({ outcome: outcome.kind });
-      if (outcome.kind === 'registered') log.info({ thingName: outcome.thingName, reused: outcome.reusedCertificate }, 'registered');
-      else log.info({ state: outcome.state }, 'nothing to do');
-      return { outcome: outcome.kind };
+      outcome = await provisionDevice(deps, deviceId);
     } catch (error) {
       const failure = classifyFailure(error);
       deps.metrics.rejections.inc({ code: failure.code });
@@ -53,6 +50,17 @@ export function createProvisioningProcessor(deps: ProcessorDeps) {
       await recordError(deps.prisma, deviceId, failure);
       throw error;
     }
+    deps.metrics.jobs.inc({ outcome: outcome.kind });
+    if (outcome.kind === 'busy') {
+      // Another run holds the device (this job was taken over while it still ran): come back when its
+      // lease may have lapsed, without using up an attempt.
+      log.info({ retryInMs: outcome.retryInMs }, 'device busy with another run: job delayed');
+      await job.moveToDelayed(Date.now() + outcome.retryInMs, token);
+      throw new DelayedError();
+    }
+    if (outcome.kind === 'registered') log.info({ thingName: outcome.thingName, reused: outcome.reusedCertificate }, 'registered');
+    else log.info({ state: outcome.state }, 'nothing to do');
+    return { outcome: outcome.kind };
   };
 }
 

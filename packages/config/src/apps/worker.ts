@@ -35,6 +35,11 @@ export const workerFields = {
   WORKER_STALLED_INTERVAL_MS: positiveInt()
     .default(30_000)
     .describe('Worker: how often workers look for jobs whose worker died (stalled jobs)'),
+  WORKER_DEVICE_LEASE_MS: positiveInt()
+    .optional()
+    .describe(
+      'Worker: how long one attempt owns a device between renewals (default 2 × CLAIM_OPERATION_TIMEOUT_MS + 15 s); a job run twice waits for it',
+    ),
   WORKER_TOKEN_TTL_SECONDS: positiveInt()
     .default(3_600)
     .describe('Worker: validity of an ownership token (AWS: 1 hour); a saved certificate is reused within it'),
