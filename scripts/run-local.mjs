@@ -32,7 +32,8 @@ const children = [];
 
 // AWS issues RSA-2048 keys; locally the emulator issues EC P-256 keys unless told otherwise, because
 // RSA generation (~135 ms of CPU a key) would make the demo a benchmark of key generation.
-const emulator = start('emulator', 'apps/emulator/dist/main.js', {
+// The emulator is children[0]: stop() ends it last.
+start('emulator', 'apps/emulator/dist/main.js', {
   EMULATOR_KEY_ALGORITHM: process.env.EMULATOR_KEY_ALGORITHM ?? 'ec-p256',
 });
 await waitForFile(path.join(stateDir, 'emulator/client/endpoint.json'), 30_000);
@@ -44,7 +45,6 @@ start('api', 'apps/api/dist/main.js', {
 for (let i = 1; i <= workers; i++) {
   start(`worker-${i}`, 'apps/worker/dist/main.js', { WORKER_HTTP_PORT: String(9463 + i) });
 }
-void emulator;
 
 console.log(
   [

@@ -1,7 +1,6 @@
 import type { WorkerConfig } from '@claimline/config';
 import { createClaimClient, generateKeyAndCsr, type PoolCounts } from '@claimline/claim-client';
 import type { Logger } from '@claimline/logger';
-import type { WorkerMetrics } from './http/metrics.js';
 import type { ClaimGateway, ClaimSession } from './provisioning/claim-port.js';
 import type { CallQuota } from './rate-limit/call-quota.js';
 
@@ -11,12 +10,11 @@ export type ClaimGatewayHandle = ClaimGateway & { counts(): PoolCounts; close():
  * The provisioning service's view of AWS IoT: a leased claim connection whose every call first
  * takes a slot of the account-wide quota for its operation.
  */
-export async function createClaimGateway(
+export function createClaimGateway(
   config: WorkerConfig,
   logger: Logger,
   quota: CallQuota,
-  _metrics: WorkerMetrics,
-): Promise<ClaimGatewayHandle> {
+): ClaimGatewayHandle {
   const pool = createClaimClient(config, logger.child({ component: 'claim-pool' }));
   return {
     async withSession(run) {

@@ -38,7 +38,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
     guardMs: config.WORKER_QUOTA_GUARD_MS,
     onWait: (operation, waitedMs) => metrics.rateLimitWait.inc({ operation }, waitedMs / 1000),
   });
-  const claims: ClaimGatewayHandle = await createClaimGateway(config, logger, quota, metrics);
+  const claims: ClaimGatewayHandle = createClaimGateway(config, logger, quota);
 
   const processor = createProvisioningProcessor({
     prisma,

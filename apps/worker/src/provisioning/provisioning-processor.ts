@@ -72,7 +72,7 @@ async function recordError(prisma: PrismaClient, deviceId: string, failure: Clai
 }
 
 async function markFailed(deps: ProcessorDeps, deviceId: string, failure: ClaimFailure): Promise<void> {
-  await deps.prisma.$transaction(async (tx) => {
+  const batchId = await deps.prisma.$transaction(async (tx) => {
     const changed = await tx.device.updateMany({
       where: { id: deviceId, state: { in: ['QUEUED', 'CLAIMING', 'CERT_ISSUED'] } },
       data: {
@@ -83,7 +83,7 @@ async function markFailed(deps: ProcessorDeps, deviceId: string, failure: ClaimF
         lastErrorRetryable: failure.retryable,
       },
     });
-    if (changed.count === 0) return;
+    if (changed.count === 0) return null;
     const device = await tx.device.findUniqueOrThrow({ where: { id: deviceId }, select: { batchId: true } });
     await tx.auditEvent.create({
       data: {
@@ -95,7 +95,7 @@ async function markFailed(deps: ProcessorDeps, deviceId: string, failure: ClaimF
         details: { code: failure.code, statusCode: failure.statusCode ?? null, message: failure.message },
       },
     });
+    return device.batchId;
   });
-  const device = await deps.prisma.device.findUnique({ where: { id: deviceId }, select: { batchId: true } });
-  if (device) await markBatchFinishedIfDone(deps.prisma, device.batchId);
+  if (batchId) await markBatchFinishedIfDone(deps.prisma, batchId);
 }
