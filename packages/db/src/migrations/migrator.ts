@@ -7,7 +7,7 @@ const NO_FILTERS = { externalTables: [], externalEnums: [] };
 
 /** `prisma migrate deploy`, on the wasm schema engine: applies pending migrations, never resets. */
 export async function deployMigrations(databaseUrl: string): Promise<string[]> {
-  const engine = await openSchemaEngine(databaseUrl);
+  const { engine, close } = await openSchemaEngine(databaseUrl);
   try {
     const { appliedMigrationNames } = await engine.applyMigrations({
       migrationsList: readMigrationList(),
@@ -15,7 +15,7 @@ export async function deployMigrations(databaseUrl: string): Promise<string[]> {
     });
     return appliedMigrationNames;
   } finally {
-    engine.free();
+    await close();
   }
 }
 
@@ -43,7 +43,7 @@ export async function migrationStatus(
  * to `shadowDatabaseUrl`, which must be a database it may connect to.
  */
 export async function diffMigrationsToSchema(shadowDatabaseUrl: string): Promise<string> {
-  const engine = await openSchemaEngine(shadowDatabaseUrl, [readSchemaFile()]);
+  const { engine, close } = await openSchemaEngine(shadowDatabaseUrl, [readSchemaFile()]);
   try {
     let script = '';
     const original = process.stdout.write.bind(process.stdout);
@@ -67,7 +67,7 @@ export async function diffMigrationsToSchema(shadowDatabaseUrl: string): Promise
     const out = (result as { stdout?: string }).stdout ?? script;
     return out.replace(/^-- This is an empty migration\.\s*$/m, '').trim();
   } finally {
-    engine.free();
+    await close();
   }
 }
 

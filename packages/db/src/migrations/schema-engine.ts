@@ -92,9 +92,23 @@ class MigrationPrismaPg extends PrismaPg {
 
 export type SchemaFile = { path: string; content: string };
 
-export async function openSchemaEngine(databaseUrl: string, schemaFiles: SchemaFile[] = []): Promise<SchemaEngine> {
+/** The engine and the connection pool it runs on; `close()` frees the one and ends the other. */
+export type OpenSchemaEngine = { engine: SchemaEngine; close(): Promise<void> };
+
+export async function openSchemaEngine(databaseUrl: string, schemaFiles: SchemaFile[] = []): Promise<OpenSchemaEngine> {
   const { SchemaEngine: Engine } = loadBindings();
-  const adapterFactory = bindMigrationAwareSqlAdapterFactory(new MigrationPrismaPg(new pg.Pool({ connectionString: databaseUrl, max: 2, Client: CatalogFriendlyClient })));
+  // Owned here and ended in close(): left to its idle timeout, it keeps the database busy for
+  // seconds, and `CREATE DATABASE … TEMPLATE` of a just-migrated database fails meanwhile.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, Client: CatalogFriendlyClient });
+  pool.on('error', () => undefined); // an idle connection closed by the server; the next query reconnects
+  const adapterFactory = bindMigrationAwareSqlAdapterFactory(new MigrationPrismaPg(pool));
   const datamodels = schemaFiles.length > 0 ? schemaFiles.map((f): [string, string] => [f.path, f.content]) : undefined;
-  return Engine.new({ datamodels }, () => undefined, adapterFactory);
+  const engine = await Engine.new({ datamodels }, () => undefined, adapterFactory);
+  return {
+    engine,
+    async close() {
+      engine.free();
+      await pool.end();
+    },
+  };
 }
