@@ -68,15 +68,16 @@ describe.each<PayloadFormat>(['json', 'cbor'])('%s', (format) => {
 
   it('dropped answer → ClaimTimeoutError within the configured time-out, and the connection is recycled', async () => {
     emulator.setFaults({ dropRate: 1 });
-    const started = Date.now();
     const lease = await pool.acquire();
+    const started = Date.now();
     const error = await failure(lease.createKeysAndCertificate({ format }));
     const elapsed = Date.now() - started;
     lease.release();
     expect(error).toBeInstanceOf(ClaimTimeoutError);
     expect(error.retryable).toBe(true);
     expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
-    expect(elapsed).toBeLessThan(TIMEOUT_MS + 400);
+    // Below the SDK's own operation time-out (ceil(0.8 s) + 1 s = 2 s): our timer fired, with room for a busy CI box.
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + 900);
     expect(pool.counts().up).toBe(1);
   });
 });
