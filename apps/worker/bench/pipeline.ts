@@ -93,7 +93,7 @@ function phaseQueue(b: Bench, phase: string): { queue: Queue; prefix: string } {
 
 async function spawnWorkers(b: Bench, count: number, env: Record<string, string>): Promise<WorkerChild[]> {
   const started: WorkerChild[] = [];
-  // One at a time: three tsx start-ups at once on two cores only slow each other down.
+  // One at a time: three start-ups at once on two cores only slow each other down.
   for (let i = 0; i < count; i += 1) {
     const worker = await startWorkerChild({ ...b.baseEnv, ...env, CLAIM_CLIENT_ID_PREFIX: `bench-w${i}` });
     b.workers.push(worker);

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * The bench's child processes: the emulator and worker processes run from the sources under tsx
- * (Node with tsx's loader, not the tsx CLI, so the pid we sample and signal is the program itself).
+ * The bench's child processes: workers run from their build (`dist/`, as in production: tsx's loader
+ * and the TypeScript it compiles would count in the memory figure), the emulator from its sources under
+ * tsx (Node with tsx's loader, not the tsx CLI, so the pid we sample and signal is the program itself).
  * Each runs in a process of its own so that its CPU is not shared with the bench driver's event loop.
  */
 
@@ -21,7 +22,8 @@ export type Child = {
 };
 
 function startNode(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Child {
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--require', tsxLoader, '--conditions=claimline-source', script, ...args], {
+  const fromSources = script.endsWith('.ts') ? ['--require', tsxLoader, '--conditions=claimline-source'] : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...fromSources, script, ...args], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -105,11 +107,14 @@ export async function startEmulatorChild(stateDir: string): Promise<EmulatorChil
 
 export type WorkerChild = Child & { opsUrl: string };
 
+export const compiledWorker = path.join(repoRoot, 'apps/worker/dist/main.js');
+
 /** A worker process, returned once every claim connection of its pool is up. */
 export async function startWorkerChild(env: Record<string, string>): Promise<WorkerChild> {
+  if (!fs.existsSync(compiledWorker)) throw new Error(`${compiledWorker} is missing: build first (pnpm build)`);
   // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the workers.
   const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = startNode(path.join(repoRoot, 'apps/worker/src/main.ts'), [], env, nodeArgs);
+  const child = startNode(compiledWorker, [], env, nodeArgs);
   try {
     const [, opsUrl] = await child.waitForLine(/"opsUrl":"([^"]+)".*worker started/, 60_000);
     const poolSize = Number(env.CLAIM_POOL_SIZE);
