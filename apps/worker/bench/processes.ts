@@ -107,7 +107,7 @@ export async function startEmulatorChild(stateDir: string): Promise<EmulatorChil
 
 export type WorkerChild = Child & { opsUrl: string };
 
-export const compiledWorker = path.join(repoRoot, 'apps/worker/dist/main.js');
+const compiledWorker = path.join(repoRoot, 'apps/worker/dist/main.js');
 
 /** A worker process, returned once every claim connection of its pool is up. */
 export async function startWorkerChild(env: Record<string, string>): Promise<WorkerChild> {
