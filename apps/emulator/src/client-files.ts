@@ -1,13 +1,15 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ProvisioningTemplate } from '@claimline/provisioning-template';
 import type { CertificateAuthority } from './pki/certificate-authority.js';
 import { certificateIdOf, pemToDer } from './pki/certificate-id.js';
 
-export type ClientFiles = { caPath: string; claimCertPath: string; claimKeyPath: string; endpointPath: string };
+export type ClientFiles = { caPath: string; claimCertPath: string; claimKeyPath: string; endpointPath: string; templatesDir: string };
 
 /**
  * What a client needs to reach the emulator, in `<stateDir>/client`: the CA (named like Amazon's root),
- * the claim certificate and key (created once, kept across restarts) and endpoint.json.
+ * the claim certificate and key (created once, kept across restarts), endpoint.json and `templates/`
+ * (the provisioning templates it serves, as their owner keeps them for AWS).
  */
 export async function writeClientFiles(
   stateDir: string,
@@ -20,6 +22,7 @@ export async function writeClientFiles(
     claimCertPath: join(dir, 'claim.cert.pem'),
     claimKeyPath: join(dir, 'claim.private.key'),
     endpointPath: join(dir, 'endpoint.json'),
+    templatesDir: join(dir, 'templates'),
   };
   let claimPem = await readFile(files.claimCertPath, 'utf8').catch(() => undefined);
   const keyExists = await readFile(files.claimKeyPath).then(
@@ -39,4 +42,18 @@ export async function writeClientFiles(
 
 export async function writeEndpoint(files: ClientFiles, endpoint: { host: string; port: number }): Promise<void> {
   await writeFile(files.endpointPath, JSON.stringify(endpoint, null, 2) + '\n');
+}
+
+/**
+ * The templates this endpoint serves, one `<name>.json` each in AWS's template format (the
+ * pre-provisioning hook left out: it is the endpoint's business). Workers read them to predict a
+ * unit's thing name when a RegisterThing answer was lost; stale files of removed templates go.
+ */
+export async function writeTemplates(files: ClientFiles, templates: Map<string, ProvisioningTemplate>): Promise<void> {
+  await rm(files.templatesDir, { recursive: true, force: true });
+  await mkdir(files.templatesDir, { recursive: true });
+  for (const [name, { Parameters, Mappings, Resources, DeviceConfiguration }] of templates) {
+    const body = { Parameters, Mappings, Resources, DeviceConfiguration };
+    await writeFile(join(files.templatesDir, `${name}.json`), JSON.stringify(body, null, 2) + '\n');
+  }
 }

@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger } from '@claimline/logger';
+import { loadTemplates } from '@claimline/provisioning-template';
 import { startAdminHttp } from './admin/admin-http.js';
-import { writeClientFiles, writeEndpoint, type ClientFiles } from './client-files.js';
+import { writeClientFiles, writeEndpoint, writeTemplates, type ClientFiles } from './client-files.js';
 import { FaultInjector } from './limits/faults.js';
 import { QuotaLimiter } from './limits/quotas.js';
 import { Broker } from './mqtt/broker.js';
@@ -15,7 +16,6 @@ import { createRequestRouter } from './provisioning/request-router.js';
 import { OwnershipTokens } from './registry/ownership-tokens.js';
 import { RegistryStore } from './registry/registry-store.js';
 import type { CertificateRecord, CounterSecond, Thing } from './registry/types.js';
-import { loadTemplates } from './templates/template-loader.js';
 
 export type RunningEmulator = {
   host: string;
@@ -37,6 +37,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const ca = await CertificateAuthority.open(join(options.stateDir, 'pki'));
   const serverCredentials = await ca.serverCredentials(join(options.stateDir, 'pki'));
   const { files, claimCertificateId } = await writeClientFiles(options.stateDir, ca);
+  await writeTemplates(files, templates);
   const store = await RegistryStore.open(join(options.stateDir, 'registry.json'));
   const tokens = new OwnershipTokens(store, options.tokenTtlSeconds ?? 3600);
   tokens.sweep();

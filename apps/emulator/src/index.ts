@@ -12,4 +12,4 @@ export {
 } from './options.js';
 export type { CertificateRecord, CertificateStatus, CounterSecond, Policy, Thing } from './registry/types.js';
 export type { Rejection } from './provisioning/provisioning-error.js';
-export { TemplateValidationError } from './templates/template-validator.js';
+export { TemplateValidationError } from '@claimline/provisioning-template';

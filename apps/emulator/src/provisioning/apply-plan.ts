@@ -1,5 +1,4 @@
-import type { ProvisioningPlan, ThingPlan } from '../templates/template-engine.js';
-import type { OverrideAction } from '../templates/template-types.js';
+import type { OverrideAction, ProvisioningPlan, ThingPlan } from '@claimline/provisioning-template';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { Thing } from '../registry/types.js';
 import { ProvisioningError } from './provisioning-error.js';

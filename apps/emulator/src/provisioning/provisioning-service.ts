@@ -1,12 +1,11 @@
 import type { Logger } from '@claimline/logger';
+import { planProvisioning, TemplateEvaluationError, type CertificateFacts, type ProvisioningPlan, type ProvisioningTemplate } from '@claimline/provisioning-template';
 import type { CertificateAuthority, IssuedCertificate } from '../pki/certificate-authority.js';
 import { checkCsr } from '../pki/csr.js';
 import type { KeyPool } from '../pki/key-pool.js';
 import { x509 } from '../pki/x509.js';
 import type { OwnershipTokens } from '../registry/ownership-tokens.js';
 import type { RegistryStore } from '../registry/registry-store.js';
-import { planProvisioning, type CertificateFacts } from '../templates/template-engine.js';
-import type { ProvisioningTemplate } from '../templates/template-types.js';
 import { applyPlan } from './apply-plan.js';
 import { callHook } from './hook-client.js';
 import { ProvisioningError } from './provisioning-error.js';
@@ -74,7 +73,7 @@ export class ProvisioningService {
         );
         parameters = { ...parameters, ...overrides };
       }
-      const plan = planProvisioning(template, parameters, certificateFacts(certificateId, cert.certificatePem));
+      const plan = planOrReject(template, parameters, certificateFacts(certificateId, cert.certificatePem));
       applyPlan(this.deps.store, plan, certificateId);
       this.deps.tokens.consume(token as string);
       return { deviceConfiguration: plan.deviceConfiguration, thingName: plan.thing?.thingName ?? '' };
@@ -93,6 +92,16 @@ export class ProvisioningService {
     });
     this.deps.store.changed();
     return { ...issued, certificateOwnershipToken: this.deps.tokens.issue(issued.certificateId) };
+  }
+}
+
+/** The template's evaluation, its failures answered with AWS's codes. */
+function planOrReject(template: ProvisioningTemplate, parameters: Record<string, string>, facts: CertificateFacts): ProvisioningPlan {
+  try {
+    return planProvisioning(template, parameters, facts);
+  } catch (error) {
+    if (error instanceof TemplateEvaluationError) throw new ProvisioningError(error.errorCode, error.message);
+    throw error;
   }
 }
 

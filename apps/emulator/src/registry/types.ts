@@ -1,4 +1,6 @@
-export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_ACTIVATION';
+import type { CertificateStatus, Policy } from '@claimline/provisioning-template';
+
+export type { CertificateStatus, Policy };
 
 export type CertificateRecord = {
   certificateId: string;
@@ -20,7 +22,6 @@ export type Thing = {
   createdAt: string;
 };
 
-export type Policy = { policyName: string; policyDocument?: string };
 
 export type OwnershipToken = { token: string; certificateId: string; expiresAt: number };
 

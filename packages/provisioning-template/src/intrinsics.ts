@@ -1,4 +1,4 @@
-import { ProvisioningError } from '../provisioning/provisioning-error.js';
+import { TemplateEvaluationError } from './template-error.js';
 
 export type EvalContext = {
   parameters: Record<string, string>;
@@ -6,7 +6,7 @@ export type EvalContext = {
 };
 
 const fail = (message: string): never => {
-  throw new ProvisioningError('TemplateProcessingFailure', message);
+  throw new TemplateEvaluationError('TemplateProcessingFailure', message);
 };
 
 const asString = (value: unknown, where: string): string => {

@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
-import { ProvisioningError } from '../provisioning/provisioning-error.js';
-import type { CertificateStatus, Policy } from '../registry/types.js';
+import { TemplateEvaluationError } from './template-error.js';
+
 import { asString, evaluate, type EvalContext } from './intrinsics.js';
 import type { OverrideAction, ProvisioningTemplate } from './template-types.js';
+
+/** Certificate statuses a template may set (AWS's CertificateStatus values it accepts). */
+export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_ACTIVATION';
+
+/** A policy the template attaches: by name (created beforehand) or inline (named by the template). */
+export type Policy = { policyName: string; policyDocument?: string };
 
 export type ThingPlan = {
   thingName: string;
@@ -26,10 +32,10 @@ export type CertificateFacts = { certificateId: string; commonName?: string; cou
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const STATUSES = new Set(['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_ACTIVATION']);
 const invalid = (message: string): never => {
-  throw new ProvisioningError('InvalidParameters', message);
+  throw new TemplateEvaluationError('InvalidParameters', message);
 };
 const failure = (message: string): never => {
-  throw new ProvisioningError('TemplateProcessingFailure', message);
+  throw new TemplateEvaluationError('TemplateProcessingFailure', message);
 };
 
 function resolveParameters(template: ProvisioningTemplate, given: Record<string, unknown>, cert: CertificateFacts): Record<string, string> {
@@ -62,7 +68,7 @@ function stringList(value: unknown, where: string): string[] {
   return value.map((item) => asString(item, where));
 }
 
-/** Runs a template against request parameters; throws ProvisioningError (400) on any problem. */
+/** Runs a template against request parameters; throws TemplateEvaluationError (AWS answers 400) on any problem. */
 export function planProvisioning(template: ProvisioningTemplate, parameters: Record<string, unknown>, cert: CertificateFacts): ProvisioningPlan {
   const ctx: EvalContext = { parameters: resolveParameters(template, parameters, cert), mappings: template.Mappings };
   const plan: ProvisioningPlan = { policies: [], deviceConfiguration: {} };
