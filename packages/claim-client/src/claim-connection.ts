@@ -5,6 +5,7 @@ import type { Logger } from '@claimline/logger';
 import { MIN_CONNECT_INTERVAL_MS, reconnectDelayMs } from './backoff.js';
 import { ClaimConnectionError, ClaimRejectedError, ClaimTimeoutError, type ClaimError } from './errors.js';
 import { toClaimError } from './sdk-errors.js';
+import { stopClient } from './stop-client.js';
 import { parseCertificateResult, parseRegisterThingResult } from './responses.js';
 import { TEMPLATE_NAME, topics } from './topics.js';
 import type { CertificateResult, ClaimEndpoint, PayloadFormat, RegisterThingResult } from './types.js';
@@ -34,8 +35,6 @@ type InFlight = {
   fail(error: ClaimError): void;
   onMessage?(topic: string, payload: Buffer): void;
 };
-
-const STOP_WAIT_MS = 5000;
 
 /**
  * One long-lived claim connection with its own client id, running one operation at a time.
@@ -327,30 +326,12 @@ export class ClaimConnection {
   }
 }
 
-/** identity.close(), client.stop(), await `stopped` (bounded), client.close(). Never throws. */
+/** identity.close(), then the client stopped and closed. Never throws. */
 async function stopSession(session: Session, logger: Logger): Promise<void> {
   try {
     session.identity.close();
   } catch (error) {
     logger.warn({ err: error }, 'identity client close failed');
   }
-  let timer: NodeJS.Timeout | undefined;
-  const stopped = new Promise<void>((resolve) => {
-    session.client.once('stopped', () => resolve());
-    timer = setTimeout(() => {
-      logger.warn('claim connection did not report stopped in time');
-      resolve();
-    }, STOP_WAIT_MS);
-  });
-  try {
-    // Deferred: stop() from inside the client's own disconnection callback is avoided.
-    await new Promise((resolve) => setImmediate(resolve));
-    session.client.stop();
-    await stopped;
-    session.client.close();
-  } catch (error) {
-    logger.warn({ err: error }, 'claim connection stop failed');
-  } finally {
-    clearTimeout(timer);
-  }
+  await stopClient(session.client, logger);
 }

@@ -5,3 +5,4 @@ export { generateKeyAndCsr, type CsrKeyAlgorithm, type KeyAndCsr } from './csr.j
 export { ClaimConnectionError, ClaimError, ClaimRejectedError, ClaimTimeoutError, isRetryableStatus } from './errors.js';
 export { reconnectDelayMs, MIN_CONNECT_INTERVAL_MS } from './backoff.js';
 export type { CertificateResult, ClaimEndpoint, ClaimPoolOptions, PayloadFormat, PoolCounts, RegisterThingResult } from './types.js';
+export { probeDeviceConnect, type ConnectProbeOptions, type ConnectProbeResult } from './connect-probe.js';
