@@ -272,6 +272,7 @@ async function main(): Promise<void> {
       AWS_IOT_CA_PATH: b.emulator.files.caPath,
       AWS_IOT_CLAIM_CERT_PATH: b.emulator.files.claimCertPath,
       AWS_IOT_CLAIM_KEY_PATH: b.emulator.files.claimKeyPath,
+      WORKER_TEMPLATES_DIR: b.emulator.files.templatesDir,
       CLAIM_OPERATION_TIMEOUT_MS: '10000',
       WORKER_HTTP_PORT: '0',
       WORKER_QUOTA_CREATE_KEYS_PER_SECOND: '0',

@@ -1,5 +1,5 @@
 import type { WorkerConfig } from '@claimline/config';
-import { createClaimClient, generateKeyAndCsr, type PoolCounts } from '@claimline/claim-client';
+import { createClaimClient, generateKeyAndCsr, probeDeviceConnect, type PoolCounts } from '@claimline/claim-client';
 import type { Logger } from '@claimline/logger';
 import type { ClaimGateway, ClaimSession } from './provisioning/claim-port.js';
 import type { CallQuota } from './rate-limit/call-quota.js';
@@ -16,6 +16,7 @@ export function createClaimGateway(
   quota: CallQuota,
 ): ClaimGatewayHandle {
   const pool = createClaimClient(config, logger.child({ component: 'claim-pool' }));
+  const probeLogger = logger.child({ component: 'connect-probe' });
   return {
     async withSession(run) {
       return pool.withLease((lease) => {
@@ -37,6 +38,17 @@ export function createClaimGateway(
       });
     },
     generateKeyAndCsr: (algorithm, commonName) => generateKeyAndCsr(commonName, algorithm),
+    async probeConnect(credentials) {
+      const result = await probeDeviceConnect({
+        host: config.AWS_IOT_ENDPOINT,
+        port: config.AWS_IOT_PORT,
+        caPath: config.AWS_IOT_CA_PATH,
+        ...credentials,
+        timeoutMs: config.CLAIM_OPERATION_TIMEOUT_MS,
+        logger: probeLogger,
+      });
+      return result.outcome === 'connected' ? { connected: true } : { connected: false, reason: `${result.outcome}: ${result.reason}` };
+    },
     counts: () => pool.counts(),
     close: () => pool.close(),
   };

@@ -42,8 +42,8 @@ it('ends every device REGISTERED under dropped answers, 500s, 429s and closed co
     errorRate: 0.1,
     throttleRate: 0.1,
     disconnectAfterRequestRate: 0.05,
-    // A dropped RegisterThing answer leaves AWS's outcome unknown (see docs/worker.md); drop creates.
-    operations: { CreateKeysAndCertificate: { dropRate: 0.2 }, CreateCertificateFromCsr: { dropRate: 0.2 } },
+    // A dropped RegisterThing answer: AWS registered, the worker must find out (docs/worker.md).
+    operations: { CreateKeysAndCertificate: { dropRate: 0.2 }, CreateCertificateFromCsr: { dropRate: 0.2 }, RegisterThing: { dropRate: 0.2 } },
   });
   const a = await seedBatch(h, { count: 30, serialPrefix: 'FJ', payloadFormat: 'JSON' });
   const b = await seedBatch(h, { count: 30, serialPrefix: 'FC', payloadFormat: 'CBOR', mode: 'CSR' });
@@ -56,6 +56,15 @@ it('ends every device REGISTERED under dropped answers, 500s, 429s and closed co
   });
   expect(devices.filter((d) => d.state !== 'REGISTERED').map((d) => [d.serial, d.state, d.lastErrorCode])).toEqual([]);
   for (const d of devices) expect(d.certificates.filter((c) => c.status === 'ACTIVE')).toHaveLength(1);
+  // AWS agrees: each thing's only ACTIVE certificate is the database's.
+  const emulated = new Map(h.emulator.registry.certificates().map((c) => [c.certificateId, c]));
+  const things = new Map(h.emulator.registry.things().map((t) => [t.thingName, t]));
+  const disagreements = devices.flatMap((d) => {
+    const active = things.get(`unit-${d.serial}`)?.certificateIds.filter((id) => emulated.get(id)?.status === 'ACTIVE');
+    const mine = d.certificates.find((c) => c.status === 'ACTIVE')?.certificateId;
+    return active?.length === 1 && active[0] === mine ? [] : [[d.serial, mine, active]];
+  });
+  expect(disagreements).toEqual([]);
   const retried = devices.filter((d) => d.attempts > 1).length;
   expect(retried).toBeGreaterThan(0);
   await Promise.all(workers.map((w) => w.stop()));

@@ -93,6 +93,7 @@ export async function startHarness(options: Partial<EmulatorOptions> = {}): Prom
     AWS_IOT_CA_PATH: emulator.files.caPath,
     AWS_IOT_CLAIM_CERT_PATH: emulator.files.claimCertPath,
     AWS_IOT_CLAIM_KEY_PATH: emulator.files.claimKeyPath,
+    WORKER_TEMPLATES_DIR: emulator.files.templatesDir,
     CLAIM_POOL_SIZE: '4',
     CLAIM_OPERATION_TIMEOUT_MS: '2000',
     WORKER_HTTP_PORT: '0',

@@ -429,6 +429,7 @@ describe('docker/compose.yaml', () => {
       AWS_IOT_CA_PATH: 'AmazonRootCA1.pem',
       AWS_IOT_CLAIM_CERT_PATH: 'claim.cert.pem',
       AWS_IOT_CLAIM_KEY_PATH: 'claim.private.key',
+      WORKER_TEMPLATES_DIR: 'templates',
     };
     for (const [variable, file] of Object.entries(files)) {
       expect(clientFiles).toContain(`'${file}'`);

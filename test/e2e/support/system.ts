@@ -309,6 +309,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       AWS_IOT_CA_PATH: path.join(clientFiles, 'AmazonRootCA1.pem'),
       AWS_IOT_CLAIM_CERT_PATH: path.join(clientFiles, 'claim.cert.pem'),
       AWS_IOT_CLAIM_KEY_PATH: path.join(clientFiles, 'claim.private.key'),
+      WORKER_TEMPLATES_DIR: path.join(clientFiles, 'templates'),
       WORKER_HTTP_PORT: '0',
       CLAIM_POOL_SIZE: '4',
       ...options.workerEnv,

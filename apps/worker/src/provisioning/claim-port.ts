@@ -27,9 +27,16 @@ export type ClaimSession = {
 
 export type KeyAlgorithm = 'ec-p256' | 'rsa-2048';
 
+/** A device's own credentials, to connect once as its thing (the lost-answer probe). */
+export type DeviceCredentials = { certificatePem: string; privateKeyPem: string; clientId: string };
+
+/** `connected` proves the certificate registered; a failure proves nothing (see docs/worker.md). */
+export type ConnectProbe = { connected: true } | { connected: false; reason: string };
+
 export type ClaimGateway = {
   withSession<T>(run: (session: ClaimSession) => Promise<T>): Promise<T>;
   generateKeyAndCsr(algorithm: KeyAlgorithm, commonName: string): Promise<{ privateKeyPem: string; csrPem: string }>;
+  probeConnect(credentials: DeviceCredentials): Promise<ConnectProbe>;
 };
 
 /** A failure of a claim call, classified: AWS's own code where there is one. */

@@ -35,3 +35,20 @@ export class SupersededError extends Error {
     this.name = 'SupersededError';
   }
 }
+
+/**
+ * RegisterThing was sent for this certificate and its outcome is not known: the answer was lost and
+ * the re-sent token was refused, and a connect probe did not prove the registration. No new
+ * certificate is issued while this holds; the job retries the resolution later (docs/worker.md).
+ */
+export class RegistrationUnknownError extends Error {
+  readonly retryable = true;
+  readonly code = 'RegistrationOutcomeUnknown';
+  constructor(
+    readonly certificateId: string,
+    reason: string,
+  ) {
+    super(`RegisterThing outcome of certificate ${certificateId} is unknown (${reason}); no new certificate until it is resolved`);
+    this.name = 'RegistrationUnknownError';
+  }
+}

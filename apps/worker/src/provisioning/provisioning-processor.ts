@@ -58,7 +58,7 @@ export function createProvisioningProcessor(deps: ProcessorDeps) {
       await job.moveToDelayed(Date.now() + outcome.retryInMs, token);
       throw new DelayedError();
     }
-    if (outcome.kind === 'registered') log.info({ thingName: outcome.thingName, reused: outcome.reusedCertificate }, 'registered');
+    if (outcome.kind === 'registered') log.info({ thingName: outcome.thingName, reused: outcome.reusedCertificate, evidence: outcome.evidence }, 'registered');
     else log.info({ state: outcome.state }, 'nothing to do');
     return { outcome: outcome.kind };
   };

@@ -48,6 +48,13 @@ export const workerFields = {
     .min(1)
     .default('SerialNumber')
     .describe('Worker: template parameter that receives the serial number'),
+  WORKER_TEMPLATES_DIR: z
+    .string()
+    .min(1)
+    .default('.claimline/emulator/client/templates')
+    .describe(
+      'Worker: folder of the provisioning templates (<name>.json, as uploaded to AWS): a unit whose RegisterThing answer was lost is proven registered by connecting as the thing name its template gives it',
+    ),
   WORKER_FAULT_CRASH_AFTER_CERTIFICATE_SAVED: boolean()
     .default(false)
     .describe('Fault injection (tests, chaos runs): the worker kills itself right after saving a certificate'),

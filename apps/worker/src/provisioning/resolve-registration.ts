@@ -1,0 +1,62 @@
+import type { Certificate } from '@claimline/db';
+import type { RegisteredThing } from './claim-port.js';
+import { markRegistering, pendingCertificate, saveRegistration } from './device-store.js';
+import type { FlowContext, ProvisionOutcome } from './provision-device.js';
+import { RegistrationUnknownError } from './provisioning-errors.js';
+import { predictRegistration } from './registration-prediction.js';
+
+/**
+ * A certificate left REGISTERING: an earlier attempt sent RegisterThing and never recorded the answer
+ * (answer lost, worker killed, database or Redis gone at the wrong moment). AWS may or may not have
+ * registered it, so it is resolved before anything else happens to the unit:
+ *
+ * 1. RegisterThing again with the same token. Accepted: AWS had not applied the first one; done.
+ * 2. Refused (AWS spends a token once, so a refusal is what a registered certificate gets): connect
+ *    once with the certificate and its saved key, as the thing name its template gives the unit.
+ *    Connected: registered; the thing name and configuration are the template's, evaluated.
+ * 3. Anything else (no answer, 429, 5xx, a failed or impossible probe) proves nothing: the unit waits
+ *    (RegistrationOutcomeUnknown) and the job retries later. A second certificate is never issued.
+ */
+export async function resolveRegistration(ctx: FlowContext, row: Certificate): Promise<ProvisionOutcome> {
+  const { deps, session, device, fence, now } = ctx;
+  const pending = pendingCertificate(row);
+  if (pending) {
+    const token = await ctx.openToken(pending);
+    await markRegistering(deps, fence, pending, now());
+    try {
+      const thing = await ctx.time('register', () => session.registerThing(device.batch.templateName, token, ctx.parameters, ctx.format));
+      return await registered(ctx, row, thing, 'answer');
+    } catch (error) {
+      if (!isPermanentRejection(error)) throw error;
+    }
+  }
+  const privateKey = await ctx.openPrivateKey(row);
+  if (!privateKey) throw new RegistrationUnknownError(row.certificateId, 'claimline holds no private key to probe with');
+  const prediction = await predictRegistration(deps.templatesDir, device.batch.templateName, ctx.parameters, row);
+  if (prediction.kind === 'unpredictable') throw new RegistrationUnknownError(row.certificateId, prediction.reason);
+  const probe = await deps.claims.probeConnect({
+    certificatePem: row.certificatePem,
+    privateKeyPem: privateKey,
+    clientId: prediction.thing.thingName,
+  });
+  if (!probe.connected) throw new RegistrationUnknownError(row.certificateId, `connect probe as ${prediction.thing.thingName}: ${probe.reason}`);
+  return registered(ctx, row, prediction.thing, 'connect-probe');
+}
+
+async function registered(ctx: FlowContext, row: Certificate, thing: RegisteredThing, evidence: 'answer' | 'connect-probe'): Promise<ProvisionOutcome> {
+  const pending = { id: row.id, certificateId: row.certificateId };
+  await ctx.time('persist', () => saveRegistration(ctx.deps, ctx.device, pending, thing, evidence, ctx.now()));
+  return { kind: 'registered', thingName: thing.thingName, certificateId: row.certificateId, reusedCertificate: true, evidence };
+}
+
+/** A 4xx other than 429: AWS answered and applied nothing *this* time (the token, for a spent one). */
+export function isPermanentRejection(error: unknown): boolean {
+  const statusCode = (error as { statusCode?: unknown })?.statusCode;
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && statusCode !== 429;
+}
+
+/** Any 4xx, 429 included: AWS answered, so this RegisterThing applied nothing. */
+export function isDefiniteRejection(error: unknown): boolean {
+  const statusCode = (error as { statusCode?: unknown })?.statusCode;
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
+}
