@@ -5,7 +5,10 @@ const path = require('node:path');
 
 const swc = [
   '@swc/jest',
-  { jsc: { parser: { syntax: 'typescript', decorators: true }, target: 'es2022' }, module: { type: 'commonjs' } },
+  {
+    jsc: { parser: { syntax: 'typescript', decorators: true }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  },
 ];
 
 const workspaceDirs = ['apps', 'packages'].flatMap((group) =>
@@ -36,7 +39,10 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: path.join(__dirname, 'test/global-setup.js'),
       // The schema engine's wasm glue is an ES module: let swc compile it to CommonJS.
-      transformIgnorePatterns: ['/node_modules/(?!.*@prisma/schema-engine-wasm/)', '/test/global-setup\\.js$'],
+      transformIgnorePatterns: [
+        '/node_modules/(?!.*@prisma/schema-engine-wasm/)',
+        '/test/global-setup\\.js$',
+      ],
     };
   }),
 };

@@ -21,7 +21,9 @@ function parseArgs(argv) {
     if (argv[i] === '--only') only.push(argv[++i]);
     else if (argv[i].startsWith('--only=')) only.push(argv[i].slice('--only='.length));
     else if (argv[i] === '--help' || argv[i] === '-h') {
-      console.log('usage: pnpm bench [--only <package>]...   (package: @claimline/worker, worker or apps/worker)');
+      console.log(
+        'usage: pnpm bench [--only <package>]...   (package: @claimline/worker, worker or apps/worker)',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument: ${argv[i]}`);
   }
@@ -55,13 +57,21 @@ function workspacePackages() {
     .filter(Boolean);
 }
 
-const matches = (pkg, wanted) => wanted === pkg.name || wanted === pkg.dir || wanted === path.basename(pkg.dir) || wanted === pkg.name.split('/').pop();
+const matches = (pkg, wanted) =>
+  wanted === pkg.name ||
+  wanted === pkg.dir ||
+  wanted === path.basename(pkg.dir) ||
+  wanted === pkg.name.split('/').pop();
 
 /** Runs one package's bench; its output is shown live on stderr, its stdout is kept for the JSON line. */
 function runBench(pkg) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn('pnpm', ['run', 'bench', '--json'], { cwd: path.join(root, pkg.dir), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('pnpm', ['run', 'bench', '--json'], {
+      cwd: path.join(root, pkg.dir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stdout = '';
     let stderrTail = '';
     const prefix = `[${pkg.name}] `;
@@ -94,9 +104,21 @@ function runBench(pkg) {
       const seconds = Number(((Date.now() - started) / 1000).toFixed(1));
       const report = lastJsonLine(stdout);
       if (spawnError || timedOut || code !== 0 || !report) {
-        const why = spawnError ?? (timedOut ? `timed out after ${TIMEOUT_MS / 1000} s` : code !== 0 ? `exit code ${code}` : 'no JSON result line on stdout');
+        const why =
+          spawnError ??
+          (timedOut
+            ? `timed out after ${TIMEOUT_MS / 1000} s`
+            : code !== 0
+              ? `exit code ${code}`
+              : 'no JSON result line on stdout');
         const lastError = stderrTail.trim().split('\n').slice(-5).join('\n');
-        resolve({ package: pkg.name, ok: false, seconds, error: lastError ? `${why}: ${lastError}` : why, results: report?.results ?? [] });
+        resolve({
+          package: pkg.name,
+          ok: false,
+          seconds,
+          error: lastError ? `${why}: ${lastError}` : why,
+          results: report?.results ?? [],
+        });
         return;
       }
       resolve({ package: pkg.name, ok: true, seconds, results: report.results });
@@ -105,7 +127,10 @@ function runBench(pkg) {
 }
 
 function lastJsonLine(stdout) {
-  const lines = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   for (let i = lines.length - 1; i >= 0; i -= 1) {
     if (!lines[i].startsWith('{')) continue;
     try {
@@ -137,10 +162,15 @@ function printTable(reports) {
         r.pass === null || r.pass === undefined ? '-' : r.pass ? 'yes' : 'NO',
       ]);
     }
-    if (!report.ok) rows.push([report.package, 'ERROR', report.error.split('\n')[0].slice(0, 100), '', '', '', 'NO']);
+    if (!report.ok)
+      rows.push([report.package, 'ERROR', report.error.split('\n')[0].slice(0, 100), '', '', '', 'NO']);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const line = (row) => row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const line = (row) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd();
   console.log(line(rows[0]));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows.slice(1)) console.log(line(row));
@@ -154,7 +184,8 @@ async function main() {
   }
   const selected = all.filter((pkg) => only.length === 0 || only.some((wanted) => matches(pkg, wanted)));
   const withBench = selected.filter((pkg) => pkg.bench);
-  for (const pkg of selected.filter((p) => !p.bench && only.length > 0)) console.error(`${pkg.name}: no bench script, skipped`);
+  for (const pkg of selected.filter((p) => !p.bench && only.length > 0))
+    console.error(`${pkg.name}: no bench script, skipped`);
   const startedAt = new Date().toISOString();
   const reports = [];
   for (const pkg of withBench) {
@@ -166,7 +197,13 @@ async function main() {
   console.log(`\nBenchmarks: ${os.cpus().length} cores, node ${process.version}, ${startedAt}`);
   printTable(reports);
   const out = path.join(root, 'bench-results.json');
-  const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', memoryMb: Math.round(os.totalmem() / 2 ** 20), node: process.version, platform: process.platform };
+  const machine = {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? '',
+    memoryMb: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+    platform: process.platform,
+  };
   fs.writeFileSync(out, `${JSON.stringify({ startedAt, machine, benches: reports }, null, 2)}\n`);
   console.log(`\nwritten: ${path.relative(process.cwd(), out) || out}`);
   process.exit(reports.every((r) => r.ok) ? 0 : 1);

@@ -17,12 +17,18 @@ const { values } = parseArgs({
     units: { type: 'string', default: '500' },
     format: { type: 'string', default: 'json' },
     mode: { type: 'string', default: 'create-keys' },
-    api: { type: 'string', default: process.env.CLAIMLINE_API ?? `http://127.0.0.1:${process.env.API_PORT ?? 8080}` },
+    api: {
+      type: 'string',
+      default: process.env.CLAIMLINE_API ?? `http://127.0.0.1:${process.env.API_PORT ?? 8080}`,
+    },
   },
 });
 const units = Number(values.units);
 const api = values.api.replace(/\/$/, '');
-const runId = new Date().toISOString().replace(/[-:T.Z]/g, '').slice(2, 14);
+const runId = new Date()
+  .toISOString()
+  .replace(/[-:T.Z]/g, '')
+  .slice(2, 14);
 const env = { ...process.env, STATE_DIR: path.resolve(root, process.env.STATE_DIR ?? '.claimline') };
 
 await checkServer();
@@ -46,7 +52,11 @@ let batch;
 for (;;) {
   batch = await call('GET', `/v1/batches/${created.id}`, mesKey);
   const p = batch.progress;
-  drawBar(p.done, p.total, `${p.counts.REGISTERED ?? 0} registered, ${p.counts.FAILED ?? 0} failed, ${(p.throughputPerMinute / 60).toFixed(1)}/s`);
+  drawBar(
+    p.done,
+    p.total,
+    `${p.counts.REGISTERED ?? 0} registered, ${p.counts.FAILED ?? 0} failed, ${(p.throughputPerMinute / 60).toFixed(1)}/s`,
+  );
   if (p.finished) break;
   await new Promise((r) => setTimeout(r, 500));
 }
@@ -59,11 +69,19 @@ const flashDir = path.join(stationDir, 'flash');
 fs.mkdirSync(flashDir);
 const station = await call('POST', '/v1/stations', adminKey, { name: `demo-line-${runId}`, line: 'demo' });
 station_cli(['init', '--server', api, '--key', station.apiKey.key, '--dir', stationDir]);
-const registered = (await allDevices(created.id, mesKey)).filter((d) => d.state === 'REGISTERED').map((d) => d.serial);
+const registered = (await allDevices(created.id, mesKey))
+  .filter((d) => d.state === 'REGISTERED')
+  .map((d) => d.serial);
 const burner = path.join(root, 'scripts/fake-burner.mjs');
 const burnStarted = Date.now();
 const burned = await runStation(
-  ['run', '--dir', stationDir, '--burn', `${process.execPath} ${burner} ${flashDir} {serial} {cert} {key} {ca}`],
+  [
+    'run',
+    '--dir',
+    stationDir,
+    '--burn',
+    `${process.execPath} ${burner} ${flashDir} {serial} {cert} {key} {ca}`,
+  ],
   registered,
 );
 const burnSeconds = (Date.now() - burnStarted) / 1000;
@@ -84,7 +102,10 @@ console.log(
 );
 
 function provisioned(progress) {
-  return ['REGISTERED', 'DOWNLOADED', 'BURNED', 'BURN_FAILED'].reduce((n, s) => n + (progress.counts[s] ?? 0), 0);
+  return ['REGISTERED', 'DOWNLOADED', 'BURNED', 'BURN_FAILED'].reduce(
+    (n, s) => n + (progress.counts[s] ?? 0),
+    0,
+  );
 }
 
 async function checkServer() {
@@ -99,11 +120,15 @@ async function checkServer() {
 }
 
 function createKey(name, role) {
-  const result = spawnSync(process.execPath, [path.join(root, 'apps/api/dist/keys-cli.js'), 'create', '--name', name, '--role', role], {
-    cwd: root,
-    env,
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [path.join(root, 'apps/api/dist/keys-cli.js'), 'create', '--name', name, '--role', role],
+    {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) throw new Error(`could not create a ${role} key: ${result.stderr}`);
   return result.stdout.trim();
 }
@@ -123,7 +148,11 @@ async function allDevices(batchId, key) {
   const devices = [];
   let cursor;
   do {
-    const page = await call('GET', `/v1/batches/${batchId}/devices?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, key);
+    const page = await call(
+      'GET',
+      `/v1/batches/${batchId}/devices?limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+      key,
+    );
     devices.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
@@ -136,7 +165,8 @@ function station_cli(args) {
     env,
     encoding: 'utf8',
   });
-  if (result.status !== 0) throw new Error(`claimline-station ${args[0]} failed: ${result.stderr || result.stdout}`);
+  if (result.status !== 0)
+    throw new Error(`claimline-station ${args[0]} failed: ${result.stderr || result.stdout}`);
 }
 
 /** The station reads serials from standard input, as a barcode scanner types them. */

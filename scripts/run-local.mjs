@@ -16,10 +16,15 @@ fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 
 // A local key-encryption key for the vault, created once (0600) unless one is configured.
 const vaultEnv = {};
-if (!process.env.VAULT_LOCAL_KEYS && !process.env.VAULT_LOCAL_KEYS_FILE && process.env.VAULT_PROVIDER !== 'aws-kms') {
+if (
+  !process.env.VAULT_LOCAL_KEYS &&
+  !process.env.VAULT_LOCAL_KEYS_FILE &&
+  process.env.VAULT_PROVIDER !== 'aws-kms'
+) {
   const keyFile = path.join(stateDir, 'vault-keys.json');
   const { ensureLocalKeyFile } = await import(path.join(root, 'packages/vault/dist/index.js'));
-  if (ensureLocalKeyFile(keyFile).created) console.log(`claimline: created a local vault key at ${keyFile} (back it up)`);
+  if (ensureLocalKeyFile(keyFile).created)
+    console.log(`claimline: created a local vault key at ${keyFile} (back it up)`);
   vaultEnv.VAULT_LOCAL_KEYS_FILE = keyFile;
 }
 
@@ -133,7 +138,9 @@ function printKeysOnFirstStart() {
     process.exit(1);
   }
   if (list.stdout.trim() !== '') {
-    console.log('claimline: API keys exist already (they are shown only when created); `node apps/api/dist/keys-cli.js --help`.');
+    console.log(
+      'claimline: API keys exist already (they are shown only when created); `node apps/api/dist/keys-cli.js --help`.',
+    );
     return;
   }
   const create = (name, role) => {

@@ -1,6 +1,14 @@
 import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { readDatabase, registryViolations, summarize } from './support/checks';
-import { call, sleep, startSystem, waitFor, waitForBatches, type BatchView, type System } from './support/system';
+import {
+  call,
+  sleep,
+  startSystem,
+  waitFor,
+  waitForBatches,
+  type BatchView,
+  type System,
+} from './support/system';
 
 /**
  * Chaos during a 1,000-unit batch (create-keys, JSON, EC P-256 keys from the emulator), with the
@@ -34,7 +42,8 @@ let system: System;
 const runId = Date.now().toString(36).toUpperCase();
 const timeline: string[] = [];
 const started = Date.now();
-const note = (what: string) => timeline.push(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${what}`);
+const note = (what: string) =>
+  timeline.push(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${what}`);
 
 beforeAll(async () => {
   system = await startSystem({
@@ -82,7 +91,13 @@ it('survives a worker kill -9, Redis and emulator restarts, dropped PostgreSQL c
   const serials = Array.from({ length: UNITS }, (_, i) => `CHAOS-${runId}-${String(i).padStart(4, '0')}`);
   const created = await call<{ id: string; created: number }>('POST', `${system.apiUrl}/v1/batches`, 202, {
     key: mesKey,
-    body: { externalRef: `WO-CHAOS-${runId}`, templateName: 'claimline-default', devices: serials.map((serial) => ({ serial })), payloadFormat: 'json', mode: 'create-keys' },
+    body: {
+      externalRef: `WO-CHAOS-${runId}`,
+      templateName: 'claimline-default',
+      devices: serials.map((serial) => ({ serial })),
+      payloadFormat: 'json',
+      mode: 'create-keys',
+    },
   });
   expect(created.created).toBe(UNITS);
   const batchId = created.id;
@@ -92,7 +107,10 @@ it('survives a worker kill -9, Redis and emulator restarts, dropped PostgreSQL c
   // whatever the machine's speed. The API may be briefly unable to answer (Redis, Postgres down).
   let registered = 0;
   const progress = async () => {
-    const view = await call<BatchView>('GET', `${system.apiUrl}/v1/batches/${batchId}`, 200, { key: mesKey, timeoutMs: 5_000 }).catch(() => undefined);
+    const view = await call<BatchView>('GET', `${system.apiUrl}/v1/batches/${batchId}`, 200, {
+      key: mesKey,
+      timeoutMs: 5_000,
+    }).catch(() => undefined);
     if (view) registered = view.progress.counts.REGISTERED ?? 0;
     return registered;
   };
@@ -118,7 +136,9 @@ it('survives a worker kill -9, Redis and emulator restarts, dropped PostgreSQL c
 
   await reach(400, 'terminate PostgreSQL connections');
   const terminated = await terminatePostgresConnections();
-  note(`pg_terminate_backend: ${terminated} connections of the test database terminated at ${registered} registered`);
+  note(
+    `pg_terminate_backend: ${terminated} connections of the test database terminated at ${registered} registered`,
+  );
 
   await reach(550, 'restart the emulator');
   note(`emulator SIGTERM at ${registered} registered`);
@@ -130,8 +150,15 @@ it('survives a worker kill -9, Redis and emulator restarts, dropped PostgreSQL c
   await call('PUT', `${system.emulatorAdminUrl}/faults`, 200, { body: {} });
   note(`faults off at ${registered} registered`);
 
-  const [view] = await waitForBatches(system, mesKey, [batchId], PROVISIONING_TIMEOUT_MS - (Date.now() - started));
-  note(`batch finished: ${JSON.stringify(view!.progress.counts)}, ${view!.progress.orphanedCertificates} orphaned certificate(s), errors ${JSON.stringify(view!.progress.topErrors)}`);
+  const [view] = await waitForBatches(
+    system,
+    mesKey,
+    [batchId],
+    PROVISIONING_TIMEOUT_MS - (Date.now() - started),
+  );
+  note(
+    `batch finished: ${JSON.stringify(view!.progress.counts)}, ${view!.progress.orphanedCertificates} orphaned certificate(s), errors ${JSON.stringify(view!.progress.topErrors)}`,
+  );
 
   // No job lost: every job completed, nothing left waiting, active or delayed.
   const redis = createRedisConnection(system.redisUrl, 'producer');
@@ -141,8 +168,23 @@ it('survives a worker kill -9, Redis and emulator restarts, dropped PostgreSQL c
     const counts = await waitFor(
       'the provisioning queue to drain (nothing waiting, active, delayed)',
       async () => {
-        const c = await queues.provisioning.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-        return (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0) === 0 ? c : undefined;
+        const c = await queues.provisioning.getJobCounts(
+          'completed',
+          'failed',
+          'waiting',
+          'active',
+          'delayed',
+          'prioritized',
+          'waiting-children',
+        );
+        return (c.waiting ?? 0) +
+          (c.active ?? 0) +
+          (c.delayed ?? 0) +
+          (c.prioritized ?? 0) +
+          (c['waiting-children'] ?? 0) ===
+          0
+          ? c
+          : undefined;
       },
       { timeoutMs: 30_000, detail: async () => JSON.stringify(await queues.provisioning.getJobCounts()) },
     );
@@ -167,9 +209,22 @@ it('survives a worker kill -9, Redis and emulator restarts, dropped PostgreSQL c
   expect(view!.progress.orphanedCertificates).toBe(orphaned);
 
   // No crash loop: every process still running is the one that was started (the killed worker aside).
-  const down = [system.api, system.emulator, system.redis, ...system.workers.filter((w) => w !== victim)].filter((p) => !p.alive());
+  const down = [
+    system.api,
+    system.emulator,
+    system.redis,
+    ...system.workers.filter((w) => w !== victim),
+  ].filter((p) => !p.alive());
   expect(down.map((p) => `${p.name} exited:\n${p.tail()}`)).toEqual([]);
-  const statuses = snapshot.certificates.reduce<Record<string, number>>((acc, c) => ({ ...acc, [c.status]: (acc[c.status] ?? 0) + 1 }), {});
-  const attempts = await system.db.query<{ max: number; retried: string }>('SELECT max(attempts) AS max, count(*) FILTER (WHERE attempts > 1) AS retried FROM device WHERE batch_id = $1', [batchId]);
-  note(`database certificates ${JSON.stringify(statuses)}; attempts max ${attempts[0]!.max}, ${attempts[0]!.retried} devices retried`);
+  const statuses = snapshot.certificates.reduce<Record<string, number>>(
+    (acc, c) => ({ ...acc, [c.status]: (acc[c.status] ?? 0) + 1 }),
+    {},
+  );
+  const attempts = await system.db.query<{ max: number; retried: string }>(
+    'SELECT max(attempts) AS max, count(*) FILTER (WHERE attempts > 1) AS retried FROM device WHERE batch_id = $1',
+    [batchId],
+  );
+  note(
+    `database certificates ${JSON.stringify(statuses)}; attempts max ${attempts[0]!.max}, ${attempts[0]!.retried} devices retried`,
+  );
 });

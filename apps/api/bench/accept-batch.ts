@@ -8,19 +8,50 @@ import { batchBody, serials, startTestApi } from '../test/helpers.js';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 100 });
 
-function call(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; ms: number }> {
+function call(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; ms: number }> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers: { ...headers, ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: {
+          ...headers,
+          ...(body
+            ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }
+            : {}),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-type Result = { name: string; value: number; unit: string; baseline: { name: string; value: number } | null; ratio: number | null; target: string | null; pass: boolean | null };
+type Result = {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: { name: string; value: number } | null;
+  ratio: number | null;
+  target: string | null;
+  pass: boolean | null;
+};
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 async function main() {
@@ -55,8 +86,12 @@ async function main() {
       raw.push(Number(process.hrtime.bigint() - started) / 1e6);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    console.log(`accept 10,000-device batch: median ${median(accept).toFixed(0)} ms (runs: ${accept.map((x) => x.toFixed(0)).join(', ')})`);
-    console.log(`raw Postgres insert of 10,000 rows: median ${median(raw).toFixed(0)} ms; ratio API/raw = ${(median(accept) / median(raw)).toFixed(1)}x`);
+    console.log(
+      `accept 10,000-device batch: median ${median(accept).toFixed(0)} ms (runs: ${accept.map((x) => x.toFixed(0)).join(', ')})`,
+    );
+    console.log(
+      `raw Postgres insert of 10,000 rows: median ${median(raw).toFixed(0)} ms; ratio API/raw = ${(median(accept) / median(raw)).toFixed(1)}x`,
+    );
     results.push({
       name: 'accept a 10,000-device batch (median of 3)',
       value: round(median(accept), 0),
@@ -71,9 +106,17 @@ async function main() {
     let peak = process.memoryUsage().rss;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
     const rssBefore = process.memoryUsage().rss;
-    const big = await call(port, 'POST', '/v1/batches', auth, JSON.stringify(batchBody(serials('HUGE', 100_000))));
+    const big = await call(
+      port,
+      'POST',
+      '/v1/batches',
+      auth,
+      JSON.stringify(batchBody(serials('HUGE', 100_000))),
+    );
     clearInterval(sampler);
-    console.log(`accept 100,000-device batch: ${big.status} in ${big.ms.toFixed(0)} ms; RSS ${(rssBefore / 2 ** 20).toFixed(0)} MB before, peak ${(peak / 2 ** 20).toFixed(0)} MB`);
+    console.log(
+      `accept 100,000-device batch: ${big.status} in ${big.ms.toFixed(0)} ms; RSS ${(rssBefore / 2 ** 20).toFixed(0)} MB before, peak ${(peak / 2 ** 20).toFixed(0)} MB`,
+    );
     if (big.status !== 202) throw new Error(`POST of 100,000 devices answered ${big.status}`);
     results.push({
       name: 'peak RSS accepting a 100,000-device batch',
@@ -100,8 +143,11 @@ async function main() {
       }),
     );
     latencies.sort((a, b) => a - b);
-    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))]!.toFixed(1);
-    console.log(`GET /v1/devices/{serial}, 100 connections, 10 s: ${latencies.length} requests (${(latencies.length / 10).toFixed(0)}/s), p50 ${pct(50)} ms, p99 ${pct(99)} ms, non-200: ${statusErrors}`);
+    const pct = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))]!.toFixed(1);
+    console.log(
+      `GET /v1/devices/{serial}, 100 connections, 10 s: ${latencies.length} requests (${(latencies.length / 10).toFixed(0)}/s), p50 ${pct(50)} ms, p99 ${pct(99)} ms, non-200: ${statusErrors}`,
+    );
     if (statusErrors > 0) throw new Error(`${statusErrors} GET requests did not answer 200`);
     results.push({
       name: 'GET /v1/devices/{serial} p99, 100 connections',

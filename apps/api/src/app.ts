@@ -32,7 +32,13 @@ export function createApp(deps: AppDeps): ClaimlineApp {
 
   const sessions = createAdminSessions(deps.prisma);
   const holder: { document?: OpenApiDocument } = {};
-  const routes = [...batchRoutes(deps), ...deviceRoutes(), ...stationAdminRoutes(), ...stationRoutes(deps), ...opsRoutes(deps, metrics, sessions, () => holder.document!)];
+  const routes = [
+    ...batchRoutes(deps),
+    ...deviceRoutes(),
+    ...stationAdminRoutes(),
+    ...stationRoutes(deps),
+    ...opsRoutes(deps, metrics, sessions, () => holder.document!),
+  ];
   const document = buildOpenApiDocument(routes);
   holder.document = document;
   mountRoutes(app, deps, routes, keyRateLimit(deps.config.API_RATE_LIMIT_PER_MINUTE));

@@ -23,7 +23,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const prisma = createPrismaClient(loadConfig('keys', databaseSchema).DATABASE_URL.reveal(), { maxConnections: 1 });
+  const prisma = createPrismaClient(loadConfig('keys', databaseSchema).DATABASE_URL.reveal(), {
+    maxConnections: 1,
+  });
   try {
     if (command === 'create') {
       const role = values.role?.toUpperCase() as ApiKeyRole | undefined;
@@ -32,15 +34,30 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const created = await createApiKey(prisma, { name: values.name, role, station: values.station });
-      console.error(`created ${created.role} key ${created.prefix} (${created.name}); it is shown only this once:`);
+      console.error(
+        `created ${created.role} key ${created.prefix} (${created.name}); it is shown only this once:`,
+      );
       console.log(created.key);
       return 0;
     }
     if (command === 'list') {
-      const keys = await prisma.apiKey.findMany({ orderBy: { createdAt: 'asc' }, include: { station: { select: { name: true } } } });
+      const keys = await prisma.apiKey.findMany({
+        orderBy: { createdAt: 'asc' },
+        include: { station: { select: { name: true } } },
+      });
       for (const k of keys) {
         const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
-        console.log([k.prefix, k.role, k.name, k.station?.name ?? '-', k.createdAt.toISOString(), k.lastUsedAt?.toISOString() ?? '-', state].join('\t'));
+        console.log(
+          [
+            k.prefix,
+            k.role,
+            k.name,
+            k.station?.name ?? '-',
+            k.createdAt.toISOString(),
+            k.lastUsedAt?.toISOString() ?? '-',
+            state,
+          ].join('\t'),
+        );
       }
       return 0;
     }

@@ -18,7 +18,12 @@ async function main(): Promise<void> {
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const queues = createQueues(redis, config.QUEUE_PREFIX);
   const app = createApp({ config, prisma, redis, queues, logger });
-  const shredSweep = startShredSweep(prisma, logger, config.API_KEY_RETENTION_SECONDS, config.API_SHRED_SWEEP_SECONDS);
+  const shredSweep = startShredSweep(
+    prisma,
+    logger,
+    config.API_KEY_RETENTION_SECONDS,
+    config.API_SHRED_SWEEP_SECONDS,
+  );
 
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');

@@ -12,20 +12,39 @@ afterAll(async () => {
   await api.close();
 });
 
-const post = (body: object, key = api.keys.mes) => request(api.app).post('/v1/batches').set(api.auth(key)).send(body);
+const post = (body: object, key = api.keys.mes) =>
+  request(api.app).post('/v1/batches').set(api.auth(key)).send(body);
 
 describe('POST /v1/batches', () => {
   it('accepts a batch, answers 202 with Location, stores devices, enqueues one job each, audits', async () => {
-    const res = await post(batchBody(['A-1', 'A-2', 'A-3'], { priority: 70, templateParameters: {}, mode: 'csr', keyAlgorithm: 'rsa-2048', payloadFormat: 'cbor' }));
+    const res = await post(
+      batchBody(['A-1', 'A-2', 'A-3'], {
+        priority: 70,
+        templateParameters: {},
+        mode: 'csr',
+        keyAlgorithm: 'rsa-2048',
+        payloadFormat: 'cbor',
+      }),
+    );
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/v1/batches/${res.body.id}`);
     expect(res.body).toMatchObject({ requested: 3, created: 3, skipped: 0, skippedSerials: [], enqueued: 3 });
     const job = await api.queues.provisioning.getJob(provisionJobId('A-2'));
     expect(job?.data.serial).toBe('A-2');
     const batch = await api.db.prisma.batch.findUniqueOrThrow({ where: { id: res.body.id } });
-    expect(batch).toMatchObject({ mode: 'CSR', keyAlgorithm: 'RSA_2048', payloadFormat: 'CBOR', priority: 70 });
+    expect(batch).toMatchObject({
+      mode: 'CSR',
+      keyAlgorithm: 'RSA_2048',
+      payloadFormat: 'CBOR',
+      priority: 70,
+    });
     const events = await api.db.prisma.auditEvent.findMany({ where: { batchId: res.body.id } });
-    expect(events).toEqual([expect.objectContaining({ action: 'batch.create', actor: expect.stringMatching(/^apikey:[0-9a-f]{12}$/) })]);
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'batch.create',
+        actor: expect.stringMatching(/^apikey:[0-9a-f]{12}$/),
+      }),
+    ]);
     expect(events[0]!.origin).toBeTruthy();
   });
 
@@ -62,7 +81,9 @@ describe('POST /v1/batches', () => {
     await api.queues.provisioning.remove(provisionJobId('REC000003'));
     await api.queues.provisioning.remove(provisionJobId('REC000007'));
     const before = await api.counts();
-    const requeue = await request(api.app).post(`/v1/batches/${res.body.id}/requeue`).set(api.auth(api.keys.mes));
+    const requeue = await request(api.app)
+      .post(`/v1/batches/${res.body.id}/requeue`)
+      .set(api.auth(api.keys.mes));
     expect(requeue.status).toBe(202);
     expect(requeue.body).toMatchObject({ affected: 20 });
     expect((await api.counts()).jobs - before.jobs).toBe(2);
@@ -73,15 +94,35 @@ describe('reading batches', () => {
   let id: string;
   beforeAll(async () => {
     id = (await post(batchBody(serials('R', 25), { externalRef: 'WO-READ' }))).body.id;
-    await api.db.prisma.device.updateMany({ where: { serial: { in: ['R000000', 'R000001'] } }, data: { state: 'FAILED', failedAt: new Date(), lastErrorCode: 'THROTTLED', lastErrorMessage: 'slow down' } });
-    await api.db.prisma.device.updateMany({ where: { serial: { in: ['R000002'] } }, data: { state: 'REGISTERED', registeredAt: new Date(), thingName: 'thing-R2' } });
+    await api.db.prisma.device.updateMany({
+      where: { serial: { in: ['R000000', 'R000001'] } },
+      data: {
+        state: 'FAILED',
+        failedAt: new Date(),
+        lastErrorCode: 'THROTTLED',
+        lastErrorMessage: 'slow down',
+      },
+    });
+    await api.db.prisma.device.updateMany({
+      where: { serial: { in: ['R000002'] } },
+      data: { state: 'REGISTERED', registeredAt: new Date(), thingName: 'thing-R2' },
+    });
   });
 
   it('lists with paging and filters', async () => {
-    const res = await request(api.app).get('/v1/batches?externalRef=WO-READ&state=open&page=1&limit=10').set(api.auth(api.keys.viewer));
+    const res = await request(api.app)
+      .get('/v1/batches?externalRef=WO-READ&state=open&page=1&limit=10')
+      .set(api.auth(api.keys.viewer));
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ total: 1, page: 1, limit: 10, items: [{ id, externalRef: 'WO-READ', state: 'open' }] });
-    const none = await request(api.app).get('/v1/batches?externalRef=WO-READ&state=finished').set(api.auth(api.keys.viewer));
+    expect(res.body).toMatchObject({
+      total: 1,
+      page: 1,
+      limit: 10,
+      items: [{ id, externalRef: 'WO-READ', state: 'open' }],
+    });
+    const none = await request(api.app)
+      .get('/v1/batches?externalRef=WO-READ&state=finished')
+      .set(api.auth(api.keys.viewer));
     expect(none.body.total).toBe(0);
   });
 
@@ -112,7 +153,9 @@ describe('reading batches', () => {
       cursor = res.body.nextCursor;
     } while (cursor);
     expect(new Set(seen).size).toBe(25);
-    const failed = await request(api.app).get(`/v1/batches/${id}/devices?state=FAILED`).set(api.auth(api.keys.viewer));
+    const failed = await request(api.app)
+      .get(`/v1/batches/${id}/devices?state=FAILED`)
+      .set(api.auth(api.keys.viewer));
     expect(failed.body.items.map((d: { serial: string }) => d.serial).sort()).toEqual(['R000000', 'R000001']);
   });
 
@@ -128,15 +171,22 @@ describe('reading batches', () => {
         privateKeyWrappedKey: Buffer.from('wrapped'),
       },
     });
-    const csv = await request(api.app).get(`/v1/batches/${id}/report`).set(api.auth(api.keys.viewer)).set('Accept', 'text/csv');
+    const csv = await request(api.app)
+      .get(`/v1/batches/${id}/report`)
+      .set(api.auth(api.keys.viewer))
+      .set('Accept', 'text/csv');
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split('\n');
-    expect(lines[0]).toBe('serial,thingName,certificateId,state,errorCode,errorMessage,queuedAt,registeredAt,downloadedAt,burnedAt,failedAt,updatedAt');
+    expect(lines[0]).toBe(
+      'serial,thingName,certificateId,state,errorCode,errorMessage,queuedAt,registeredAt,downloadedAt,burnedAt,failedAt,updatedAt',
+    );
     expect(lines).toHaveLength(26);
     expect(lines.find((l) => l.startsWith('R000002,'))).toContain(`thing-R2,${'c'.repeat(64)},REGISTERED`);
     expect(csv.text).not.toMatch(/PRIVATE KEY|wrapped|BEGIN CERTIFICATE/);
-    const viaQuery = await request(api.app).get(`/v1/batches/${id}/report?format=csv`).set(api.auth(api.keys.viewer));
+    const viaQuery = await request(api.app)
+      .get(`/v1/batches/${id}/report?format=csv`)
+      .set(api.auth(api.keys.viewer));
     expect(viaQuery.text).toBe(csv.text);
     const json = await request(api.app).get(`/v1/batches/${id}/report`).set(api.auth(api.keys.viewer));
     expect(json.status).toBe(200);
@@ -150,17 +200,20 @@ describe('reading batches', () => {
     try {
       const { port } = server.address() as AddressInfo;
       const first = await new Promise<string>((resolve, reject) => {
-        const req = http.get({ port, host: '127.0.0.1', path: `/v1/batches/${id}/events`, headers: api.auth(api.keys.viewer) }, (res) => {
-          expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
-          let text = '';
-          res.on('data', (chunk) => {
-            text += chunk;
-            if (text.includes('\n\n')) {
-              req.destroy();
-              resolve(text);
-            }
-          });
-        });
+        const req = http.get(
+          { port, host: '127.0.0.1', path: `/v1/batches/${id}/events`, headers: api.auth(api.keys.viewer) },
+          (res) => {
+            expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+            let text = '';
+            res.on('data', (chunk) => {
+              text += chunk;
+              if (text.includes('\n\n')) {
+                req.destroy();
+                resolve(text);
+              }
+            });
+          },
+        );
         req.on('error', reject);
       });
       expect(first).toMatch(/^event: progress\ndata: /);
@@ -172,7 +225,10 @@ describe('reading batches', () => {
 
   it('ends the event stream when the batch is finished', async () => {
     const done = (await post(batchBody(['SSE-1']))).body.id;
-    await api.db.prisma.device.updateMany({ where: { batchId: done }, data: { state: 'REGISTERED', registeredAt: new Date() } });
+    await api.db.prisma.device.updateMany({
+      where: { batchId: done },
+      data: { state: 'REGISTERED', registeredAt: new Date() },
+    });
     const res = await request(api.app).get(`/v1/batches/${done}/events`).set(api.auth(api.keys.viewer));
     expect(res.text).toContain('event: progress');
     expect(res.text).toContain('event: end');
@@ -184,7 +240,10 @@ describe('reading batches', () => {
 describe('batch actions', () => {
   it('retries FAILED devices with a new job generation', async () => {
     const id = (await post(batchBody(['F-1', 'F-2']))).body.id;
-    await api.db.prisma.device.updateMany({ where: { serial: 'F-1' }, data: { state: 'FAILED', failedAt: new Date(), lastErrorCode: 'X' } });
+    await api.db.prisma.device.updateMany({
+      where: { serial: 'F-1' },
+      data: { state: 'FAILED', failedAt: new Date(), lastErrorCode: 'X' },
+    });
     const res = await request(api.app).post(`/v1/batches/${id}/retry`).set(api.auth(api.keys.mes));
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ affected: 1, enqueued: 1 });
@@ -200,7 +259,11 @@ describe('batch actions', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ affected: 2, jobsRemoved: 2 });
     expect(await api.queues.provisioning.getJob(provisionJobId('C-1'))).toBeUndefined();
-    const states = await api.db.prisma.device.findMany({ where: { batchId: id }, orderBy: { serial: 'asc' }, select: { state: true } });
+    const states = await api.db.prisma.device.findMany({
+      where: { batchId: id },
+      orderBy: { serial: 'asc' },
+      select: { state: true },
+    });
     expect(states.map((s) => s.state)).toEqual(['CANCELLED', 'CANCELLED', 'CLAIMING']);
     const again = await request(api.app).post(`/v1/batches/${id}/cancel`).set(api.auth(api.keys.mes));
     expect(again.body.code).toBe('BATCH_NOT_OPEN');
@@ -210,9 +273,18 @@ describe('batch actions', () => {
 describe('devices and templates', () => {
   it('shows a device with history, certificates (no key material) and audit trail, and audits the read', async () => {
     await post(batchBody(['DV-1']));
-    const device = await api.db.prisma.device.update({ where: { serial: 'DV-1' }, data: { state: 'REGISTERED', registeredAt: new Date(), thingName: 'thing-DV-1' } });
+    const device = await api.db.prisma.device.update({
+      where: { serial: 'DV-1' },
+      data: { state: 'REGISTERED', registeredAt: new Date(), thingName: 'thing-DV-1' },
+    });
     await api.db.prisma.certificate.create({
-      data: { certificateId: 'd'.repeat(64), deviceId: device.id, certificatePem: 'PEM', status: 'ACTIVE', privateKeyCiphertext: Buffer.from('PRIVATE KEY bytes') },
+      data: {
+        certificateId: 'd'.repeat(64),
+        deviceId: device.id,
+        certificatePem: 'PEM',
+        status: 'ACTIVE',
+        privateKeyCiphertext: Buffer.from('PRIVATE KEY bytes'),
+      },
     });
     const res = await request(api.app).get('/v1/devices/DV-1').set(api.auth(api.keys.viewer));
     expect(res.status).toBe(200);
@@ -224,34 +296,58 @@ describe('devices and templates', () => {
       certificates: [{ certificateId: 'd'.repeat(64), status: 'ACTIVE' }],
     });
     expect(JSON.stringify(res.body)).not.toMatch(/PRIVATE KEY|PEM|ciphertext/i);
-    const reads = await api.db.prisma.auditEvent.count({ where: { deviceId: device.id, action: 'device.read' } });
+    const reads = await api.db.prisma.auditEvent.count({
+      where: { deviceId: device.id, action: 'device.read' },
+    });
     expect(reads).toBe(1);
   });
 
   it('reprovisions (ACTIVE certificate revoked, QUEUED, next generation enqueued) and audits', async () => {
     const res = await request(api.app).post('/v1/devices/DV-1/reprovision').set(api.auth(api.keys.admin));
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ serial: 'DV-1', state: 'QUEUED', generation: 1, revokedCertificateIds: ['d'.repeat(64)] });
+    expect(res.body).toEqual({
+      serial: 'DV-1',
+      state: 'QUEUED',
+      generation: 1,
+      revokedCertificateIds: ['d'.repeat(64)],
+    });
     expect(await api.queues.provisioning.getJob(provisionJobId('DV-1', 1))).toBeTruthy();
-    const cert = await api.db.prisma.certificate.findUniqueOrThrow({ where: { certificateId: 'd'.repeat(64) } });
+    const cert = await api.db.prisma.certificate.findUniqueOrThrow({
+      where: { certificateId: 'd'.repeat(64) },
+    });
     expect(cert.status).toBe('REVOKED');
     const detail = await request(api.app).get('/v1/devices/DV-1').set(api.auth(api.keys.viewer));
-    expect(detail.body.audit.map((a: { action: string }) => a.action)).toEqual(expect.arrayContaining(['device.reprovision', 'device.read']));
+    expect(detail.body.audit.map((a: { action: string }) => a.action)).toEqual(
+      expect.arrayContaining(['device.reprovision', 'device.read']),
+    );
   });
 
   it('revokes the ACTIVE certificate in the database', async () => {
     await post(batchBody(['RV-1']));
-    const device = await api.db.prisma.device.update({ where: { serial: 'RV-1' }, data: { state: 'BURNED', burnedAt: new Date() } });
-    await api.db.prisma.certificate.create({ data: { certificateId: 'e'.repeat(64), deviceId: device.id, certificatePem: 'PEM', status: 'ACTIVE' } });
+    const device = await api.db.prisma.device.update({
+      where: { serial: 'RV-1' },
+      data: { state: 'BURNED', burnedAt: new Date() },
+    });
+    await api.db.prisma.certificate.create({
+      data: { certificateId: 'e'.repeat(64), deviceId: device.id, certificatePem: 'PEM', status: 'ACTIVE' },
+    });
     const res = await request(api.app).post('/v1/devices/RV-1/revoke').set(api.auth(api.keys.admin));
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ serial: 'RV-1', state: 'BURNED', revokedCertificateIds: ['e'.repeat(64)] });
-    expect(await api.db.prisma.auditEvent.count({ where: { deviceId: device.id, action: 'device.revoke' } })).toBe(1);
+    expect(res.body).toMatchObject({
+      serial: 'RV-1',
+      state: 'BURNED',
+      revokedCertificateIds: ['e'.repeat(64)],
+    });
+    expect(
+      await api.db.prisma.auditEvent.count({ where: { deviceId: device.id, action: 'device.revoke' } }),
+    ).toBe(1);
   });
 
   it('lists the allowed templates', async () => {
     const res = await request(api.app).get('/v1/templates').set(api.auth(api.keys.mes));
     expect(res.status).toBe(200);
-    expect(res.body.items).toEqual([{ name: 'claimline-default', parameters: { SerialNumber: { type: 'string', required: true } } }]);
+    expect(res.body.items).toEqual([
+      { name: 'claimline-default', parameters: { SerialNumber: { type: 'string', required: true } } },
+    ]);
   });
 });

@@ -21,9 +21,14 @@ export type TestApi = {
 };
 
 /** A real app on its own database clone and queue prefix; close() obliterates and disconnects it all. */
-export async function startTestApi(env: Env = {}, options: { maxConnections?: number } = {}): Promise<TestApi> {
+export async function startTestApi(
+  env: Env = {},
+  options: { maxConnections?: number } = {},
+): Promise<TestApi> {
   const db = await createTestDatabase();
-  const prisma = options.maxConnections ? createPrismaClient(db.url, { maxConnections: options.maxConnections }) : db.prisma;
+  const prisma = options.maxConnections
+    ? createPrismaClient(db.url, { maxConnections: options.maxConnections })
+    : db.prisma;
   const prefix = uniqueQueuePrefix('api');
   const redis = createRedisConnection(testRedisUrl(), 'producer');
   if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
@@ -38,8 +43,14 @@ export async function startTestApi(env: Env = {}, options: { maxConnections?: nu
   });
   const logger = createLogger({ name: 'api-test', level: 'silent' });
   const app = createApp({ config, prisma, redis, queues, logger });
-  const make = async (role: ApiKeyRole, station?: string) => (await createApiKey(db.prisma, { name: `test ${role}`, role, station })).key;
-  const keys: Keys = { admin: await make('ADMIN'), mes: await make('MES'), viewer: await make('VIEWER'), station: await make('STATION', 'line-1') };
+  const make = async (role: ApiKeyRole, station?: string) =>
+    (await createApiKey(db.prisma, { name: `test ${role}`, role, station })).key;
+  const keys: Keys = {
+    admin: await make('ADMIN'),
+    mes: await make('MES'),
+    viewer: await make('VIEWER'),
+    station: await make('STATION', 'line-1'),
+  };
   return {
     app,
     db,
@@ -77,4 +88,5 @@ export function batchBody(serials: readonly string[], extra: Record<string, unkn
   };
 }
 
-export const serials = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(6, '0')}`);
+export const serials = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(6, '0')}`);

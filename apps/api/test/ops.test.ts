@@ -29,13 +29,21 @@ describe('OpenAPI', () => {
   });
 
   it('documents every route registered in the express app', async () => {
-    const doc = (await request(api.app).get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await request(api.app).get('/openapi.json')).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const stack = (api.app as unknown as { router: { stack: Layer[] } }).router.stack;
-    const routes = stack.filter((l) => l.route).flatMap((l) => Object.keys(l.route!.methods).map((m) => ({ method: m, path: l.route!.path })));
+    const routes = stack
+      .filter((l) => l.route)
+      .flatMap((l) => Object.keys(l.route!.methods).map((m) => ({ method: m, path: l.route!.path })));
     expect(routes.length).toBeGreaterThanOrEqual(17);
     for (const { method, path } of routes) {
       const openApiPath = path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-      expect({ method, path, documented: Boolean(doc.paths[openApiPath]?.[method]) }).toEqual({ method, path, documented: true });
+      expect({ method, path, documented: Boolean(doc.paths[openApiPath]?.[method]) }).toEqual({
+        method,
+        path,
+        documented: true,
+      });
     }
   });
 
@@ -61,20 +69,26 @@ describe('operations', () => {
     await request(api.app).get('/v1/templates').set(api.auth(api.keys.mes));
     const metrics = await request(api.app).get('/metrics');
     expect(metrics.status).toBe(200);
-    expect(metrics.text).toMatch(/http_request_duration_seconds_count\{route="\/v1\/templates",method="GET",status="200"\} 1/);
+    expect(metrics.text).toMatch(
+      /http_request_duration_seconds_count\{route="\/v1\/templates",method="GET",status="200"\} 1/,
+    );
     expect(metrics.text).toMatch(/claimline_batches\{state="open"\} 0/);
     expect(metrics.text).toContain('claimline_devices');
   });
 
   it('readyz answers 503 naming the failed check when a migration is missing', async () => {
-    await api.db.query(`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name LIKE '%provision_generation'`);
+    await api.db.query(
+      `UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name LIKE '%provision_generation'`,
+    );
     try {
       const res = await request(api.app).get('/readyz');
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('NOT_READY');
       expect(res.body.detail).toMatch(/migrations \(pending: .*provision_generation\)/);
     } finally {
-      await api.db.query(`UPDATE _prisma_migrations SET rolled_back_at = NULL WHERE migration_name LIKE '%provision_generation'`);
+      await api.db.query(
+        `UPDATE _prisma_migrations SET rolled_back_at = NULL WHERE migration_name LIKE '%provision_generation'`,
+      );
     }
   });
 
@@ -106,7 +120,9 @@ describe('dashboard', () => {
     expect((await request(api.app).get('/admin/queues')).body.code).toBe('UNAUTHENTICATED');
     const mes = await request(api.app).get('/admin/queues').set(api.auth(api.keys.mes));
     expect({ status: mes.status, code: mes.body.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
-    const forged = await request(api.app).get('/admin/queues').set('Cookie', 'cl_admin=abcdef012345.9999999999999.forged');
+    const forged = await request(api.app)
+      .get('/admin/queues')
+      .set('Cookie', 'cl_admin=abcdef012345.9999999999999.forged');
     expect(forged.status).toBe(401);
   });
 

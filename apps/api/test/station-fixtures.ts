@@ -20,20 +20,63 @@ export function createStationFixtures(): StationFixtures {
   const keyFile = path.join(dir, 'vault-keys.json');
   ensureLocalKeyFile(keyFile);
   const caPath = path.join(dir, 'ca.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=test CA', '-days', '2', '-keyout', path.join(dir, 'ca.key'), '-out', caPath], { stdio: 'ignore' });
-  return { dir, env: { VAULT_LOCAL_KEYS_FILE: keyFile, API_DEVICE_CA_PATH: caPath, API_DEVICE_ENDPOINT: 'iot.example.test:8883' } };
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      '/CN=test CA',
+      '-days',
+      '2',
+      '-keyout',
+      path.join(dir, 'ca.key'),
+      '-out',
+      caPath,
+    ],
+    { stdio: 'ignore' },
+  );
+  return {
+    dir,
+    env: {
+      VAULT_LOCAL_KEYS_FILE: keyFile,
+      API_DEVICE_CA_PATH: caPath,
+      API_DEVICE_ENDPOINT: 'iot.example.test:8883',
+    },
+  };
 }
 
 /** Units as the worker leaves them: REGISTERED with an ACTIVE certificate and the key sealed by the vault (or QUEUED). */
-export async function seedUnits(prisma: PrismaClient, fixtures: StationFixtures, prefix: string, n: number, state: 'REGISTERED' | 'QUEUED' = 'REGISTERED'): Promise<Seeded> {
-  const vault = createVault({ VAULT_PROVIDER: 'local', VAULT_LOCAL_KEYS_FILE: fixtures.env.VAULT_LOCAL_KEYS_FILE });
-  const batch = await prisma.batch.create({ data: { externalRef: `WO-${prefix}`, templateName: 'claimline-default' } });
+export async function seedUnits(
+  prisma: PrismaClient,
+  fixtures: StationFixtures,
+  prefix: string,
+  n: number,
+  state: 'REGISTERED' | 'QUEUED' = 'REGISTERED',
+): Promise<Seeded> {
+  const vault = createVault({
+    VAULT_PROVIDER: 'local',
+    VAULT_LOCAL_KEYS_FILE: fixtures.env.VAULT_LOCAL_KEYS_FILE,
+  });
+  const batch = await prisma.batch.create({
+    data: { externalRef: `WO-${prefix}`, templateName: 'claimline-default' },
+  });
   const units: Seeded['units'] = [];
   for (let i = 0; i < n; i++) {
     const serial = `${prefix}${String(i).padStart(4, '0')}`;
-    const keyPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+    const keyPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .privateKey.export({ type: 'sec1', format: 'pem' })
+      .toString();
     const certificateId = createHash('sha256').update(serial).digest('hex');
-    const sealed = await vault.seal({ plaintext: Buffer.from(keyPem), context: { serial, certificateId, purpose: 'private-key' } });
+    const sealed = await vault.seal({
+      plaintext: Buffer.from(keyPem),
+      context: { serial, certificateId, purpose: 'private-key' },
+    });
     const registered = state === 'REGISTERED';
     await prisma.device.create({
       data: {
@@ -47,7 +90,8 @@ export async function seedUnits(prisma: PrismaClient, fixtures: StationFixtures,
               certificates: {
                 create: {
                   certificateId,
-                  certificatePem: '-----BEGIN CERTIFICATE-----\nnot parsed by the API\n-----END CERTIFICATE-----\n',
+                  certificatePem:
+                    '-----BEGIN CERTIFICATE-----\nnot parsed by the API\n-----END CERTIFICATE-----\n',
                   status: 'ACTIVE',
                   privateKeyCiphertext: new Uint8Array(sealed.ciphertext),
                   privateKeyWrappedKey: new Uint8Array(sealed.wrappedKey),
@@ -64,7 +108,13 @@ export async function seedUnits(prisma: PrismaClient, fixtures: StationFixtures,
   return { batchId: batch.id, units };
 }
 
-export function stationKeyPair(algorithm: 'x25519' | 'p256' = 'x25519'): { privateKey: KeyObject; publicPem: string } {
+export function stationKeyPair(algorithm: 'x25519' | 'p256' = 'x25519'): {
+  privateKey: KeyObject;
+  publicPem: string;
+} {
   const pair = generateStationKeyPair(algorithm);
-  return { privateKey: pair.privateKey, publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  return {
+    privateKey: pair.privateKey,
+    publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
 }

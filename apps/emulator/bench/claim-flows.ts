@@ -7,8 +7,21 @@ import { join } from 'node:path';
 import { iot, mqtt5 } from 'aws-crt';
 import { iotidentity } from 'aws-iot-device-sdk-v2';
 
-type Ready = { host: string; port: number; files: { caPath: string; claimCertPath: string; claimKeyPath: string } };
-type Result = { keyAlgorithm: string; concurrency: number; flows: number; seconds: number; flowsPerSecond: number; p50Ms: number; p95Ms: number; emulatorCpuMsPerFlow: number };
+type Ready = {
+  host: string;
+  port: number;
+  files: { caPath: string; claimCertPath: string; claimKeyPath: string };
+};
+type Result = {
+  keyAlgorithm: string;
+  concurrency: number;
+  flows: number;
+  seconds: number;
+  flowsPerSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  emulatorCpuMsPerFlow: number;
+};
 
 const FLOWS_PER_WORKER = { 1: 40, 8: 12, 32: 6 } as Record<number, number>;
 
@@ -57,10 +70,20 @@ async function connect(ready: Ready, clientId: string) {
   };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
-async function run(keyAlgorithm: string, concurrency: number, ready: Ready, child: ChildProcess): Promise<Result> {
-  const pool = await Promise.all(Array.from({ length: concurrency }, (_, i) => connect(ready, `bench-${keyAlgorithm}-${concurrency}-${i}`)));
+async function run(
+  keyAlgorithm: string,
+  concurrency: number,
+  ready: Ready,
+  child: ChildProcess,
+): Promise<Result> {
+  const pool = await Promise.all(
+    Array.from({ length: concurrency }, (_, i) =>
+      connect(ready, `bench-${keyAlgorithm}-${concurrency}-${i}`),
+    ),
+  );
   const perWorker = FLOWS_PER_WORKER[concurrency] ?? 8;
   const latencies: number[] = [];
   let serial = 0;
@@ -117,7 +140,10 @@ async function main(): Promise<void> {
           name: `claim flows/s, ${r.keyAlgorithm}, concurrency ${r.concurrency}`,
           value: r.flowsPerSecond,
           unit: 'flows/s',
-          baseline: r.concurrency === 1 ? null : { name: `${r.keyAlgorithm}, concurrency 1`, value: single.flowsPerSecond },
+          baseline:
+            r.concurrency === 1
+              ? null
+              : { name: `${r.keyAlgorithm}, concurrency 1`, value: single.flowsPerSecond },
           ratio: r.concurrency === 1 ? null : Number((r.flowsPerSecond / single.flowsPerSecond).toFixed(2)),
           target: null,
           pass: null,

@@ -4,7 +4,13 @@ import type { ProvisioningTemplate } from '@claimline/provisioning-template';
 import type { CertificateAuthority } from './pki/certificate-authority.js';
 import { certificateIdOf, pemToDer } from './pki/certificate-id.js';
 
-export type ClientFiles = { caPath: string; claimCertPath: string; claimKeyPath: string; endpointPath: string; templatesDir: string };
+export type ClientFiles = {
+  caPath: string;
+  claimCertPath: string;
+  claimKeyPath: string;
+  endpointPath: string;
+  templatesDir: string;
+};
 
 /**
  * What a client needs to reach the emulator, in `<stateDir>/client`: the CA (named like Amazon's root),
@@ -40,7 +46,10 @@ export async function writeClientFiles(
   return { files, claimCertificateId: certificateIdOf(pemToDer(claimPem)) };
 }
 
-export async function writeEndpoint(files: ClientFiles, endpoint: { host: string; port: number }): Promise<void> {
+export async function writeEndpoint(
+  files: ClientFiles,
+  endpoint: { host: string; port: number },
+): Promise<void> {
   await writeFile(files.endpointPath, JSON.stringify(endpoint, null, 2) + '\n');
 }
 
@@ -49,7 +58,10 @@ export async function writeEndpoint(files: ClientFiles, endpoint: { host: string
  * pre-provisioning hook left out: it is the endpoint's business). Workers read them to predict a
  * unit's thing name when a RegisterThing answer was lost; stale files of removed templates go.
  */
-export async function writeTemplates(files: ClientFiles, templates: Map<string, ProvisioningTemplate>): Promise<void> {
+export async function writeTemplates(
+  files: ClientFiles,
+  templates: Map<string, ProvisioningTemplate>,
+): Promise<void> {
   await rm(files.templatesDir, { recursive: true, force: true });
   await mkdir(files.templatesDir, { recursive: true });
   for (const [name, { Parameters, Mappings, Resources, DeviceConfiguration }] of templates) {

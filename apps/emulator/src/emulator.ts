@@ -44,7 +44,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const keys = new KeyPool(options.keyAlgorithm ?? 'rsa-2048', options.keyPoolSize ?? 4);
   const quotas = new QuotaLimiter(options.quotas);
   const faults = new FaultInjector(options.faults);
-  const service = new ProvisioningService({ ca, keys, store, tokens, templates, hookTimeoutMs: options.hookTimeoutMs ?? 5000, logger });
+  const service = new ProvisioningService({
+    ca,
+    keys,
+    store,
+    tokens,
+    templates,
+    hookTimeoutMs: options.hookTimeoutMs ?? 5000,
+    logger,
+  });
   const router = createRequestRouter({ service, store, quotas, faults, claimCertificateId, logger });
   const broker = new Broker(store, quotas, router, logger);
 
@@ -74,7 +82,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       return true;
     },
   });
-  logger.info({ port: mqttServer.port, adminPort: admin.port, templates: [...templates.keys()] }, 'emulator started');
+  logger.info(
+    { port: mqttServer.port, adminPort: admin.port, templates: [...templates.keys()] },
+    'emulator started',
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -95,7 +106,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         keys.stop();
         broker.closeAll();
         admin.server.closeAllConnections();
-        await Promise.all([mqttServer.close(), new Promise<void>((resolve) => admin.server.close(() => resolve()))]);
+        await Promise.all([
+          mqttServer.close(),
+          new Promise<void>((resolve) => admin.server.close(() => resolve())),
+        ]);
         await store.flush();
       })();
       return stopping;

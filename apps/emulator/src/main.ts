@@ -30,21 +30,59 @@ async function main(): Promise<void> {
   const env = loadConfig('emulator', emulatorSchema);
   const integer = (text: string) => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError('must be a non-negative integer');
+    if (!Number.isInteger(value) || value < 0)
+      throw new InvalidArgumentError('must be a non-negative integer');
     return value;
   };
   const program = new Command('claimline-emulator')
-    .description('Emulator of the AWS IoT Core fleet-provisioning MQTT API (by claim). Options default to the EMULATOR_* variables.')
-    .option('--state-dir <dir>', 'state directory: PKI, registry, client files (STATE_DIR/emulator)', resolve(env.STATE_DIR, 'emulator'))
+    .description(
+      'Emulator of the AWS IoT Core fleet-provisioning MQTT API (by claim). Options default to the EMULATOR_* variables.',
+    )
+    .option(
+      '--state-dir <dir>',
+      'state directory: PKI, registry, client files (STATE_DIR/emulator)',
+      resolve(env.STATE_DIR, 'emulator'),
+    )
     .option('--host <host>', 'listen address (EMULATOR_HOST)', env.EMULATOR_HOST)
     .option('--port <port>', 'MQTT/TLS port, 0 = free port (EMULATOR_PORT)', integer, env.EMULATOR_PORT)
-    .option('--admin-port <port>', 'admin HTTP port, 0 = free port (EMULATOR_ADMIN_PORT)', integer, env.EMULATOR_ADMIN_PORT)
-    .option('--key-algorithm <algorithm>', 'rsa-2048 or ec-p256 (EMULATOR_KEY_ALGORITHM)', env.EMULATOR_KEY_ALGORITHM)
-    .option('--templates-dir <dir>', 'directory of <name>.json templates (EMULATOR_TEMPLATES_DIR)', env.EMULATOR_TEMPLATES_DIR ?? BUNDLED_TEMPLATES)
-    .option('--token-ttl-seconds <seconds>', 'ownership token validity (EMULATOR_TOKEN_TTL_SECONDS)', integer, env.EMULATOR_TOKEN_TTL_SECONDS)
-    .option('--hook-timeout-ms <ms>', 'pre-provisioning hook time-out (EMULATOR_HOOK_TIMEOUT_MS)', integer, env.EMULATOR_HOOK_TIMEOUT_MS)
-    .option('--quotas <json|off>', 'quota overrides as JSON, or off (EMULATOR_QUOTAS)', jsonOption(quotasSchema, '--quotas'))
-    .option('--faults <json>', 'injected faults as JSON (EMULATOR_FAULTS)', jsonOption(faultsSchema, '--faults'))
+    .option(
+      '--admin-port <port>',
+      'admin HTTP port, 0 = free port (EMULATOR_ADMIN_PORT)',
+      integer,
+      env.EMULATOR_ADMIN_PORT,
+    )
+    .option(
+      '--key-algorithm <algorithm>',
+      'rsa-2048 or ec-p256 (EMULATOR_KEY_ALGORITHM)',
+      env.EMULATOR_KEY_ALGORITHM,
+    )
+    .option(
+      '--templates-dir <dir>',
+      'directory of <name>.json templates (EMULATOR_TEMPLATES_DIR)',
+      env.EMULATOR_TEMPLATES_DIR ?? BUNDLED_TEMPLATES,
+    )
+    .option(
+      '--token-ttl-seconds <seconds>',
+      'ownership token validity (EMULATOR_TOKEN_TTL_SECONDS)',
+      integer,
+      env.EMULATOR_TOKEN_TTL_SECONDS,
+    )
+    .option(
+      '--hook-timeout-ms <ms>',
+      'pre-provisioning hook time-out (EMULATOR_HOOK_TIMEOUT_MS)',
+      integer,
+      env.EMULATOR_HOOK_TIMEOUT_MS,
+    )
+    .option(
+      '--quotas <json|off>',
+      'quota overrides as JSON, or off (EMULATOR_QUOTAS)',
+      jsonOption(quotasSchema, '--quotas'),
+    )
+    .option(
+      '--faults <json>',
+      'injected faults as JSON (EMULATOR_FAULTS)',
+      jsonOption(faultsSchema, '--faults'),
+    )
     .option('--log-level <level>', 'pino log level (LOG_LEVEL)', env.LOG_LEVEL)
     .parse();
   const options = program.opts<{
@@ -68,7 +106,8 @@ async function main(): Promise<void> {
   const quotas = options.quotas ?? fromEnv(quotasSchema, 'EMULATOR_QUOTAS', env.EMULATOR_QUOTAS);
   const faults = options.faults ?? fromEnv(faultsSchema, 'EMULATOR_FAULTS', env.EMULATOR_FAULTS);
   const keyAlgorithm = options.keyAlgorithm;
-  if (keyAlgorithm !== 'rsa-2048' && keyAlgorithm !== 'ec-p256') return program.error('--key-algorithm must be rsa-2048 or ec-p256');
+  if (keyAlgorithm !== 'rsa-2048' && keyAlgorithm !== 'ec-p256')
+    return program.error('--key-algorithm must be rsa-2048 or ec-p256');
 
   const logger = createLogger({ name: 'emulator', level: options.logLevel });
   const emulator = await startEmulator({
@@ -84,7 +123,10 @@ async function main(): Promise<void> {
     faults: faults as Partial<Faults> | undefined,
     logger,
   });
-  logger.info({ endpoint: `${emulator.host}:${emulator.port}`, admin: emulator.adminUrl, files: emulator.files }, 'emulator ready');
+  logger.info(
+    { endpoint: `${emulator.host}:${emulator.port}`, admin: emulator.adminUrl, files: emulator.files },
+    'emulator ready',
+  );
   console.log(`claimline emulator: mqtts://${emulator.host}:${emulator.port}, admin ${emulator.adminUrl}`);
   console.log(`client files: ${JSON.stringify(emulator.files, null, 2)}`);
 

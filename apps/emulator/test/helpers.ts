@@ -18,7 +18,10 @@ export const DEFAULT_TEMPLATE = {
         ThingGroups: ['line-1'],
       },
     },
-    certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+    certificate: {
+      Type: 'AWS::IoT::Certificate',
+      Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+    },
     policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'claimline-device' } },
   },
   DeviceConfiguration: { serial: { Ref: 'SerialNumber' }, model: { Ref: 'Model' } },
@@ -26,7 +29,10 @@ export const DEFAULT_TEMPLATE = {
 
 export type TestEmulator = RunningEmulator & { stateDir: string; logs: string[]; cleanup(): Promise<void> };
 
-export async function startTestEmulator(options: Partial<EmulatorOptions> = {}, stateDir?: string): Promise<TestEmulator> {
+export async function startTestEmulator(
+  options: Partial<EmulatorOptions> = {},
+  stateDir?: string,
+): Promise<TestEmulator> {
   const dir = stateDir ?? (await mkdtemp(join(tmpdir(), 'claimline-emulator-')));
   // Everything the emulator logs, at trace level, so tests can check that no secret reaches a log.
   const logs: string[] = [];
@@ -58,12 +64,16 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}, 
 }
 
 let clientCounter = 0;
-export const uniqueClientId = (prefix = 'test') => `${prefix}-${process.pid}-${++clientCounter}-${Date.now() % 100000}`;
+export const uniqueClientId = (prefix = 'test') =>
+  `${prefix}-${process.pid}-${++clientCounter}-${Date.now() % 100000}`;
 
 export type Credentials = { cert: string | Buffer; key: string | Buffer };
 
 export async function claimCredentials(emulator: RunningEmulator): Promise<Credentials> {
-  return { cert: await readFile(emulator.files.claimCertPath), key: await readFile(emulator.files.claimKeyPath) };
+  return {
+    cert: await readFile(emulator.files.claimCertPath),
+    key: await readFile(emulator.files.claimKeyPath),
+  };
 }
 
 /** An MQTT.js client over mutual TLS; resolves once CONNACK arrived (or rejects with the refusal). */
@@ -125,7 +135,13 @@ export const decode = (format: Format, payload: Buffer): Record<string, unknown>
 export type Outcome = { outcome: 'accepted' | 'rejected'; body: Record<string, unknown> };
 
 /** Subscribes to `<topic>/+`, publishes the request, waits for the first answer. */
-export async function request(client: MqttClient, topic: string, body: unknown, format: Format = 'json', timeoutMs = 5000): Promise<Outcome> {
+export async function request(
+  client: MqttClient,
+  topic: string,
+  body: unknown,
+  format: Format = 'json',
+  timeoutMs = 5000,
+): Promise<Outcome> {
   await client.subscribeAsync(`${topic}/+`, { qos: 1 });
   return new Promise<Outcome>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -136,7 +152,10 @@ export async function request(client: MqttClient, topic: string, body: unknown, 
       if (received !== `${topic}/accepted` && received !== `${topic}/rejected`) return;
       clearTimeout(timer);
       client.removeListener('message', onMessage);
-      resolve({ outcome: received.endsWith('accepted') ? 'accepted' : 'rejected', body: decode(format, payload) });
+      resolve({
+        outcome: received.endsWith('accepted') ? 'accepted' : 'rejected',
+        body: decode(format, payload),
+      });
     };
     client.on('message', onMessage);
     client.publish(topic, body === undefined ? Buffer.alloc(0) : encode(format, body), { qos: 1 });
@@ -146,7 +165,11 @@ export async function request(client: MqttClient, topic: string, body: unknown, 
 /** Waits for `ms` without a request expecting anything (used to prove that nothing arrives). */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function adminJson(emulator: RunningEmulator, path: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
+export async function adminJson(
+  emulator: RunningEmulator,
+  path: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${emulator.adminUrl}${path}`, {
     ...init,
     headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) },
@@ -155,9 +178,15 @@ export async function adminJson(emulator: RunningEmulator, path: string, init?: 
 }
 
 /** CreateKeysAndCertificate then RegisterThing with `templateName`; returns both answers. */
-export async function provision(client: MqttClient, templateName: string, parameters: Record<string, string>, format: Format = 'json') {
+export async function provision(
+  client: MqttClient,
+  templateName: string,
+  parameters: Record<string, string>,
+  format: Format = 'json',
+) {
   const created = await request(client, `$aws/certificates/create/${format}`, {}, format);
-  if (created.outcome !== 'accepted') throw new Error(`CreateKeysAndCertificate rejected: ${JSON.stringify(created.body)}`);
+  if (created.outcome !== 'accepted')
+    throw new Error(`CreateKeysAndCertificate rejected: ${JSON.stringify(created.body)}`);
   const registered = await request(
     client,
     `$aws/provisioning-templates/${templateName}/provision/${format}`,
@@ -168,7 +197,11 @@ export async function provision(client: MqttClient, templateName: string, parame
 }
 
 /** Resolves with the reason a connection attempt failed (CONNACK refusal or close). */
-export async function connectFailure(emulator: RunningEmulator, credentials: Credentials, options: Partial<IClientOptions> = {}): Promise<Error> {
+export async function connectFailure(
+  emulator: RunningEmulator,
+  credentials: Credentials,
+  options: Partial<IClientOptions> = {},
+): Promise<Error> {
   return connectMqttJs(emulator, credentials, options).then(
     async (client) => {
       await endClient(client);
@@ -179,4 +212,5 @@ export async function connectFailure(emulator: RunningEmulator, credentials: Cre
 }
 
 /** Resolves when the client's connection closes. */
-export const closed = (client: MqttClient) => new Promise<void>((resolve) => client.once('close', () => resolve()));
+export const closed = (client: MqttClient) =>
+  new Promise<void>((resolve) => client.once('close', () => resolve()));

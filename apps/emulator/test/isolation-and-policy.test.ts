@@ -34,7 +34,10 @@ beforeAll(async () => {
         Parameters: { SerialNumber: { Type: 'String' } },
         Resources: {
           thing: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { Ref: 'SerialNumber' } } },
-          cert: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+          cert: {
+            Type: 'AWS::IoT::Certificate',
+            Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+          },
         },
       },
     },
@@ -47,23 +50,37 @@ afterAll(async () => {
 
 describe('isolation', () => {
   it('two claim clients at once see only their own responses; an eavesdropper sees nothing', async () => {
-    const [a, b, spy] = await Promise.all([connectMqttJs(emulator, claim), connectMqttJs(emulator, claim), connectMqttJs(emulator, claim)]);
+    const [a, b, spy] = await Promise.all([
+      connectMqttJs(emulator, claim),
+      connectMqttJs(emulator, claim),
+      connectMqttJs(emulator, claim),
+    ]);
     const seen = new Map<MqttClient, string[]>([
       [a, []],
       [b, []],
       [spy, []],
     ]);
     for (const [client, list] of seen) client.on('message', (topic) => list.push(topic));
-    const granted = await subscribeGranted(spy, ['$aws/certificates/create/#', '$aws/provisioning-templates/#', '$aws/#']);
+    const granted = await subscribeGranted(spy, [
+      '$aws/certificates/create/#',
+      '$aws/provisioning-templates/#',
+      '$aws/#',
+    ]);
     expect(granted).toEqual([1, 1, 128]);
-    await Promise.all([a.subscribeAsync('$aws/certificates/create/json/+'), b.subscribeAsync('$aws/certificates/create/json/accepted')]);
+    await Promise.all([
+      a.subscribeAsync('$aws/certificates/create/json/+'),
+      b.subscribeAsync('$aws/certificates/create/json/accepted'),
+    ]);
 
     const [ra, rb] = await Promise.all([
       request(a, '$aws/certificates/create/json', {}),
       request(b, '$aws/certificates/create/json', {}),
     ]);
     expect(ra.body.certificateId).not.toEqual(rb.body.certificateId);
-    await Promise.all([provision(a, 'claimline-default', { SerialNumber: 'ISO-A' }), provision(b, 'claimline-default', { SerialNumber: 'ISO-B' })]);
+    await Promise.all([
+      provision(a, 'claimline-default', { SerialNumber: 'ISO-A' }),
+      provision(b, 'claimline-default', { SerialNumber: 'ISO-B' }),
+    ]);
     await sleep(200);
     expect(seen.get(spy)).toEqual([]);
     // Each requester got exactly one answer per own request (3 requests each: create, create, register).
@@ -95,7 +112,11 @@ describe('connections', () => {
   });
 
   it('MQTT 5: an empty client id gets an assigned identifier', async () => {
-    const { client, connack } = await connectWithConnack(emulator, claim, { clientId: '', protocolVersion: 5, clean: true });
+    const { client, connack } = await connectWithConnack(emulator, claim, {
+      clientId: '',
+      protocolVersion: 5,
+      clean: true,
+    });
     expect(connack.properties?.assignedClientIdentifier).toMatch(/^emulator-/);
     await endClient(client);
   });
@@ -109,7 +130,16 @@ describe('connections', () => {
       key: claim.key,
     });
     await once(socket, 'secureConnect');
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'silent-1', keepalive: 1 }));
+    socket.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        clientId: 'silent-1',
+        keepalive: 1,
+      }),
+    );
     const started = Date.now();
     socket.resume();
     await once(socket, 'close');
@@ -139,7 +169,13 @@ describe('claim policy', () => {
     const v4 = await connectMqttJs(emulator, claim);
     expect(await subscribeGranted(v4, 'devices/#')).toEqual([128]);
     const v5 = await connectMqttJs(emulator, claim, { protocolVersion: 5 });
-    expect(await subscribeGranted(v5, ['devices/#', '$aws/things/x/shadow/get', '$aws/certificates/create/json/+'])).toEqual([0x87, 0x87, 1]);
+    expect(
+      await subscribeGranted(v5, [
+        'devices/#',
+        '$aws/things/x/shadow/get',
+        '$aws/certificates/create/json/+',
+      ]),
+    ).toEqual([0x87, 0x87, 1]);
     await Promise.all([endClient(v4), endClient(v5)]);
   });
 
@@ -167,9 +203,13 @@ describe('device certificates', () => {
     await endClient(client);
     const activeCreds = { cert: active.created.certificatePem!, key: active.created.privateKey! };
     const device = await connectMqttJs(emulator, activeCreds);
-    expect(await subscribeGranted(device, ['$aws/certificates/create/json/+', 'devices/ACTIVE-1/#'])).toEqual([128, 1]);
+    expect(await subscribeGranted(device, ['$aws/certificates/create/json/+', 'devices/ACTIVE-1/#'])).toEqual(
+      [128, 1],
+    );
     const wasClosed = closed(device);
-    const revoked = await adminJson(emulator, `/certificates/${active.created.certificateId}/revoke`, { method: 'POST' });
+    const revoked = await adminJson(emulator, `/certificates/${active.created.certificateId}/revoke`, {
+      method: 'POST',
+    });
     expect(revoked).toMatchObject({ status: 200, body: { status: 'REVOKED' } });
     await wasClosed;
     await endClient(device);

@@ -21,7 +21,11 @@ describe('quotas', () => {
   let emulator: TestEmulator;
   beforeAll(async () => {
     emulator = await startTestEmulator({
-      quotas: { createKeysAndCertificatePerSecond: 5, connectPerClientIdPerSecond: 1, publishPerConnectionPerSecond: 10 },
+      quotas: {
+        createKeysAndCertificatePerSecond: 5,
+        connectPerClientIdPerSecond: 1,
+        publishPerConnectionPerSecond: 10,
+      },
     });
   });
   afterAll(async () => {
@@ -42,11 +46,16 @@ describe('quotas', () => {
   it('publishes over the per-connection quota are dropped', async () => {
     emulator.setQuotas({ createKeysAndCertificatePerSecond: 5 }); // fresh buckets after the burst above
     const claimClient = await connectMqttJs(emulator, await claimCredentials(emulator));
-    const { created, registered } = await provision(claimClient, 'claimline-default', { SerialNumber: 'PUB-1' });
+    const { created, registered } = await provision(claimClient, 'claimline-default', {
+      SerialNumber: 'PUB-1',
+    });
     expect(registered.outcome).toBe('accepted');
     await endClient(claimClient);
     const creds = { cert: created.certificatePem!, key: created.privateKey! };
-    const [device, listener] = await Promise.all([connectMqttJs(emulator, creds), connectMqttJs(emulator, creds)]);
+    const [device, listener] = await Promise.all([
+      connectMqttJs(emulator, creds),
+      connectMqttJs(emulator, creds),
+    ]);
     await listener.subscribeAsync('burst/#', { qos: 0 });
     let received = 0;
     listener.on('message', () => (received += 1));
@@ -67,7 +76,9 @@ describe('quotas', () => {
     expect(put).toMatchObject({ status: 200, body: { connectPerClientIdPerSecond: 0 } });
     const again = await connectMqttJs(emulator, claim, { clientId: 'rate-1' });
     await Promise.all([endClient(first), endClient(again)]);
-    expect((await adminJson(emulator, '/quotas', { method: 'PUT', body: JSON.stringify({ nope: 1 }) })).status).toBe(400);
+    expect(
+      (await adminJson(emulator, '/quotas', { method: 'PUT', body: JSON.stringify({ nope: 1 }) })).status,
+    ).toBe(400);
   });
 });
 
@@ -84,11 +95,17 @@ describe('faults', () => {
   });
 
   it('errorRate 1 → 500 InternalFailure (from options)', async () => {
-    expect((await request(client, '$aws/certificates/create/json', {})).body).toMatchObject({ statusCode: 500, errorCode: 'InternalFailure' });
+    expect((await request(client, '$aws/certificates/create/json', {})).body).toMatchObject({
+      statusCode: 500,
+      errorCode: 'InternalFailure',
+    });
   });
 
   it('throttleRate per operation → 429 only for that operation (admin API)', async () => {
-    const put = await adminJson(emulator, '/faults', { method: 'PUT', body: JSON.stringify({ operations: { RegisterThing: { throttleRate: 1 } } }) });
+    const put = await adminJson(emulator, '/faults', {
+      method: 'PUT',
+      body: JSON.stringify({ operations: { RegisterThing: { throttleRate: 1 } } }),
+    });
     expect(put.status).toBe(200);
     const { created, registered } = await provision(client, 'claimline-default', { SerialNumber: 'F-1' });
     expect(created.certificateId).toBeDefined();
@@ -97,7 +114,9 @@ describe('faults', () => {
 
   it('dropRate 1 → no answer; delayMs delays', async () => {
     emulator.setFaults({ dropRate: 1 });
-    await expect(request(client, '$aws/certificates/create/json', {}, 'json', 400)).rejects.toThrow(/no answer/);
+    await expect(request(client, '$aws/certificates/create/json', {}, 'json', 400)).rejects.toThrow(
+      /no answer/,
+    );
     emulator.setFaults({ delayMs: 300 });
     const started = Date.now();
     expect((await request(client, '$aws/certificates/create/json', {})).outcome).toBe('accepted');
@@ -117,7 +136,8 @@ describe('faults', () => {
     const outcomes = async () => {
       emulator.setFaults({ errorRate: 0.5, seed: 42 });
       const list: string[] = [];
-      for (let i = 0; i < 8; i++) list.push((await request(client, '$aws/certificates/create/json', {})).outcome);
+      for (let i = 0; i < 8; i++)
+        list.push((await request(client, '$aws/certificates/create/json', {})).outcome);
       return list;
     };
     const first = await outcomes();
@@ -140,7 +160,9 @@ describe('state', () => {
         parameters: { SerialNumber: 'LATE' },
       });
       expect(late.body).toMatchObject({ statusCode: 400, errorCode: 'InvalidCertificateOwnershipToken' });
-      expect(emulator.registry.certificates().some((c) => c.certificateId === created.body.certificateId)).toBe(false);
+      expect(
+        emulator.registry.certificates().some((c) => c.certificateId === created.body.certificateId),
+      ).toBe(false);
     } finally {
       await endClient(client);
       await emulator.cleanup();
@@ -161,8 +183,13 @@ describe('state', () => {
       const second = await startTestEmulator({}, stateDir);
       try {
         expect(await readFile(second.files.claimCertPath, 'utf8')).toBe(claimPem);
-        expect((await adminJson(second, '/things/cl-KEEP-1')).body).toMatchObject({ thingName: 'cl-KEEP-1', certificateIds: [created.certificateId] });
-        expect((await adminJson(second, `/certificates/${created.certificateId}`)).body).toMatchObject({ status: 'ACTIVE' });
+        expect((await adminJson(second, '/things/cl-KEEP-1')).body).toMatchObject({
+          thingName: 'cl-KEEP-1',
+          certificateIds: [created.certificateId],
+        });
+        expect((await adminJson(second, `/certificates/${created.certificateId}`)).body).toMatchObject({
+          status: 'ACTIVE',
+        });
         expect((await adminJson(second, '/things/nope')).status).toBe(404);
         expect((await adminJson(second, '/healthz')).body).toEqual({ status: 'ok' });
         const counters = (await adminJson(second, '/counters')).body as { counts: Record<string, number> }[];
@@ -171,13 +198,20 @@ describe('state', () => {
         const registry = await readFile(join(stateDir, 'registry.json'), 'utf8');
         expect(registry).not.toContain('PRIVATE KEY');
 
-        const device = await connectMqttJs(second, { cert: created.certificatePem!, key: created.privateKey! });
+        const device = await connectMqttJs(second, {
+          cert: created.certificatePem!,
+          key: created.privateKey!,
+        });
         await endClient(device);
         const again = await connectMqttJs(second, await claimCredentials(second));
-        const registered = await request(again, '$aws/provisioning-templates/claimline-default/provision/json', {
-          certificateOwnershipToken: pending.body.certificateOwnershipToken,
-          parameters: { SerialNumber: 'KEEP-2' },
-        });
+        const registered = await request(
+          again,
+          '$aws/provisioning-templates/claimline-default/provision/json',
+          {
+            certificateOwnershipToken: pending.body.certificateOwnershipToken,
+            parameters: { SerialNumber: 'KEEP-2' },
+          },
+        );
         expect(registered.outcome).toBe('accepted');
         await endClient(again);
       } finally {

@@ -1,4 +1,12 @@
-import { claimCredentials, connectMqttJs, endClient, request, startTestEmulator, type Format, type TestEmulator } from './helpers.js';
+import {
+  claimCredentials,
+  connectMqttJs,
+  endClient,
+  request,
+  startTestEmulator,
+  type Format,
+  type TestEmulator,
+} from './helpers.js';
 import { generateCsr } from './csr.js';
 
 let emulator: TestEmulator;
@@ -24,10 +32,15 @@ describe.each(['json', 'cbor'] as Format[])('claim flow with MQTT.js over %s', (
     try {
       const created = await request(claim, `$aws/certificates/create/${format}`, {}, format);
       expect(created.outcome).toBe('accepted');
-      const { certificateId, certificatePem, privateKey, certificateOwnershipToken } = created.body as Record<string, string>;
+      const { certificateId, certificatePem, privateKey, certificateOwnershipToken } = created.body as Record<
+        string,
+        string
+      >;
       expect(certificateId).toMatch(/^[0-9a-f]{64}$/);
       expect(privateKey).toContain('-----BEGIN EC PRIVATE KEY-----');
-      expect(emulator.registry.certificates().find((c) => c.certificateId === certificateId)?.status).toBe('PENDING_ACTIVATION');
+      expect(emulator.registry.certificates().find((c) => c.certificateId === certificateId)?.status).toBe(
+        'PENDING_ACTIVATION',
+      );
       expect(JSON.stringify(emulator.registry.certificates())).not.toContain('PRIVATE KEY');
 
       const serial = `SN-${format}-1`;
@@ -37,14 +50,23 @@ describe.each(['json', 'cbor'] as Format[])('claim flow with MQTT.js over %s', (
         { certificateOwnershipToken, parameters: { SerialNumber: serial } },
         format,
       );
-      expect(registered).toEqual({ outcome: 'accepted', body: { thingName: `cl-${serial}`, deviceConfiguration: { serial, model: 'cl-1' } } });
+      expect(registered).toEqual({
+        outcome: 'accepted',
+        body: { thingName: `cl-${serial}`, deviceConfiguration: { serial, model: 'cl-1' } },
+      });
       const cert = emulator.registry.certificates().find((c) => c.certificateId === certificateId);
-      expect(cert).toMatchObject({ status: 'ACTIVE', thingName: `cl-${serial}`, policyNames: ['claimline-device'] });
+      expect(cert).toMatchObject({
+        status: 'ACTIVE',
+        thingName: `cl-${serial}`,
+        policyNames: ['claimline-device'],
+      });
 
       const device = await connectMqttJs(emulator, { cert: certificatePem!, key: privateKey! });
       const listener = await connectMqttJs(emulator, { cert: certificatePem!, key: privateKey! });
       await listener.subscribeAsync(`devices/${serial}/#`, { qos: 1 });
-      const got = new Promise<string>((resolve) => listener.once('message', (_topic, payload) => resolve(payload.toString())));
+      const got = new Promise<string>((resolve) =>
+        listener.once('message', (_topic, payload) => resolve(payload.toString())),
+      );
       await device.publishAsync(`devices/${serial}/hello`, 'hi', { qos: 1 });
       expect(await got).toBe('hi');
       await Promise.all([endClient(device), endClient(listener)]);
@@ -57,13 +79,21 @@ describe.each(['json', 'cbor'] as Format[])('claim flow with MQTT.js over %s', (
     const claim = await connectMqttJs(emulator, await claimCredentials(emulator));
     try {
       const { csrPem } = await generateCsr('ec');
-      const created = await request(claim, `$aws/certificates/create-from-csr/${format}`, { certificateSigningRequest: csrPem }, format);
+      const created = await request(
+        claim,
+        `$aws/certificates/create-from-csr/${format}`,
+        { certificateSigningRequest: csrPem },
+        format,
+      );
       expect(created.outcome).toBe('accepted');
       expect(created.body).not.toHaveProperty('privateKey');
       const registered = await request(
         claim,
         `$aws/provisioning-templates/claimline-default/provision/${format}`,
-        { certificateOwnershipToken: created.body.certificateOwnershipToken, parameters: { SerialNumber: `SN-csr-${format}` } },
+        {
+          certificateOwnershipToken: created.body.certificateOwnershipToken,
+          parameters: { SerialNumber: `SN-csr-${format}` },
+        },
         format,
       );
       expect(registered.body.thingName).toBe(`cl-SN-csr-${format}`);

@@ -1,7 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { claimCredentials, connectMqttJs, endClient, request, startTestEmulator, type TestEmulator } from './helpers.js';
+import {
+  claimCredentials,
+  connectMqttJs,
+  endClient,
+  request,
+  startTestEmulator,
+  type TestEmulator,
+} from './helpers.js';
 import { generateCsr } from './csr.js';
 
 let emulator: TestEmulator;
@@ -13,7 +20,10 @@ const thingOnly = (extra: Record<string, unknown> = {}) => ({
   Parameters: { SerialNumber: { Type: 'String' } },
   Resources: {
     thing: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { Ref: 'SerialNumber' } } },
-    cert: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+    cert: {
+      Type: 'AWS::IoT::Certificate',
+      Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+    },
   },
   ...extra,
 });
@@ -26,11 +36,17 @@ beforeAll(async () => {
       const input = JSON.parse(body) as { parameters: Record<string, string> };
       hookCalls.push(input);
       const serial = input.parameters.SerialNumber ?? '';
-      if (serial.startsWith('SLOW')) return void setTimeout(() => res.end('{"allowProvisioning":true}'), 1500);
+      if (serial.startsWith('SLOW'))
+        return void setTimeout(() => res.end('{"allowProvisioning":true}'), 1500);
       res.setHeader('content-type', 'application/json');
       if (serial.startsWith('DENY')) return void res.end(JSON.stringify({ allowProvisioning: false }));
       if (serial.startsWith('BROKEN')) return void res.writeHead(500).end('{}');
-      res.end(JSON.stringify({ allowProvisioning: true, parameterOverrides: { SerialNumber: `${serial}-checked` } }));
+      res.end(
+        JSON.stringify({
+          allowProvisioning: true,
+          parameterOverrides: { SerialNumber: `${serial}-checked` },
+        }),
+      );
     });
   });
   hook.listen(0, '127.0.0.1');
@@ -47,7 +63,14 @@ beforeAll(async () => {
       },
       broken: {
         Parameters: { SerialNumber: { Type: 'String' } },
-        Resources: { thing: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { 'Fn::Select': ['5', { 'Fn::Split': ['-', { Ref: 'SerialNumber' }] }] } } } },
+        Resources: {
+          thing: {
+            Type: 'AWS::IoT::Thing',
+            Properties: {
+              ThingName: { 'Fn::Select': ['5', { 'Fn::Split': ['-', { Ref: 'SerialNumber' }] }] },
+            },
+          },
+        },
       },
     },
   });
@@ -65,13 +88,17 @@ async function newToken(): Promise<string> {
   return created.body.certificateOwnershipToken as string;
 }
 
-const register = async (template: string, body: unknown) => request(client, `$aws/provisioning-templates/${template}/provision/json`, body);
+const register = async (template: string, body: unknown) =>
+  request(client, `$aws/provisioning-templates/${template}/provision/json`, body);
 
 describe('rejections', () => {
   it('malformed JSON → 400 InvalidPayload, on JSON and CBOR topics', async () => {
     client.publish('$aws/certificates/create-from-csr/json', 'not json');
     const json = await request(client, '$aws/certificates/create-from-csr/json', undefined);
-    expect(json).toEqual({ outcome: 'rejected', body: expect.objectContaining({ statusCode: 400, errorCode: 'InvalidPayload' }) });
+    expect(json).toEqual({
+      outcome: 'rejected',
+      body: expect.objectContaining({ statusCode: 400, errorCode: 'InvalidPayload' }),
+    });
     const raw = await new Promise<Buffer>((resolve) => {
       client.subscribe('$aws/certificates/create/cbor/+', () => {
         client.once('message', (_topic, payload) => resolve(payload));
@@ -87,18 +114,30 @@ describe('rejections', () => {
   });
 
   it('unknown template → 404 ResourceNotFoundException', async () => {
-    const answer = await register('no-such-template', { certificateOwnershipToken: await newToken(), parameters: {} });
+    const answer = await register('no-such-template', {
+      certificateOwnershipToken: await newToken(),
+      parameters: {},
+    });
     expect(answer.body).toMatchObject({ statusCode: 404, errorCode: 'ResourceNotFoundException' });
   });
 
   it('bad, reused and expired tokens → 400 InvalidCertificateOwnershipToken', async () => {
-    expect((await register('plain', { certificateOwnershipToken: 'bogus', parameters: { SerialNumber: 'T-1' } })).body).toMatchObject({
+    expect(
+      (await register('plain', { certificateOwnershipToken: 'bogus', parameters: { SerialNumber: 'T-1' } }))
+        .body,
+    ).toMatchObject({
       statusCode: 400,
       errorCode: 'InvalidCertificateOwnershipToken',
     });
     const token = await newToken();
-    expect((await register('plain', { certificateOwnershipToken: token, parameters: { SerialNumber: 'T-2' } })).outcome).toBe('accepted');
-    expect((await register('plain', { certificateOwnershipToken: token, parameters: { SerialNumber: 'T-3' } })).body).toMatchObject({
+    expect(
+      (await register('plain', { certificateOwnershipToken: token, parameters: { SerialNumber: 'T-2' } }))
+        .outcome,
+    ).toBe('accepted');
+    expect(
+      (await register('plain', { certificateOwnershipToken: token, parameters: { SerialNumber: 'T-3' } }))
+        .body,
+    ).toMatchObject({
       errorCode: 'InvalidCertificateOwnershipToken',
     });
   });
@@ -108,30 +147,59 @@ describe('rejections', () => {
     const der = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
     der.writeUInt8(der.readUInt8(der.length - 5) ^ 0xff, der.length - 5); // inside the signature
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
-    const bad = await request(client, '$aws/certificates/create-from-csr/json', { certificateSigningRequest: tampered });
+    const bad = await request(client, '$aws/certificates/create-from-csr/json', {
+      certificateSigningRequest: tampered,
+    });
     expect(bad.body).toMatchObject({ statusCode: 400, errorCode: 'InvalidCsr' });
-    const weak = await request(client, '$aws/certificates/create-from-csr/json', { certificateSigningRequest: (await generateCsr('rsa1024')).csrPem });
-    expect(weak.body).toMatchObject({ statusCode: 400, errorCode: 'InvalidCsr', errorMessage: expect.stringContaining('2048') });
-    const garbage = await request(client, '$aws/certificates/create-from-csr/json', { certificateSigningRequest: 'hello' });
+    const weak = await request(client, '$aws/certificates/create-from-csr/json', {
+      certificateSigningRequest: (await generateCsr('rsa1024')).csrPem,
+    });
+    expect(weak.body).toMatchObject({
+      statusCode: 400,
+      errorCode: 'InvalidCsr',
+      errorMessage: expect.stringContaining('2048'),
+    });
+    const garbage = await request(client, '$aws/certificates/create-from-csr/json', {
+      certificateSigningRequest: 'hello',
+    });
     expect(garbage.body).toMatchObject({ statusCode: 400, errorCode: 'InvalidCsr' });
   });
 
   it('template processing failure → 400 and nothing half-made; the token stays usable', async () => {
     const token = await newToken();
     const before = emulator.registry.things().length;
-    const failed = await register('broken', { certificateOwnershipToken: token, parameters: { SerialNumber: 'A-B' } });
+    const failed = await register('broken', {
+      certificateOwnershipToken: token,
+      parameters: { SerialNumber: 'A-B' },
+    });
     expect(failed.body).toMatchObject({ statusCode: 400, errorCode: 'TemplateProcessingFailure' });
-    const badNumber = await register('numbered', { certificateOwnershipToken: token, parameters: { SerialNumber: 'N-1', Batch: 'x' } });
+    const badNumber = await register('numbered', {
+      certificateOwnershipToken: token,
+      parameters: { SerialNumber: 'N-1', Batch: 'x' },
+    });
     expect(badNumber.body).toMatchObject({ statusCode: 400, errorCode: 'InvalidParameters' });
     expect(emulator.registry.things()).toHaveLength(before);
-    expect((await register('plain', { certificateOwnershipToken: token, parameters: { SerialNumber: 'AFTER-FAIL' } })).outcome).toBe('accepted');
+    expect(
+      (
+        await register('plain', {
+          certificateOwnershipToken: token,
+          parameters: { SerialNumber: 'AFTER-FAIL' },
+        })
+      ).outcome,
+    ).toBe('accepted');
   });
 });
 
 describe('pre-provisioning hook', () => {
   it('allow: the hook sees AWS input and its parameterOverrides are applied', async () => {
-    const answer = await register('hooked', { certificateOwnershipToken: await newToken(), parameters: { SerialNumber: 'OK-1' } });
-    expect(answer).toEqual({ outcome: 'accepted', body: { thingName: 'OK-1-checked', deviceConfiguration: {} } });
+    const answer = await register('hooked', {
+      certificateOwnershipToken: await newToken(),
+      parameters: { SerialNumber: 'OK-1' },
+    });
+    expect(answer).toEqual({
+      outcome: 'accepted',
+      body: { thingName: 'OK-1-checked', deviceConfiguration: {} },
+    });
     expect(hookCalls.at(-1)).toMatchObject({
       claimCertificateId: expect.stringMatching(/^[0-9a-f]{64}$/),
       certificateId: expect.stringMatching(/^[0-9a-f]{64}$/),
@@ -147,7 +215,10 @@ describe('pre-provisioning hook', () => {
     ['error', 'BROKEN-1'],
     ['timeout', 'SLOW-1'],
   ])('%s → 403 AccessDeniedException', async (_case, serial) => {
-    const answer = await register('hooked', { certificateOwnershipToken: await newToken(), parameters: { SerialNumber: serial } });
+    const answer = await register('hooked', {
+      certificateOwnershipToken: await newToken(),
+      parameters: { SerialNumber: serial },
+    });
     expect(answer.body).toMatchObject({ statusCode: 403, errorCode: 'AccessDeniedException' });
     expect(emulator.registry.things().some((t) => t.thingName.startsWith(serial))).toBe(false);
   });

@@ -22,11 +22,20 @@ const connectors = {
   mqtt311: connectSdkMqtt311,
 } as const;
 
-async function publishAsDevice(protocol: keyof typeof connectors, cert: string, key: string, serial: string): Promise<void> {
+async function publishAsDevice(
+  protocol: keyof typeof connectors,
+  cert: string,
+  key: string,
+  serial: string,
+): Promise<void> {
   if (protocol === 'mqtt5') {
     const device = await connectSdkMqtt5(emulator, cert, key);
     try {
-      const result = await device.client.publish({ topicName: `devices/${serial}/hello`, qos: mqtt5.QoS.AtLeastOnce, payload: 'hi' });
+      const result = await device.client.publish({
+        topicName: `devices/${serial}/hello`,
+        qos: mqtt5.QoS.AtLeastOnce,
+        payload: 'hi',
+      });
       expect((result as mqtt5.PubackPacket | undefined)?.reasonCode ?? 0).toBe(0);
     } finally {
       await device.close();
@@ -41,60 +50,77 @@ async function publishAsDevice(protocol: keyof typeof connectors, cert: string, 
   }
 }
 
-describe.each(Object.keys(connectors) as (keyof typeof connectors)[])('IotIdentityClientv2 over %s', (protocol) => {
-  it('CreateKeysAndCertificate → RegisterThing → the device connects and publishes', async () => {
-    const claim = await connectors[protocol](emulator, claimCert, claimKey);
-    const serial = `SDK-${protocol}-keys`;
-    try {
-      const created = await claim.identity.createKeysAndCertificate({});
-      expect(created.certificateId).toMatch(/^[0-9a-f]{64}$/);
-      const registered = await claim.identity.registerThing({
-        templateName: 'claimline-default',
-        certificateOwnershipToken: created.certificateOwnershipToken!,
-        parameters: { SerialNumber: serial },
-      });
-      expect(registered).toEqual({ thingName: `cl-${serial}`, deviceConfiguration: { serial, model: 'cl-1' } });
-      await publishAsDevice(protocol, created.certificatePem!, created.privateKey!, serial);
-    } finally {
-      await claim.close();
-    }
-  });
+describe.each(Object.keys(connectors) as (keyof typeof connectors)[])(
+  'IotIdentityClientv2 over %s',
+  (protocol) => {
+    it('CreateKeysAndCertificate → RegisterThing → the device connects and publishes', async () => {
+      const claim = await connectors[protocol](emulator, claimCert, claimKey);
+      const serial = `SDK-${protocol}-keys`;
+      try {
+        const created = await claim.identity.createKeysAndCertificate({});
+        expect(created.certificateId).toMatch(/^[0-9a-f]{64}$/);
+        const registered = await claim.identity.registerThing({
+          templateName: 'claimline-default',
+          certificateOwnershipToken: created.certificateOwnershipToken!,
+          parameters: { SerialNumber: serial },
+        });
+        expect(registered).toEqual({
+          thingName: `cl-${serial}`,
+          deviceConfiguration: { serial, model: 'cl-1' },
+        });
+        await publishAsDevice(protocol, created.certificatePem!, created.privateKey!, serial);
+      } finally {
+        await claim.close();
+      }
+    });
 
-  it('CreateCertificateFromCsr → RegisterThing → the device connects and publishes', async () => {
-    const claim = await connectors[protocol](emulator, claimCert, claimKey);
-    const serial = `SDK-${protocol}-csr`;
-    try {
-      const { csrPem, keyPem } = await generateCsr('ec');
-      const created = await claim.identity.createCertificateFromCsr({ certificateSigningRequest: csrPem });
-      const registered = await claim.identity.registerThing({
-        templateName: 'claimline-default',
-        certificateOwnershipToken: created.certificateOwnershipToken!,
-        parameters: { SerialNumber: serial },
-      });
-      expect(registered.thingName).toBe(`cl-${serial}`);
-      await publishAsDevice(protocol, created.certificatePem!, keyPem, serial);
-    } finally {
-      await claim.close();
-    }
-  });
+    it('CreateCertificateFromCsr → RegisterThing → the device connects and publishes', async () => {
+      const claim = await connectors[protocol](emulator, claimCert, claimKey);
+      const serial = `SDK-${protocol}-csr`;
+      try {
+        const { csrPem, keyPem } = await generateCsr('ec');
+        const created = await claim.identity.createCertificateFromCsr({ certificateSigningRequest: csrPem });
+        const registered = await claim.identity.registerThing({
+          templateName: 'claimline-default',
+          certificateOwnershipToken: created.certificateOwnershipToken!,
+          parameters: { SerialNumber: serial },
+        });
+        expect(registered.thingName).toBe(`cl-${serial}`);
+        await publishAsDevice(protocol, created.certificatePem!, keyPem, serial);
+      } finally {
+        await claim.close();
+      }
+    });
 
-  it('a rejection reaches the SDK as a modeled error', async () => {
-    const claim = await connectors[protocol](emulator, claimCert, claimKey);
-    try {
-      const error = await claim.identity
-        .registerThing({ templateName: 'claimline-default', certificateOwnershipToken: 'nope', parameters: {} })
-        .then(() => undefined, (e: unknown) => e);
-      expect(JSON.stringify(error)).toContain('InvalidCertificateOwnershipToken');
-    } finally {
-      await claim.close();
-    }
-  });
-});
+    it('a rejection reaches the SDK as a modeled error', async () => {
+      const claim = await connectors[protocol](emulator, claimCert, claimKey);
+      try {
+        const error = await claim.identity
+          .registerThing({
+            templateName: 'claimline-default',
+            certificateOwnershipToken: 'nope',
+            parameters: {},
+          })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(JSON.stringify(error)).toContain('InvalidCertificateOwnershipToken');
+      } finally {
+        await claim.close();
+      }
+    });
+  },
+);
 
 it('RSA keys: CreateKeysAndCertificate returns a PKCS#1 RSA key that works for the device', async () => {
   const rsa = await startTestEmulator({ keyAlgorithm: 'rsa-2048', keyPoolSize: 1 });
   try {
-    const claim = await connectSdkMqtt5(rsa, await readFile(rsa.files.claimCertPath, 'utf8'), await readFile(rsa.files.claimKeyPath, 'utf8'));
+    const claim = await connectSdkMqtt5(
+      rsa,
+      await readFile(rsa.files.claimCertPath, 'utf8'),
+      await readFile(rsa.files.claimKeyPath, 'utf8'),
+    );
     try {
       const created = await claim.identity.createKeysAndCertificate({});
       expect(created.privateKey).toContain('-----BEGIN RSA PRIVATE KEY-----');

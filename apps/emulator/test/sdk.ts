@@ -10,11 +10,24 @@ export type SdkConnection = {
   close(): Promise<void>;
 };
 
-const RR_OPTIONS = { maxRequestResponseSubscriptions: 4, maxStreamingSubscriptions: 2, operationTimeoutInSeconds: 10 };
+const RR_OPTIONS = {
+  maxRequestResponseSubscriptions: 4,
+  maxStreamingSubscriptions: 2,
+  operationTimeoutInSeconds: 10,
+};
 
 /** An SDK MQTT5 client with one IotIdentityClientv2 on it; close() stops it and frees native resources. */
-export async function connectSdkMqtt5(emulator: RunningEmulator, cert: string, key: string, clientId = uniqueClientId('sdk5')) {
-  const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory(emulator.host, cert, key);
+export async function connectSdkMqtt5(
+  emulator: RunningEmulator,
+  cert: string,
+  key: string,
+  clientId = uniqueClientId('sdk5'),
+) {
+  const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory(
+    emulator.host,
+    cert,
+    key,
+  );
   builder.withPort(emulator.port);
   builder.withCertificateAuthority(await readFile(emulator.files.caPath, 'utf8'));
   builder.withConnectProperties({ clientId, keepAliveIntervalSeconds: 60 });
@@ -49,7 +62,12 @@ export async function connectSdkMqtt5(emulator: RunningEmulator, cert: string, k
 }
 
 /** An SDK MQTT 3.1.1 connection with one IotIdentityClientv2 on it. */
-export async function connectSdkMqtt311(emulator: RunningEmulator, cert: string, key: string, clientId = uniqueClientId('sdk3')) {
+export async function connectSdkMqtt311(
+  emulator: RunningEmulator,
+  cert: string,
+  key: string,
+  clientId = uniqueClientId('sdk3'),
+) {
   const builder = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(cert, key);
   builder.with_endpoint(emulator.host);
   builder.with_port(emulator.port);

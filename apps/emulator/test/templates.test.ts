@@ -3,13 +3,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { startEmulator, TemplateValidationError } from '../src/index.js';
-import { claimCredentials, connectMqttJs, endClient, provision, startTestEmulator, type TestEmulator } from './helpers.js';
+import {
+  claimCredentials,
+  connectMqttJs,
+  endClient,
+  provision,
+  startTestEmulator,
+  type TestEmulator,
+} from './helpers.js';
 
-const certificate = { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } };
+const certificate = {
+  Type: 'AWS::IoT::Certificate',
+  Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+};
 
 const intrinsics = {
-  Parameters: { SerialNumber: { Type: 'String' }, Region: { Type: 'String', Default: 'eu' }, Line: { Type: 'Number', Default: 3 } },
-  Mappings: { Regions: { eu: { endpoint: 'mqtt.eu.example', site: 'Lyon' }, us: { endpoint: 'mqtt.us.example', site: 'Austin' } } },
+  Parameters: {
+    SerialNumber: { Type: 'String' },
+    Region: { Type: 'String', Default: 'eu' },
+    Line: { Type: 'Number', Default: 3 },
+  },
+  Mappings: {
+    Regions: {
+      eu: { endpoint: 'mqtt.eu.example', site: 'Lyon' },
+      us: { endpoint: 'mqtt.us.example', site: 'Austin' },
+    },
+  },
   Resources: {
     thing: {
       Type: 'AWS::IoT::Thing',
@@ -25,7 +44,15 @@ const intrinsics = {
       },
     },
     certificate,
-    policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] } } },
+    policy: {
+      Type: 'AWS::IoT::Policy',
+      Properties: {
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }],
+        },
+      },
+    },
   },
   DeviceConfiguration: {
     endpoint: { 'Fn::FindInMap': ['Regions', { Ref: 'Region' }, 'endpoint'] },
@@ -40,7 +67,11 @@ const overrideTemplate = (action: string) => ({
     thing: {
       Type: 'AWS::IoT::Thing',
       OverrideSettings: { AttributePayload: action, ThingTypeName: action, ThingGroups: action },
-      Properties: { ThingName: { Ref: 'Name' }, AttributePayload: { color: { Ref: 'Color' } }, ThingGroups: [{ Ref: 'Group' }] },
+      Properties: {
+        ThingName: { Ref: 'Name' },
+        AttributePayload: { color: { Ref: 'Color' } },
+        ThingGroups: [{ Ref: 'Group' }],
+      },
     },
     certificate,
   },
@@ -71,7 +102,11 @@ describe('intrinsic functions', () => {
     const { created, registered } = await provision(client, 'intrinsics', { SerialNumber: 'AB-42-7' });
     expect(registered.body).toEqual({
       thingName: 'dev_AB-42-7',
-      deviceConfiguration: { endpoint: 'mqtt.eu.example', greeting: 'hello AB-42-7 on eu', certificateId: created.certificateId },
+      deviceConfiguration: {
+        endpoint: 'mqtt.eu.example',
+        greeting: 'hello AB-42-7 on eu',
+        certificateId: created.certificateId,
+      },
     });
     const thing = emulator.registry.things().find((t) => t.thingName === 'dev_AB-42-7');
     expect(thing).toMatchObject({
@@ -117,8 +152,14 @@ describe('OverrideSettings on an existing thing', () => {
   it('FAIL rejects when the thing differs, and changes nothing', async () => {
     const { second, thing } = await run('FAIL', 'ovr-fail');
     expect(second.registered.body).toMatchObject({ statusCode: 409, errorCode: 'ResourceConflict' });
-    expect(thing).toMatchObject({ attributes: { color: 'red' }, thingGroups: ['g1'], certificateIds: [expect.any(String)] });
-    const cert = emulator.registry.certificates().find((c) => c.certificateId === second.created.certificateId);
+    expect(thing).toMatchObject({
+      attributes: { color: 'red' },
+      thingGroups: ['g1'],
+      certificateIds: [expect.any(String)],
+    });
+    const cert = emulator.registry
+      .certificates()
+      .find((c) => c.certificateId === second.created.certificateId);
     expect(cert?.status).toBe('PENDING_ACTIVATION');
   });
 });
@@ -145,11 +186,33 @@ describe('validation at load', () => {
   it.each([
     ['a bad name', { 'bad name!': { Resources: { thing } } }, /1-36 characters/],
     ['a name over 36 characters', { ['x'.repeat(37)]: { Resources: { thing } } }, /1-36 characters/],
-    ['a body over 10,240 characters', { big: { Resources: { thing }, Description: 'x'.repeat(10_300) } }, /limit is 10240/],
+    [
+      'a body over 10,240 characters',
+      { big: { Resources: { thing }, Description: 'x'.repeat(10_300) } },
+      /limit is 10240/,
+    ],
     ['an unknown resource type', { t: { Resources: { q: { Type: 'AWS::SQS::Queue' } } } }, /is not one of/],
-    ['PolicyName and PolicyDocument', { t: { Resources: { p: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'a', PolicyDocument: '{}' } } } } }, /exactly one of/],
-    ['a nested DeviceConfiguration', { t: { Resources: { thing }, DeviceConfiguration: { a: { b: 'c' } } } }, /flat/],
-    ['a bad OverrideSettings value', { t: { Resources: { thing: { ...thing, OverrideSettings: { ThingGroups: 'KEEP' } } } } }, /OverrideSettings/],
+    [
+      'PolicyName and PolicyDocument',
+      {
+        t: {
+          Resources: {
+            p: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'a', PolicyDocument: '{}' } },
+          },
+        },
+      },
+      /exactly one of/,
+    ],
+    [
+      'a nested DeviceConfiguration',
+      { t: { Resources: { thing }, DeviceConfiguration: { a: { b: 'c' } } } },
+      /flat/,
+    ],
+    [
+      'a bad OverrideSettings value',
+      { t: { Resources: { thing: { ...thing, OverrideSettings: { ThingGroups: 'KEEP' } } } } },
+      /OverrideSettings/,
+    ],
   ])('rejects %s', async (_case, templates, problem) => {
     await loadFails(templates, problem);
   });
@@ -159,7 +222,9 @@ describe('validation at load', () => {
     await writeFile(join(dir, 'broken.json'), '{ nope');
     const stateDir = await mkdtemp(join(tmpdir(), 'claimline-emulator-dir-'));
     try {
-      await expect(startEmulator({ stateDir, port: 0, adminPort: 0, templatesDir: dir })).rejects.toThrow(/broken\.json is not valid JSON/);
+      await expect(startEmulator({ stateDir, port: 0, adminPort: 0, templatesDir: dir })).rejects.toThrow(
+        /broken\.json is not valid JSON/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
       await rm(stateDir, { recursive: true, force: true });

@@ -20,7 +20,8 @@ const STATIONS = Number(process.env.BENCH_STATIONS ?? 20);
 const PER_STATION = Number(process.env.BENCH_PER_STATION ?? 50);
 const json = process.argv.includes('--json');
 
-const p = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+const p = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 const stats = (samples: number[]) => {
   const s = [...samples].sort((a, b) => a - b);
   return { p50: p(s, 0.5), p99: p(s, 0.99), max: s[s.length - 1]! };
@@ -33,10 +34,23 @@ async function main() {
   const redis = createRedisConnection(testRedisUrl(), 'producer');
   const prefix = uniqueQueuePrefix('bench');
   const queues = createQueues(redis, prefix);
-  const config = loadConfig('api', apiSchema, { DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', API_RATE_LIMIT_PER_MINUTE: '100000000', ...fixtures.env });
+  const config = loadConfig('api', apiSchema, {
+    DATABASE_URL: db.url,
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    API_RATE_LIMIT_PER_MINUTE: '100000000',
+    ...fixtures.env,
+  });
   // The API's own pool, at the production default size (the test clone's client keeps 4 connections).
   const prisma = createPrismaClient(db.url);
-  const app = createApp({ config, prisma, redis, queues, logger: createLogger({ name: 'bench', level: 'silent' }) });
+  const app = createApp({
+    config,
+    prisma,
+    redis,
+    queues,
+    logger: createLogger({ name: 'bench', level: 'silent' }),
+  });
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -44,10 +58,18 @@ async function main() {
   const get = (path: string, key?: string) =>
     new Promise<number>((resolve, reject) => {
       const started = performance.now();
-      const req = http.get(`${url}${path}`, { agent, headers: key ? { Authorization: `Bearer ${key}` } : {} }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - started) : reject(new Error(`${path}: ${res.statusCode}`))));
-      });
+      const req = http.get(
+        `${url}${path}`,
+        { agent, headers: key ? { Authorization: `Bearer ${key}` } : {} },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve(performance.now() - started)
+              : reject(new Error(`${path}: ${res.statusCode}`)),
+          );
+        },
+      );
       req.on('error', reject);
     });
 
@@ -55,29 +77,43 @@ async function main() {
     const keys: string[] = [];
     const serials: string[][] = [];
     for (let i = 0; i < STATIONS; i++) {
-      const key = (await createApiKey(db.prisma, { name: `bench ${i}`, role: 'STATION', station: `bench-${i}` })).key;
+      const key = (
+        await createApiKey(db.prisma, { name: `bench ${i}`, role: 'STATION', station: `bench-${i}` })
+      ).key;
       const pub = generateStationKeyPair().publicKey.export({ type: 'spki', format: 'pem' }).toString();
       await db.prisma.station.update({ where: { name: `bench-${i}` }, data: { publicKey: pub } });
       keys.push(key);
-      serials.push((await seedUnits(db.prisma, fixtures, `B${String(i).padStart(2, '0')}-`, PER_STATION)).units.map((u) => u.serial));
+      serials.push(
+        (await seedUnits(db.prisma, fixtures, `B${String(i).padStart(2, '0')}-`, PER_STATION)).units.map(
+          (u) => u.serial,
+        ),
+      );
     }
     // Warm-up: connections, prepared statements, JIT.
     await Promise.all(keys.map((k) => get('/v1/station/batches', k)));
     for (let i = 0; i < 200; i++) await get('/healthz');
 
     const healthz: number[] = [];
-    await Promise.all(keys.map(async () => {
-      for (let i = 0; i < PER_STATION; i++) healthz.push(await get('/healthz'));
-    }));
+    await Promise.all(
+      keys.map(async () => {
+        for (let i = 0; i < PER_STATION; i++) healthz.push(await get('/healthz'));
+      }),
+    );
     const downloads: number[] = [];
     const wallStart = performance.now();
-    await Promise.all(keys.map(async (key, i) => {
-      for (const serial of serials[i]!) downloads.push(await get(`/v1/station/devices/${serial}/credentials`, key));
-    }));
+    await Promise.all(
+      keys.map(async (key, i) => {
+        for (const serial of serials[i]!)
+          downloads.push(await get(`/v1/station/devices/${serial}/credentials`, key));
+      }),
+    );
     const wall = performance.now() - wallStart;
 
     // The cryptographic part alone: vault open + seal to an X25519 key, one at a time.
-    const vault = createVault({ VAULT_PROVIDER: 'local', VAULT_LOCAL_KEYS_FILE: fixtures.env.VAULT_LOCAL_KEYS_FILE });
+    const vault = createVault({
+      VAULT_PROVIDER: 'local',
+      VAULT_LOCAL_KEYS_FILE: fixtures.env.VAULT_LOCAL_KEYS_FILE,
+    });
     const context = { serial: 'X', certificateId: 'c'.repeat(64), purpose: 'private-key' } as const;
     const record = await vault.seal({ plaintext: Buffer.alloc(241, 7), context });
     const pub = generateStationKeyPair().publicKey;
@@ -103,8 +139,21 @@ async function main() {
         target: '≤ 50 ms',
         pass: d.p99 <= 50,
       },
-      { name: 'credential download p50', value: d.p50, unit: 'ms', baseline: { name: `GET /healthz p50 (${STATIONS} at once)`, value: h.p50 }, ratio: d.p50 / h.p50, target: null, pass: null },
-      { name: 'downloads per second (all stations)', value: (downloads.length / wall) * 1000, unit: '1/s', ...none },
+      {
+        name: 'credential download p50',
+        value: d.p50,
+        unit: 'ms',
+        baseline: { name: `GET /healthz p50 (${STATIONS} at once)`, value: h.p50 },
+        ratio: d.p50 / h.p50,
+        target: null,
+        pass: null,
+      },
+      {
+        name: 'downloads per second (all stations)',
+        value: (downloads.length / wall) * 1000,
+        unit: '1/s',
+        ...none,
+      },
       { name: 'vault open + seal to station key p50 (one at a time)', value: c.p50, unit: 'ms', ...none },
       { name: 'vault open + seal to station key p99', value: c.p99, unit: 'ms', ...none },
     ];
@@ -112,9 +161,16 @@ async function main() {
       // The workspace bench contract (scripts/bench.mjs): one JSON line, last on stdout.
       console.log(JSON.stringify({ bench: '@claimline/station', results: rows }));
     } else {
-      console.log(`${downloads.length} downloads by ${STATIONS} concurrent stations; baseline = GET /healthz p99/p50 at the same concurrency (${healthz.length} requests)`);
-      for (const r of rows) console.log(`${r.name.padEnd(58)} ${r.value.toFixed(2).padStart(9)} ${r.unit.padEnd(4)} ${r.baseline === null ? '' : `baseline ${r.baseline.value.toFixed(2)} ms  ratio ${r.ratio!.toFixed(1)}x`}`);
-      console.log(`target: download p99 ≤ 50 ms → ${d.p99 <= 50 ? 'met' : 'NOT met'} (max ${d.max.toFixed(1)} ms)`);
+      console.log(
+        `${downloads.length} downloads by ${STATIONS} concurrent stations; baseline = GET /healthz p99/p50 at the same concurrency (${healthz.length} requests)`,
+      );
+      for (const r of rows)
+        console.log(
+          `${r.name.padEnd(58)} ${r.value.toFixed(2).padStart(9)} ${r.unit.padEnd(4)} ${r.baseline === null ? '' : `baseline ${r.baseline.value.toFixed(2)} ms  ratio ${r.ratio!.toFixed(1)}x`}`,
+        );
+      console.log(
+        `target: download p99 ≤ 50 ms → ${d.p99 <= 50 ? 'met' : 'NOT met'} (max ${d.max.toFixed(1)} ms)`,
+      );
     }
   } finally {
     agent.destroy();

@@ -15,7 +15,12 @@ export type Credentials = {
 };
 
 export type ConfirmBody = { result: 'ok' | 'failed'; burnLogSha256: string; detail?: string };
-export type StationBatch = { id: string; externalRef: string; createdAt: string; counts: Record<string, number> };
+export type StationBatch = {
+  id: string;
+  externalRef: string;
+  createdAt: string;
+  counts: Record<string, number>;
+};
 
 /** API problem codes → what the operator is told. */
 const CODES: Record<string, StationErrorCode> = {
@@ -34,31 +39,64 @@ function explain(status: number, problem: Problem, serial?: string): StationErro
   const unit = serial ? `unit ${serial}` : 'request';
   switch (code) {
     case 'UNKNOWN_SERIAL':
-      return new StationError(code, `unknown serial ${serial ?? ''}: check the label, or ask whether the MES sent this unit`);
+      return new StationError(
+        code,
+        `unknown serial ${serial ?? ''}: check the label, or ask whether the MES sent this unit`,
+      );
     case 'NOT_PROVISIONED':
-      return new StationError(code, `${unit} is not provisioned yet (state ${problem.state ?? '?'}): put it aside and scan it again later`);
+      return new StationError(
+        code,
+        `${unit} is not provisioned yet (state ${problem.state ?? '?'}): put it aside and scan it again later`,
+      );
     case 'ALREADY_BURNED':
-      return new StationError(code, `${unit} is already burned: do not burn it twice; an admin re-provisions it if it must be redone`);
+      return new StationError(
+        code,
+        `${unit} is already burned: do not burn it twice; an admin re-provisions it if it must be redone`,
+      );
     case 'OTHER_STATION':
-      return new StationError(code, `${unit} was downloaded by another station: an admin must reassign it (POST /v1/devices/${serial ?? '<serial>'}/reassign)`);
+      return new StationError(
+        code,
+        `${unit} was downloaded by another station: an admin must reassign it (POST /v1/devices/${serial ?? '<serial>'}/reassign)`,
+      );
     case 'NOT_ASSIGNED':
-      return new StationError(code, `this station is not assigned to the batch of ${unit}: ask an admin to assign it`);
+      return new StationError(
+        code,
+        `this station is not assigned to the batch of ${unit}: ask an admin to assign it`,
+      );
     case 'NO_PUBLIC_KEY':
-      return new StationError(code, 'the server has no public key for this station: run "claimline-station init" again');
+      return new StationError(
+        code,
+        'the server has no public key for this station: run "claimline-station init" again',
+      );
     default:
       if (status >= 400 && status < 500 && status !== 401 && status !== 403 && status !== 429) {
-        return new StationError('REJECTED', `server refused (${status}${problem.code ? ` ${problem.code}` : ''}): ${problem.detail ?? 'no detail'}`);
+        return new StationError(
+          'REJECTED',
+          `server refused (${status}${problem.code ? ` ${problem.code}` : ''}): ${problem.detail ?? 'no detail'}`,
+        );
       }
-      return new StationError('SERVER_ERROR', `server answered ${status}${problem.code ? ` ${problem.code}` : ''}: ${problem.detail ?? 'no detail'}`);
+      return new StationError(
+        'SERVER_ERROR',
+        `server answered ${status}${problem.code ? ` ${problem.code}` : ''}: ${problem.detail ?? 'no detail'}`,
+      );
   }
 }
 
 export type ApiClient = {
   credentials(serial: string): Promise<Credentials>;
-  prefetchPage(batchId: string, cursor: string | null, limit: number): Promise<{ items: Credentials[]; nextCursor: string | null }>;
+  prefetchPage(
+    batchId: string,
+    cursor: string | null,
+    limit: number,
+  ): Promise<{ items: Credentials[]; nextCursor: string | null }>;
   confirm(serial: string, body: ConfirmBody): Promise<{ state: string; changed: boolean }>;
-  batches(): Promise<{ station: { name: string; line: string | null; hasPublicKey: boolean }; items: StationBatch[] }>;
-  setKey(publicKey: string): Promise<{ stationId: string; name: string; algorithm: string; fingerprint: string }>;
+  batches(): Promise<{
+    station: { name: string; line: string | null; hasPublicKey: boolean };
+    items: StationBatch[];
+  }>;
+  setKey(
+    publicKey: string,
+  ): Promise<{ stationId: string; name: string; algorithm: string; fingerprint: string }>;
 };
 
 const MAX_THROTTLED_ATTEMPTS = 8;
@@ -94,20 +132,32 @@ export function createApiClient(server: string, apiKey: string, timeoutMs: numbe
     try {
       return await fetch(`${base}${path}`, {
         method,
-        headers: { Authorization: `Bearer ${apiKey}`, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        headers: {
+          Authorization: `Bearer ${apiKey}`,
+          Accept: 'application/json',
+          ...(body ? { 'Content-Type': 'application/json' } : {}),
+        },
         ...(body ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      const inner = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+      const inner = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } })
+        .cause;
       const cause = inner?.code ?? inner?.errors?.[0]?.code ?? inner?.message ?? (error as Error).name;
-      throw new StationError('SERVER_UNREACHABLE', `server ${base} unreachable (${cause}): to keep working, prefetch a batch while online and use "run --offline"`);
+      throw new StationError(
+        'SERVER_UNREACHABLE',
+        `server ${base} unreachable (${cause}): to keep working, prefetch a batch while online and use "run --offline"`,
+      );
     }
   }
   const enc = encodeURIComponent;
   return {
     credentials: (serial) => call('GET', `/v1/station/devices/${enc(serial)}/credentials`, undefined, serial),
-    prefetchPage: (batchId, cursor, limit) => call('GET', `/v1/station/batches/${enc(batchId)}/credentials?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+    prefetchPage: (batchId, cursor, limit) =>
+      call(
+        'GET',
+        `/v1/station/batches/${enc(batchId)}/credentials?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+      ),
     confirm: (serial, body) => call('POST', `/v1/station/devices/${enc(serial)}/confirm`, body, serial),
     batches: () => call('GET', '/v1/station/batches'),
     setKey: (publicKey) => call('PUT', '/v1/station/key', { publicKey }),

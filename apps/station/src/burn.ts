@@ -36,17 +36,27 @@ export function parseBurnCommand(template: string): string[] {
   if (words.length === 0) throw new Error('the burn command is empty');
   for (const w of words) {
     for (const match of w.matchAll(/\{([A-Za-z]+)\}/g)) {
-      if (!(PLACEHOLDERS as readonly string[]).includes(match[1]!)) throw new Error(`unknown placeholder {${match[1]}} in the burn command; known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`);
+      if (!(PLACEHOLDERS as readonly string[]).includes(match[1]!))
+        throw new Error(
+          `unknown placeholder {${match[1]}} in the burn command; known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`,
+        );
     }
   }
   return words;
 }
 
 export function substitute(words: readonly string[], values: BurnValues): string[] {
-  return words.map((w) => w.replace(/\{([A-Za-z]+)\}/g, (_all, name: string) => values[name as keyof BurnValues]));
+  return words.map((w) =>
+    w.replace(/\{([A-Za-z]+)\}/g, (_all, name: string) => values[name as keyof BurnValues]),
+  );
 }
 
-export type BurnResult = { exitCode: number | null; signal: string | null; logSha256: string; lastLines: string[] };
+export type BurnResult = {
+  exitCode: number | null;
+  signal: string | null;
+  logSha256: string;
+  lastLines: string[];
+};
 
 const TAIL_BYTES = 8192;
 
@@ -59,13 +69,31 @@ export async function runBurn(argv: readonly string[], timeoutMs: number): Promi
     hash.update(chunk);
     tail = Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
   };
-  const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
-    const child = spawn(command!, args, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (error: NodeJS.ErrnoException) => reject(new StationError('BURN_FAILED', `burn command ${command} could not start (${error.code ?? error.message})`)));
-    child.on('close', (c, s) => resolve({ code: c, signal: s }));
-  });
-  const lastLines = tail.toString('utf8').split(/\r?\n/).filter((l) => l.trim() !== '').slice(-5);
+  const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>(
+    (resolve, reject) => {
+      const child = spawn(command!, args, {
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+      });
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          new StationError(
+            'BURN_FAILED',
+            `burn command ${command} could not start (${error.code ?? error.message})`,
+          ),
+        ),
+      );
+      child.on('close', (c, s) => resolve({ code: c, signal: s }));
+    },
+  );
+  const lastLines = tail
+    .toString('utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .slice(-5);
   return { exitCode: code, signal, logSha256: hash.digest('hex'), lastLines };
 }

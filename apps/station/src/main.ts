@@ -10,44 +10,79 @@ import { syncJournal } from './commands/sync.js';
 import { StationError } from './station-error.js';
 
 const config = loadConfig('station', stationSchema);
-const common = (dir: string | undefined) => ({ dir: dir ?? config.STATION_DIR, httpTimeoutMs: config.STATION_HTTP_TIMEOUT_MS });
-const dirOption = () => new Option('--dir <path>', `station directory (default STATION_DIR or ${config.STATION_DIR})`);
+const common = (dir: string | undefined) => ({
+  dir: dir ?? config.STATION_DIR,
+  httpTimeoutMs: config.STATION_HTTP_TIMEOUT_MS,
+});
+const dirOption = () =>
+  new Option('--dir <path>', `station directory (default STATION_DIR or ${config.STATION_DIR})`);
 
-const program = new Command('claimline-station').description('Programmer station: scan, download, verify, burn, confirm').showHelpAfterError();
+const program = new Command('claimline-station')
+  .description('Programmer station: scan, download, verify, burn, confirm')
+  .showHelpAfterError();
 
 program
   .command('init')
   .description('create the station key pair and register its public key with the server')
   .requiredOption('--server <url>', 'claimline API base URL')
   .requiredOption('--key <apiKey>', 'the STATION API key from POST /v1/stations')
-  .option('--passphrase-env <VAR>', 'encrypt the private key with the passphrase in this environment variable (needed again by run)')
+  .option(
+    '--passphrase-env <VAR>',
+    'encrypt the private key with the passphrase in this environment variable (needed again by run)',
+  )
   .addOption(new Option('--algorithm <alg>', 'key type').choices(['x25519', 'p256']).default('x25519'))
   .option('--force', 'replace an existing station key')
   .addOption(dirOption())
-  .action(async (o: { server: string; key: string; passphraseEnv?: string; algorithm: 'x25519' | 'p256'; force?: boolean; dir?: string }) => {
-    const done = await initStation({ ...common(o.dir), server: o.server, key: o.key, algorithm: o.algorithm, force: o.force ?? false, ...(o.passphraseEnv ? { passphraseEnv: o.passphraseEnv } : {}) });
-    console.log(`station ${done.stationName} ready in ${done.dir}; public key fingerprint ${done.fingerprint}`);
-  });
+  .action(
+    async (o: {
+      server: string;
+      key: string;
+      passphraseEnv?: string;
+      algorithm: 'x25519' | 'p256';
+      force?: boolean;
+      dir?: string;
+    }) => {
+      const done = await initStation({
+        ...common(o.dir),
+        server: o.server,
+        key: o.key,
+        algorithm: o.algorithm,
+        force: o.force ?? false,
+        ...(o.passphraseEnv ? { passphraseEnv: o.passphraseEnv } : {}),
+      });
+      console.log(
+        `station ${done.stationName} ready in ${done.dir}; public key fingerprint ${done.fingerprint}`,
+      );
+    },
+  );
 
 program
   .command('run')
   .description('read serials from stdin (a barcode scanner) and burn each unit')
-  .requiredOption('--burn <command>', 'burn command; placeholders {cert} {key} {ca} {serial} {thingName} {endpoint} (no shell)')
+  .requiredOption(
+    '--burn <command>',
+    'burn command; placeholders {cert} {key} {ca} {serial} {thingName} {endpoint} (no shell)',
+  )
   .option('--offline', 'use the prefetched store and write confirmations to the journal')
-  .option('--trust-ca <file>', 'verify device certificates against this CA file instead of the chain the server sends')
+  .option(
+    '--trust-ca <file>',
+    'verify device certificates against this CA file instead of the chain the server sends',
+  )
   .option('--thing-name <pattern>', 'require this thing name, e.g. "unit-{serial}"')
   .addOption(dirOption())
-  .action(async (o: { burn: string; offline?: boolean; trustCa?: string; thingName?: string; dir?: string }) => {
-    const tally = await runStation({
-      ...common(o.dir),
-      burn: o.burn,
-      offline: o.offline ?? false,
-      burnTimeoutMs: config.STATION_BURN_TIMEOUT_SECONDS * 1000,
-      ...(o.trustCa ? { trustCa: o.trustCa } : {}),
-      ...(o.thingName ? { thingName: o.thingName } : {}),
-    });
-    process.exitCode = tally.failed + tally.errors > 0 ? 1 : 0;
-  });
+  .action(
+    async (o: { burn: string; offline?: boolean; trustCa?: string; thingName?: string; dir?: string }) => {
+      const tally = await runStation({
+        ...common(o.dir),
+        burn: o.burn,
+        offline: o.offline ?? false,
+        burnTimeoutMs: config.STATION_BURN_TIMEOUT_SECONDS * 1000,
+        ...(o.trustCa ? { trustCa: o.trustCa } : {}),
+        ...(o.thingName ? { thingName: o.thingName } : {}),
+      });
+      process.exitCode = tally.failed + tally.errors > 0 ? 1 : 0;
+    },
+  );
 
 program
   .command('prefetch')
@@ -56,7 +91,9 @@ program
   .addOption(dirOption())
   .action(async (o: { batch: string; dir?: string }) => {
     const { stored } = await prefetchBatch({ ...common(o.dir), batch: o.batch });
-    console.log(`prefetched ${stored} unit(s) of batch ${o.batch}; burn them with "run --offline", then "sync"`);
+    console.log(
+      `prefetched ${stored} unit(s) of batch ${o.batch}; burn them with "run --offline", then "sync"`,
+    );
   });
 
 program
@@ -75,6 +112,12 @@ program
   .action(async (o: { dir?: string }) => stationStatus(common(o.dir)));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  console.error(error instanceof StationError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
+  console.error(
+    error instanceof StationError
+      ? `${error.code}: ${error.message}`
+      : error instanceof Error
+        ? error.message
+        : String(error),
+  );
   process.exit(1);
 });

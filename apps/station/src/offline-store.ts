@@ -6,7 +6,8 @@ import type { StationPaths } from './station-dir.js';
 import { StationError } from './station-error.js';
 
 /** Prefetched credentials, one file per unit, exactly as the API sent them: the private key stays sealed. */
-const fileOf = (paths: StationPaths, serial: string) => path.join(paths.offline, `${Buffer.from(serial).toString('base64url')}.json`);
+const fileOf = (paths: StationPaths, serial: string) =>
+  path.join(paths.offline, `${Buffer.from(serial).toString('base64url')}.json`);
 
 export function storeOffline(paths: StationPaths, creds: Credentials): void {
   fs.mkdirSync(paths.offline, { recursive: true, mode: 0o700 });
@@ -17,7 +18,10 @@ export function loadOffline(paths: StationPaths, serial: string): Credentials {
   try {
     return JSON.parse(fs.readFileSync(fileOf(paths, serial), 'utf8')) as Credentials;
   } catch {
-    throw new StationError('NOT_IN_OFFLINE_STORE', `unit ${serial} is not in the offline store: prefetch its batch while online, or put the unit aside`);
+    throw new StationError(
+      'NOT_IN_OFFLINE_STORE',
+      `unit ${serial} is not in the offline store: prefetch its batch while online, or put the unit aside`,
+    );
   }
 }
 
@@ -27,5 +31,7 @@ export function removeOffline(paths: StationPaths, serial: string): void {
 }
 
 export function countOffline(paths: StationPaths): number {
-  return fs.existsSync(paths.offline) ? fs.readdirSync(paths.offline).filter((f) => f.endsWith('.json')).length : 0;
+  return fs.existsSync(paths.offline)
+    ? fs.readdirSync(paths.offline).filter((f) => f.endsWith('.json')).length
+    : 0;
 }

@@ -11,14 +11,19 @@ export type StationContext = { paths: StationPaths; settings: Settings; client: 
 export function openStation(options: CommonOptions): StationContext {
   const paths = stationPaths(options.dir);
   const settings = readSettings(paths);
-  return { paths, settings, client: createApiClient(settings.server, settings.apiKey, options.httpTimeoutMs) };
+  return {
+    paths,
+    settings,
+    client: createApiClient(settings.server, settings.apiKey, options.httpTimeoutMs),
+  };
 }
 
 export function loadPrivateKey(ctx: StationContext): KeyObject {
   const pem = fs.readFileSync(ctx.paths.privateKey, 'utf8');
   const variable = ctx.settings.passphraseEnv;
   const passphrase = variable ? process.env[variable] : undefined;
-  if (variable && !passphrase) throw new StationError('BAD_KEY', `the station key is passphrase-protected: set ${variable}`);
+  if (variable && !passphrase)
+    throw new StationError('BAD_KEY', `the station key is passphrase-protected: set ${variable}`);
   try {
     return loadStationPrivateKey(pem, passphrase);
   } catch (error) {

@@ -23,7 +23,16 @@ export const settingsSchema = z.object({
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
-export type StationPaths = { dir: string; settings: string; privateKey: string; publicKey: string; offline: string; journal: string; synced: string; work: string };
+export type StationPaths = {
+  dir: string;
+  settings: string;
+  privateKey: string;
+  publicKey: string;
+  offline: string;
+  journal: string;
+  synced: string;
+  work: string;
+};
 
 export function resolveStationDir(dir: string): string {
   return path.resolve(dir.startsWith('~') ? path.join(os.homedir(), dir.slice(1)) : dir);
@@ -53,7 +62,10 @@ export function readSettings(paths: StationPaths): Settings {
   try {
     text = fs.readFileSync(paths.settings, 'utf8');
   } catch {
-    throw new StationError('NOT_INITIALISED', `this station is not set up in ${paths.dir}: run "claimline-station init --server URL --key KEY" first`);
+    throw new StationError(
+      'NOT_INITIALISED',
+      `this station is not set up in ${paths.dir}: run "claimline-station init --server URL --key KEY" first`,
+    );
   }
   return settingsSchema.parse(JSON.parse(text));
 }

@@ -1,10 +1,23 @@
 import { parseBurnCommand, runBurn, substitute } from '../src/index.js';
 
-const values = { cert: '/w/c.pem', key: '/w/k.pem', ca: '/w/ca.pem', serial: 'SN1; rm -rf /', thingName: 'unit-$(id)', endpoint: 'h:8883' };
+const values = {
+  cert: '/w/c.pem',
+  key: '/w/k.pem',
+  ca: '/w/ca.pem',
+  serial: 'SN1; rm -rf /',
+  thingName: 'unit-$(id)',
+  endpoint: 'h:8883',
+};
 
 it('substitutes placeholders inside words, never splitting or shell-evaluating them', () => {
   const words = parseBurnCommand(`flash --cert={cert} "--name {thingName}" '{serial}' {endpoint}`);
-  expect(substitute(words, values)).toEqual(['flash', '--cert=/w/c.pem', '--name unit-$(id)', 'SN1; rm -rf /', 'h:8883']);
+  expect(substitute(words, values)).toEqual([
+    'flash',
+    '--cert=/w/c.pem',
+    '--name unit-$(id)',
+    'SN1; rm -rf /',
+    'h:8883',
+  ]);
 });
 
 it('refuses unknown placeholders, an unclosed quote and an empty command', () => {
@@ -14,7 +27,10 @@ it('refuses unknown placeholders, an unclosed quote and an empty command', () =>
 });
 
 it('reports the exit code, the last lines and a digest of the output', async () => {
-  const result = await runBurn([process.execPath, '-e', 'console.log("a");console.error("b");process.exit(4)'], 10_000);
+  const result = await runBurn(
+    [process.execPath, '-e', 'console.log("a");console.error("b");process.exit(4)'],
+    10_000,
+  );
   expect(result.exitCode).toBe(4);
   expect(result.lastLines).toEqual(expect.arrayContaining(['a', 'b']));
   expect(result.logSha256).toMatch(/^[0-9a-f]{64}$/);

@@ -15,7 +15,14 @@ import { seedBatch, startHarness, waitForSettled, type Harness } from '../../wor
  * Everything real: the emulator, a cloned database, a Redis prefix and a worker process (the worker
  * tests' harness), batches provisioned through them, and the API on an ephemeral port.
  */
-export type Loop = { h: Harness; url: string; adminKey: string; root: string; batches: { batchId: string; serials: string[] }[]; close(): Promise<void> };
+export type Loop = {
+  h: Harness;
+  url: string;
+  adminKey: string;
+  root: string;
+  batches: { batchId: string; serials: string[] }[];
+  close(): Promise<void>;
+};
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const tsxLoader = require.resolve('tsx/cjs', { paths: [repoRoot] });
@@ -24,12 +31,18 @@ export const fakeBurn = path.join(__dirname, 'fixtures/fake-burn.js');
 export async function startLoop(batchSizes: number[]): Promise<Loop> {
   const h = await startHarness();
   const batches = [];
-  for (const [i, count] of batchSizes.entries()) batches.push(await seedBatch(h, { count, serialPrefix: `ST${i}-` }));
+  for (const [i, count] of batchSizes.entries())
+    batches.push(await seedBatch(h, { count, serialPrefix: `ST${i}-` }));
   const worker = h.spawnWorker({ LOG_LEVEL: 'warn' });
-  await waitForSettled(h, batches.map((b) => b.batchId), 40_000);
+  await waitForSettled(
+    h,
+    batches.map((b) => b.batchId),
+    40_000,
+  );
   await worker.stop();
   const registered = await h.prisma.device.count({ where: { state: 'REGISTERED' } });
-  if (registered !== batchSizes.reduce((a, b) => a + b, 0)) throw new Error(`only ${registered} units registered:\n${worker.output.join('')}`);
+  if (registered !== batchSizes.reduce((a, b) => a + b, 0))
+    throw new Error(`only ${registered} units registered:\n${worker.output.join('')}`);
 
   const redis = createRedisConnection(testRedisUrl(), 'producer');
   const config = loadConfig('api', apiSchema, {
@@ -42,7 +55,13 @@ export async function startLoop(batchSizes: number[]): Promise<Loop> {
     API_DEVICE_CA_PATH: h.emulator.files.caPath, // the endpoint comes from endpoint.json next to it
   });
   const queues = createQueues(redis, h.prefix);
-  const app = createApp({ config, prisma: h.prisma, redis, queues, logger: createLogger({ name: 'api', level: 'silent' }) });
+  const app = createApp({
+    config,
+    prisma: h.prisma,
+    redis,
+    queues,
+    logger: createLogger({ name: 'api', level: 'silent' }),
+  });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -78,12 +97,25 @@ export async function registerStation(loop: Loop, name: string): Promise<string>
 export type CliResult = { code: number | null; stdout: string; stderr: string };
 
 /** The station CLI as its own process (like on the line PC), stdin fed like a barcode scanner. */
-export function runCli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--require', tsxLoader, '--conditions=claimline-source', path.join(repoRoot, 'apps/station/src/main.ts'), ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+export function runCli(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      tsxLoader,
+      '--conditions=claimline-source',
+      path.join(repoRoot, 'apps/station/src/main.ts'),
+      ...args,
+    ],
+    {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -92,4 +124,5 @@ export function runCli(args: string[], options: { stdin?: string; env?: Record<s
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-export const burnCommand = (imagesDir: string) => `node ${fakeBurn} {cert} {key} {ca} {serial} {thingName} {endpoint} ${imagesDir}`;
+export const burnCommand = (imagesDir: string) =>
+  `node ${fakeBurn} {cert} {key} {ca} {serial} {thingName} {endpoint} ${imagesDir}`;

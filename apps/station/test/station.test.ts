@@ -1,7 +1,14 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createApiClient, initStation, prefetchBatch, readJournal, stationPaths, StationError } from '../src/index.js';
+import {
+  createApiClient,
+  initStation,
+  prefetchBatch,
+  readJournal,
+  stationPaths,
+  StationError,
+} from '../src/index.js';
 import { burnCommand, registerStation, runCli, startLoop, type Loop } from './loop-harness.js';
 
 let loop: Loop;
@@ -13,7 +20,10 @@ afterAll(async () => {
 });
 
 const dirOf = (name: string) => path.join(loop.root, name);
-async function setUpStation(name: string, extra: { passphraseEnv?: string; algorithm?: 'x25519' | 'p256' } = {}) {
+async function setUpStation(
+  name: string,
+  extra: { passphraseEnv?: string; algorithm?: 'x25519' | 'p256' } = {},
+) {
   const key = await registerStation(loop, name);
   await initStation({ dir: dirOf(name), server: loop.url, key, httpTimeoutMs: 5000, ...extra });
   return key;
@@ -31,22 +41,49 @@ describe('full loop: provisioned through the emulator and a worker, burned by th
 
     const images = path.join(loop.root, 'images');
     fs.mkdirSync(images);
-    const [good1, good2, good3, good4, failing] = loop.batches[0]!.serials as [string, string, string, string, string];
+    const [good1, good2, good3, good4, failing] = loop.batches[0]!.serials as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const stdin = [good1, good2, '', 'NO-SUCH-UNIT', good3, failing, `  ${good4}  `].join('\r\n') + '\n';
-    const result = await runCli(['run', '--dir', dirOf('line-a'), '--burn', burnCommand(images), '--thing-name', 'unit-{serial}'], {
-      stdin,
-      env: { STATION_TEST_PASSPHRASE: 'correct horse', FAKE_BURN_FAIL: failing },
-    });
+    const result = await runCli(
+      ['run', '--dir', dirOf('line-a'), '--burn', burnCommand(images), '--thing-name', 'unit-{serial}'],
+      {
+        stdin,
+        env: { STATION_TEST_PASSPHRASE: 'correct horse', FAKE_BURN_FAIL: failing },
+      },
+    );
     const lines = result.stdout.split('\n');
     expect(result.code).toBe(1); // one unknown serial and one failed burn
-    for (const serial of [good1, good2, good3, good4]) expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^OK +${serial} +burned +thing unit-${serial}`)));
-    expect(lines).toContainEqual(expect.stringMatching(/^ERROR NO-SUCH-UNIT +UNKNOWN_SERIAL: unknown serial NO-SUCH-UNIT/));
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^FAIL +${failing} +burn command failed: exit code 3; last output: .*flash write error`)));
+    for (const serial of [good1, good2, good3, good4])
+      expect(lines).toContainEqual(
+        expect.stringMatching(new RegExp(`^OK +${serial} +burned +thing unit-${serial}`)),
+      );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ERROR NO-SUCH-UNIT +UNKNOWN_SERIAL: unknown serial NO-SUCH-UNIT/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^FAIL +${failing} +burn command failed: exit code 3; last output: .*flash write error`),
+      ),
+    );
     expect(lines).toContainEqual('done: [ok 4 | failed 1 | errors 1]');
 
     for (const serial of [good1, good2, good3, good4]) {
-      const image = JSON.parse(fs.readFileSync(path.join(images, `${serial}.img`), 'utf8')) as { cert: string; key: string; ca: string; endpoint: string; thingName: string };
-      const device = await loop.h.prisma.device.findUniqueOrThrow({ where: { serial }, include: { certificates: true } });
+      const image = JSON.parse(fs.readFileSync(path.join(images, `${serial}.img`), 'utf8')) as {
+        cert: string;
+        key: string;
+        ca: string;
+        endpoint: string;
+        thingName: string;
+      };
+      const device = await loop.h.prisma.device.findUniqueOrThrow({
+        where: { serial },
+        include: { certificates: true },
+      });
       const certificate = device.certificates[0]!;
       expect(image.cert).toBe(certificate.certificatePem);
       expect(new X509Certificate(image.cert).checkPrivateKey(createPrivateKey(image.key))).toBe(true);
@@ -55,29 +92,46 @@ describe('full loop: provisioned through the emulator and a worker, burned by th
       expect(image.thingName).toBe(`unit-${serial}`);
       expect(device.state).toBe('BURNED');
       expect(device.burnLogDigest).toMatch(/^[0-9a-f]{64}$/);
-      expect(certificate).toMatchObject({ status: 'ACTIVE', privateKeyCiphertext: null, privateKeyWrappedKey: null });
+      expect(certificate).toMatchObject({
+        status: 'ACTIVE',
+        privateKeyCiphertext: null,
+        privateKeyWrappedKey: null,
+      });
       expect(certificate.shreddedAt).toBeInstanceOf(Date);
-      const downloads = await loop.h.prisma.auditEvent.findMany({ where: { deviceId: device.id, action: 'station.download' } });
-      expect(downloads).toEqual([expect.objectContaining({ actor: 'station:line-a', origin: expect.stringContaining('127.0.0.1') })]);
+      const downloads = await loop.h.prisma.auditEvent.findMany({
+        where: { deviceId: device.id, action: 'station.download' },
+      });
+      expect(downloads).toEqual([
+        expect.objectContaining({ actor: 'station:line-a', origin: expect.stringContaining('127.0.0.1') }),
+      ]);
     }
-    expect((await loop.h.prisma.device.findUniqueOrThrow({ where: { serial: failing } })).state).toBe('BURN_FAILED');
+    expect((await loop.h.prisma.device.findUniqueOrThrow({ where: { serial: failing } })).state).toBe(
+      'BURN_FAILED',
+    );
     // Nothing of the burns is left on the station's disk.
     expect(fs.readdirSync(paths.work)).toEqual([]);
   });
 
   it('a second station cannot download a unit held by the first until an admin reassigns it', async () => {
     await setUpStation('line-b', { algorithm: 'p256' });
-    const settingsB = JSON.parse(fs.readFileSync(stationPaths(dirOf('line-b')).settings, 'utf8')) as { apiKey: string };
+    const settingsB = JSON.parse(fs.readFileSync(stationPaths(dirOf('line-b')).settings, 'utf8')) as {
+      apiKey: string;
+    };
     const clientB = createApiClient(loop.url, settingsB.apiKey, 5000);
     const held = loop.batches[0]!.serials[4]!; // BURN_FAILED, held by line-a
     await expect(clientB.credentials(held)).rejects.toMatchObject({ code: 'OTHER_STATION' });
     const burned = loop.batches[0]!.serials[0]!;
     await expect(clientB.credentials(burned)).rejects.toMatchObject({ code: 'ALREADY_BURNED' });
-    const reassign = await fetch(`${loop.url}/v1/devices/${held}/reassign`, { method: 'POST', headers: { Authorization: `Bearer ${loop.adminKey}` } });
+    const reassign = await fetch(`${loop.url}/v1/devices/${held}/reassign`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${loop.adminKey}` },
+    });
     expect(reassign.status).toBe(200);
     expect((await clientB.credentials(held)).sealedPrivateKey.alg).toBe('P256-HKDF-SHA256-A256GCM');
     // A station key cannot call the MES endpoints.
-    const mes = await fetch(`${loop.url}/v1/batches`, { headers: { Authorization: `Bearer ${settingsB.apiKey}` } });
+    const mes = await fetch(`${loop.url}/v1/batches`, {
+      headers: { Authorization: `Bearer ${settingsB.apiKey}` },
+    });
     expect(mes.status).toBe(403);
   });
 
@@ -86,9 +140,14 @@ describe('full loop: provisioned through the emulator and a worker, burned by th
     const unreachable = dirOf('line-b-unreachable');
     fs.cpSync(paths.dir, unreachable, { recursive: true });
     const settings = JSON.parse(fs.readFileSync(path.join(unreachable, 'station.json'), 'utf8'));
-    fs.writeFileSync(path.join(unreachable, 'station.json'), JSON.stringify({ ...settings, server: 'http://127.0.0.1:59999' }));
+    fs.writeFileSync(
+      path.join(unreachable, 'station.json'),
+      JSON.stringify({ ...settings, server: 'http://127.0.0.1:59999' }),
+    );
     const result = await runCli(['run', '--dir', unreachable, '--burn', 'true'], { stdin: 'ANY-1\n' });
-    expect(result.stdout).toMatch(/ERROR ANY-1 +SERVER_UNREACHABLE: server http:\/\/127\.0\.0\.1:59999 unreachable \(ECONNREFUSED\).*run --offline/);
+    expect(result.stdout).toMatch(
+      /ERROR ANY-1 +SERVER_UNREACHABLE: server http:\/\/127\.0\.0\.1:59999 unreachable \(ECONNREFUSED\).*run --offline/,
+    );
   });
 });
 
@@ -100,7 +159,8 @@ describe('offline: prefetch, burn without the server across a restart, sync', ()
     const { batchId, serials } = loop.batches[1]!;
     const { stored } = await prefetchBatch({ dir, httpTimeoutMs: 5000, batch: batchId, progress: false });
     expect(stored).toBe(4);
-    for (const file of fs.readdirSync(paths.offline)) expect(fs.readFileSync(path.join(paths.offline, file), 'utf8')).not.toContain('PRIVATE KEY');
+    for (const file of fs.readdirSync(paths.offline))
+      expect(fs.readFileSync(path.join(paths.offline, file), 'utf8')).not.toContain('PRIVATE KEY');
     expect(await loop.h.prisma.device.count({ where: { batchId, state: 'DOWNLOADED' } })).toBe(4);
 
     // Tamper with one stored payload: one flipped byte.
@@ -117,11 +177,15 @@ describe('offline: prefetch, burn without the server across a restart, sync', ()
     // The server URL is made unreachable: offline work must not need it.
     const settings = JSON.parse(fs.readFileSync(paths.settings, 'utf8'));
     fs.writeFileSync(paths.settings, JSON.stringify({ ...settings, server: 'http://127.0.0.1:59999' }));
-    const first = await runCli(['run', '--offline', '--dir', dir, '--burn', burnCommand(images)], { stdin: `${s0}\n${tampered}\n` });
+    const first = await runCli(['run', '--offline', '--dir', dir, '--burn', burnCommand(images)], {
+      stdin: `${s0}\n${tampered}\n`,
+    });
     expect(first.stdout).toMatch(new RegExp(`OK +${s0} +burned`));
     expect(first.stdout).toMatch(new RegExp(`ERROR ${tampered} +VERIFY_FAILED: .*failed authentication`));
     // "Restart": a new process carries on.
-    const second = await runCli(['run', '--offline', '--dir', dir, '--burn', burnCommand(images)], { stdin: `${s1}\n${s2}\n` });
+    const second = await runCli(['run', '--offline', '--dir', dir, '--burn', burnCommand(images)], {
+      stdin: `${s1}\n${s2}\n`,
+    });
     expect(second.code).toBe(0);
     expect(readJournal(paths).entries.map((e) => e.serial)).toEqual([s0, s1, s2]);
     expect(fs.existsSync(file)).toBe(true); // the tampered unit stays; the burned ones are wiped
@@ -132,14 +196,20 @@ describe('offline: prefetch, burn without the server across a restart, sync', ()
     fs.writeFileSync(paths.settings, JSON.stringify(settings));
     const synced = await runCli(['sync', '--dir', dir]);
     expect(synced.stdout).toContain('sync: 3 uploaded, 0 rejected, 0 pending');
-    expect(await loop.h.prisma.device.count({ where: { serial: { in: [s0, s1, s2] }, state: 'BURNED' } })).toBe(3);
-    const shredded = await loop.h.prisma.certificate.count({ where: { device: { serial: { in: [s0, s1, s2] } }, privateKeyCiphertext: null } });
+    expect(
+      await loop.h.prisma.device.count({ where: { serial: { in: [s0, s1, s2] }, state: 'BURNED' } }),
+    ).toBe(3);
+    const shredded = await loop.h.prisma.certificate.count({
+      where: { device: { serial: { in: [s0, s1, s2] } }, privateKeyCiphertext: null },
+    });
     expect(shredded).toBe(3);
     // Re-sending every confirmation (as after a crash before journal.synced was written) changes nothing.
     fs.rmSync(paths.synced);
     const again = await runCli(['sync', '--dir', dir]);
     expect(again.stdout).toContain('sync: 3 uploaded, 0 rejected, 0 pending');
-    expect(await loop.h.prisma.auditEvent.count({ where: { action: 'station.burned', device: { batchId } } })).toBe(3);
+    expect(
+      await loop.h.prisma.auditEvent.count({ where: { action: 'station.burned', device: { batchId } } }),
+    ).toBe(3);
 
     const status = await runCli(['status', '--dir', dir]);
     expect(status.stdout).toContain('offline store: 1 unit(s); journal: 0 confirmation(s) to sync');

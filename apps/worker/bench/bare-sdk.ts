@@ -8,7 +8,12 @@ import type { EmulatorChild } from './processes.js';
  * pool has), each running CreateKeysAndCertificate + RegisterThing (JSON) back to back. No database,
  * no vault, no queue, no quota. Returns flows per second over the whole run.
  */
-export async function bareSdkRate(emulator: EmulatorChild, connections: number, flows: number, template: string): Promise<number> {
+export async function bareSdkRate(
+  emulator: EmulatorChild,
+  connections: number,
+  flows: number,
+  template: string,
+): Promise<number> {
   const clients = await Promise.all(
     Array.from({ length: connections }, async (_, n) => {
       const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(
@@ -18,7 +23,10 @@ export async function bareSdkRate(emulator: EmulatorChild, connections: number, 
       );
       builder.withPort(emulator.port);
       builder.withCertificateAuthorityFromPath(undefined, emulator.files.caPath);
-      builder.withConnectProperties({ clientId: `bench-bare-${process.pid}-${n}`, keepAliveIntervalSeconds: 60 });
+      builder.withConnectProperties({
+        clientId: `bench-bare-${process.pid}-${n}`,
+        keepAliveIntervalSeconds: 60,
+      });
       const client = new mqtt5.Mqtt5Client(builder.build());
       const up = once(client, mqtt5.Mqtt5Client.CONNECTION_SUCCESS);
       client.start();

@@ -20,7 +20,16 @@ import { createRedisConnection, enqueueProvisioning, QUEUES } from '@claimline/j
 import { testRedisUrl } from '@claimline/jobs/testing';
 import { ensureLocalKeyFile } from '@claimline/vault';
 import { bareSdkRate } from './bare-sdk.js';
-import { cpuMs, machineTicks, rssBytes, sleep, startEmulatorChild, startWorkerChild, type EmulatorChild, type WorkerChild } from './processes.js';
+import {
+  cpuMs,
+  machineTicks,
+  rssBytes,
+  sleep,
+  startEmulatorChild,
+  startWorkerChild,
+  type EmulatorChild,
+  type WorkerChild,
+} from './processes.js';
 
 const TEMPLATE = 'claimline-default'; // bundled with the emulator; SerialNumber is its only required parameter
 const QUOTA = 10;
@@ -60,22 +69,42 @@ type Bench = {
 };
 
 /** One batch of N devices written as the API writes them, enqueued through the one enqueue path. */
-async function seedAndEnqueue(b: Bench, queue: Queue, label: string, count: number): Promise<{ batchId: string; enqueuedAt: number }> {
+async function seedAndEnqueue(
+  b: Bench,
+  queue: Queue,
+  label: string,
+  count: number,
+): Promise<{ batchId: string; enqueuedAt: number }> {
   const batch = await b.prisma.batch.create({
-    data: { externalRef: `BENCH-${label}`, templateName: TEMPLATE, payloadFormat: 'JSON', mode: 'CREATE_KEYS', keyAlgorithm: 'EC_P256' },
+    data: {
+      externalRef: `BENCH-${label}`,
+      templateName: TEMPLATE,
+      payloadFormat: 'JSON',
+      mode: 'CREATE_KEYS',
+      keyAlgorithm: 'EC_P256',
+    },
   });
   const serials = Array.from({ length: count }, (_, i) => `${label}${String(i).padStart(6, '0')}`);
   await b.prisma.device.createMany({ data: serials.map((serial) => ({ serial, batchId: batch.id })) });
-  const devices = await b.prisma.device.findMany({ where: { batchId: batch.id }, select: { id: true, serial: true } });
+  const devices = await b.prisma.device.findMany({
+    where: { batchId: batch.id },
+    select: { id: true, serial: true },
+  });
   const enqueuedAt = Date.now();
-  await enqueueProvisioning(queue, devices.map((d) => ({ deviceId: d.id, serial: d.serial })), 0);
+  await enqueueProvisioning(
+    queue,
+    devices.map((d) => ({ deviceId: d.id, serial: d.serial })),
+    0,
+  );
   return { batchId: batch.id, enqueuedAt };
 }
 
 async function waitSettled(b: Bench, batchId: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const open = await b.prisma.device.count({ where: { batchId, state: { in: ['QUEUED', 'CLAIMING', 'CERT_ISSUED'] } } });
+    const open = await b.prisma.device.count({
+      where: { batchId, state: { in: ['QUEUED', 'CLAIMING', 'CERT_ISSUED'] } },
+    });
     if (open === 0) break;
     if (Date.now() > deadline) throw new Error(`${open} devices still unsettled after ${timeoutMs} ms`);
     await sleep(100);
@@ -123,7 +152,10 @@ async function throughput(b: Bench, connections: number, devices: number): Promi
   const { batchId, enqueuedAt } = await seedAndEnqueue(b, queue, 'TPUT', devices);
   await waitSettled(b, batchId, 120_000);
   const machineAfter = machineTicks();
-  const [workerCpu, emulatorCpu] = [cpuMs(workers[0]!.pid) - cpuBefore[0]!, cpuMs(b.emulator.pid) - cpuBefore[1]!];
+  const [workerCpu, emulatorCpu] = [
+    cpuMs(workers[0]!.pid) - cpuBefore[0]!,
+    cpuMs(b.emulator.pid) - cpuBefore[1]!,
+  ];
   log(
     `  CPU per device: worker ${(workerCpu / devices).toFixed(2)} ms, emulator ${(emulatorCpu / devices).toFixed(2)} ms; ` +
       `machine busy ${((100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total)).toFixed(0)}%`,
@@ -131,7 +163,9 @@ async function throughput(b: Bench, connections: number, devices: number): Promi
   const last = await b.prisma.device.aggregate({ where: { batchId }, _max: { registeredAt: true } });
   const seconds = (last._max.registeredAt!.getTime() - enqueuedAt) / 1000;
   const pipeline = devices / seconds;
-  log(`worker pipeline, 1 process, CLAIM_POOL_SIZE=${connections}: ${devices} devices in ${seconds.toFixed(2)} s = ${pipeline.toFixed(1)} devices/s`);
+  log(
+    `worker pipeline, 1 process, CLAIM_POOL_SIZE=${connections}: ${devices} devices in ${seconds.toFixed(2)} s = ${pipeline.toFixed(1)} devices/s`,
+  );
   await stopWorkers(b, workers);
   await queue.close();
   const ratio = pipeline / bare;
@@ -167,15 +201,25 @@ async function quotaAdherence(b: Bench, devices: number): Promise<Result[]> {
   const window = counters
     .filter((c) => c.second >= Math.floor(enqueuedAt / 1000))
     .sort((x, y) => x.second - y.second);
-  const busiest = Math.max(0, ...window.flatMap((c) => Object.entries(c.counts).filter(([op]) => op !== 'Connect').map(([, n]) => n)));
+  const busiest = Math.max(
+    0,
+    ...window.flatMap((c) =>
+      Object.entries(c.counts)
+        .filter(([op]) => op !== 'Connect')
+        .map(([, n]) => n),
+    ),
+  );
   const registering = window.filter((c) => (c.counts.RegisterThing ?? 0) > 0);
   // Steady state: every second from the first to the last RegisterThing, less those two partial seconds.
   const first = registering[0]?.second ?? 0;
   const lastSecond = registering.at(-1)?.second ?? 0;
   const steady: number[] = [];
-  for (let s = first + 1; s < lastSecond; s += 1) steady.push(window.find((c) => c.second === s)?.counts.RegisterThing ?? 0);
+  for (let s = first + 1; s < lastSecond; s += 1)
+    steady.push(window.find((c) => c.second === s)?.counts.RegisterThing ?? 0);
   const achieved = steady.reduce((sum, n) => sum + n, 0) / Math.max(1, steady.length);
-  log(`quota ${QUOTA}/s, 3 workers: RegisterThing per steady second [${steady.join(' ')}], mean ${achieved.toFixed(2)}; busiest second ${busiest}`);
+  log(
+    `quota ${QUOTA}/s, 3 workers: RegisterThing per steady second [${steady.join(' ')}], mean ${achieved.toFixed(2)}; busiest second ${busiest}`,
+  );
   return [
     {
       name: `RegisterThing/s at quota ${QUOTA}/s (3 workers, ${steady.length} steady s)`,
@@ -200,7 +244,10 @@ async function quotaAdherence(b: Bench, devices: number): Promise<Result[]> {
 
 async function memory(b: Bench, devices: number): Promise<Result> {
   const { queue, prefix } = phaseQueue(b, 'memory');
-  const [worker] = await spawnWorkers(b, 1, { QUEUE_PREFIX: prefix, CLAIM_POOL_SIZE: String(MEMORY_CONCURRENCY) });
+  const [worker] = await spawnWorkers(b, 1, {
+    QUEUE_PREFIX: prefix,
+    CLAIM_POOL_SIZE: String(MEMORY_CONCURRENCY),
+  });
   await sleep(1_000);
   const idle = rssBytes(worker!.pid);
   let peak = idle;
@@ -211,7 +258,9 @@ async function memory(b: Bench, devices: number): Promise<Result> {
   } finally {
     clearInterval(sampler);
   }
-  log(`worker RSS at concurrency ${MEMORY_CONCURRENCY}: idle ${(idle / MB).toFixed(0)} MB, peak ${(peak / MB).toFixed(0)} MB over ${devices} devices`);
+  log(
+    `worker RSS at concurrency ${MEMORY_CONCURRENCY}: idle ${(idle / MB).toFixed(0)} MB, peak ${(peak / MB).toFixed(0)} MB over ${devices} devices`,
+  );
   await stopWorkers(b, [worker!]);
   await queue.close();
   return {
@@ -280,7 +329,9 @@ async function main(): Promise<void> {
       WORKER_QUOTA_REGISTER_THING_PER_SECOND: '0',
       WORKER_RATE_LIMIT_PER_SECOND: '100000',
     };
-    log(`${os.cpus().length} cores, node ${process.version}; emulator pid ${b.emulator.pid} (own process), EC P-256, create-keys, JSON`);
+    log(
+      `${os.cpus().length} cores, node ${process.version}; emulator pid ${b.emulator.pid} (own process), EC P-256, create-keys, JSON`,
+    );
     const bench = b as Bench;
     const phases = (optionText('phases') ?? 'throughput,quota,memory').split(',');
     if (phases.includes('throughput')) results.push(await throughput(bench, connections, devices));
@@ -289,7 +340,16 @@ async function main(): Promise<void> {
   } finally {
     await cleanUp(b, dir);
   }
-  console.table(results.map((r) => ({ figure: r.name, value: `${r.value} ${r.unit}`, baseline: r.baseline ? `${r.baseline.value} (${r.baseline.name})` : '', ratio: r.ratio, target: r.target, pass: r.pass })));
+  console.table(
+    results.map((r) => ({
+      figure: r.name,
+      value: `${r.value} ${r.unit}`,
+      baseline: r.baseline ? `${r.baseline.value} (${r.baseline.name})` : '',
+      ratio: r.ratio,
+      target: r.target,
+      pass: r.pass,
+    })),
+  );
   if (json) console.log(JSON.stringify({ bench: '@claimline/worker', results }));
 }
 

@@ -21,7 +21,12 @@ export type Child = {
   stop(): Promise<void>;
 };
 
-function startNode(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Child {
+function startNode(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Child {
   const fromSources = script.endsWith('.ts') ? ['--require', tsxLoader, '--conditions=claimline-source'] : [];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...fromSources, script, ...args], {
     cwd: repoRoot,
@@ -50,7 +55,10 @@ function startNode(script: string, args: string[], env: Record<string, string>, 
     tail,
     waitForLine(pattern, timeoutMs) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => done(new Error(`timed out waiting for ${pattern} from ${script}:\n${tail()}`)), timeoutMs);
+        const timer = setTimeout(
+          () => done(new Error(`timed out waiting for ${pattern} from ${script}:\n${tail()}`)),
+          timeoutMs,
+        );
         const onExit = () => done(new Error(`${script} exited before printing ${pattern}:\n${tail()}`));
         const waiter = (line: string) => {
           const match = line.match(pattern);
@@ -85,15 +93,26 @@ export type EmulatorChild = Child & {
 };
 
 export async function startEmulatorChild(stateDir: string): Promise<EmulatorChild> {
-  const child = startNode(path.join(repoRoot, 'apps/emulator/src/main.ts'), [
-    '--state-dir', stateDir,
-    '--host', '127.0.0.1',
-    '--port', '0',
-    '--admin-port', '0',
-    '--key-algorithm', 'ec-p256',
-    '--quotas', 'off',
-    '--log-level', 'warn',
-  ], {});
+  const child = startNode(
+    path.join(repoRoot, 'apps/emulator/src/main.ts'),
+    [
+      '--state-dir',
+      stateDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--key-algorithm',
+      'ec-p256',
+      '--quotas',
+      'off',
+      '--log-level',
+      'warn',
+    ],
+    {},
+  );
   const [, host, port, adminUrl] = await child.waitForLine(/mqtts:\/\/([\d.]+):(\d+), admin (\S+)/, 60_000);
   const client = path.join(stateDir, 'client');
   const files = {
@@ -101,7 +120,8 @@ export async function startEmulatorChild(stateDir: string): Promise<EmulatorChil
     claimCertPath: path.join(client, 'claim.cert.pem'),
     claimKeyPath: path.join(client, 'claim.private.key'),
   };
-  for (const file of Object.values(files)) if (!fs.existsSync(file)) throw new Error(`emulator client file missing: ${file}`);
+  for (const file of Object.values(files))
+    if (!fs.existsSync(file)) throw new Error(`emulator client file missing: ${file}`);
   return { ...child, host: host!, port: Number(port), adminUrl: adminUrl!.replace(/\/$/, ''), files };
 }
 
@@ -111,7 +131,8 @@ const compiledWorker = path.join(repoRoot, 'apps/worker/dist/main.js');
 
 /** A worker process, returned once every claim connection of its pool is up. */
 export async function startWorkerChild(env: Record<string, string>): Promise<WorkerChild> {
-  if (!fs.existsSync(compiledWorker)) throw new Error(`${compiledWorker} is missing: build first (pnpm build)`);
+  if (!fs.existsSync(compiledWorker))
+    throw new Error(`${compiledWorker} is missing: build first (pnpm build)`);
   // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the workers.
   const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = startNode(compiledWorker, [], env, nodeArgs);
@@ -123,7 +144,8 @@ export async function startWorkerChild(env: Record<string, string>): Promise<Wor
       const metrics = await fetch(`${opsUrl}/metrics`).then((r) => r.text());
       const up = Number(/^claimline_worker_claim_connections_up (\d+)/m.exec(metrics)?.[1] ?? 0);
       if (up >= poolSize) break;
-      if (Date.now() > deadline) throw new Error(`only ${up}/${poolSize} claim connections up after 30 s:\n${child.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`only ${up}/${poolSize} claim connections up after 30 s:\n${child.tail()}`);
       await sleep(200);
     }
     return { ...child, opsUrl: opsUrl! };

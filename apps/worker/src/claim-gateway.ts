@@ -1,5 +1,10 @@
 import type { WorkerConfig } from '@claimline/config';
-import { createClaimClient, generateKeyAndCsr, probeDeviceConnect, type PoolCounts } from '@claimline/claim-client';
+import {
+  createClaimClient,
+  generateKeyAndCsr,
+  probeDeviceConnect,
+  type PoolCounts,
+} from '@claimline/claim-client';
 import type { Logger } from '@claimline/logger';
 import type { ClaimGateway, ClaimSession } from './provisioning/claim-port.js';
 import type { CallQuota } from './rate-limit/call-quota.js';
@@ -47,7 +52,9 @@ export function createClaimGateway(
         timeoutMs: config.CLAIM_OPERATION_TIMEOUT_MS,
         logger: probeLogger,
       });
-      return result.outcome === 'connected' ? { connected: true } : { connected: false, reason: `${result.outcome}: ${result.reason}` };
+      return result.outcome === 'connected'
+        ? { connected: true }
+        : { connected: false, reason: `${result.outcome}: ${result.reason}` };
     },
     counts: () => pool.counts(),
     close: () => pool.close(),

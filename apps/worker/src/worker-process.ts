@@ -23,7 +23,9 @@ export type WorkerProcess = {
 export async function startWorkerProcess(config: WorkerConfig, logger: Logger): Promise<WorkerProcess> {
   const identity = `${os.hostname()}-${process.pid}`;
   const metrics = createWorkerMetrics();
-  const prisma = createPrismaClient(config.DATABASE_URL.reveal(), { maxConnections: Math.min(10, config.CLAIM_POOL_SIZE + 2) });
+  const prisma = createPrismaClient(config.DATABASE_URL.reveal(), {
+    maxConnections: Math.min(10, config.CLAIM_POOL_SIZE + 2),
+  });
   const vault = createVault(config);
   const bullConnection = createRedisConnection(config.REDIS_URL, 'worker');
   const quotaConnection = createRedisConnection(config.REDIS_URL, 'worker');
@@ -104,11 +106,15 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
     ],
   });
   const address = server.address();
-  const opsUrl = typeof address === 'object' && address ? `http://${config.WORKER_HTTP_HOST}:${address.port}` : '';
+  const opsUrl =
+    typeof address === 'object' && address ? `http://${config.WORKER_HTTP_HOST}:${address.port}` : '';
   const gaugeTimer = setInterval(() => metrics.connectionsUp.set(claims.counts().up), 1_000).unref();
 
   void worker.run();
-  logger.info({ opsUrl, concurrency: config.CLAIM_POOL_SIZE, queuePrefix: config.QUEUE_PREFIX }, 'worker started');
+  logger.info(
+    { opsUrl, concurrency: config.CLAIM_POOL_SIZE, queuePrefix: config.QUEUE_PREFIX },
+    'worker started',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -122,7 +128,8 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
         // worker.close() waits for the jobs in flight; past the time-out their locks lapse and
         // another worker picks them up as stalled jobs, so nothing is lost either way.
         const result = await Promise.race([worker.close().then(() => 'closed' as const), timeout]);
-        if (result === 'timeout') logger.warn('shutdown time-out: leaving in-flight jobs to be recovered as stalled');
+        if (result === 'timeout')
+          logger.warn('shutdown time-out: leaving in-flight jobs to be recovered as stalled');
         await claims.close();
         await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
         server = undefined;

@@ -19,7 +19,11 @@ afterAll(async () => {
 
 it('runs one claim flow per device when two jobs for it run at the same time', async () => {
   const workers = [h.spawnWorker(), h.spawnWorker()];
-  await waitFor(async () => workers.every((w) => w.output.join('').includes('worker started')), 60_000, 'workers');
+  await waitFor(
+    async () => workers.every((w) => w.output.join('').includes('worker started')),
+    60_000,
+    'workers',
+  );
   const { batchId, serials } = await seedBatch(h, { count: 20, serialPrefix: 'DUP' });
   const devices = await h.prisma.device.findMany({ where: { batchId }, select: { id: true, serial: true } });
   await h.queue.addBulk(
@@ -30,7 +34,11 @@ it('runs one claim flow per device when two jobs for it run at the same time', a
     })),
   );
   await waitForSettled(h, [batchId], 60_000);
-  await waitFor(async () => (await h.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).delayed === 0, 30_000, 'delayed duplicates to drain');
+  await waitFor(
+    async () => (await h.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).delayed === 0,
+    30_000,
+    'delayed duplicates to drain',
+  );
 
   const rows = await h.prisma.device.findMany({ where: { batchId }, include: { certificates: true } });
   expect(rows.map((d) => d.state)).toEqual(serials.map(() => 'REGISTERED'));

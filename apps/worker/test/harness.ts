@@ -118,11 +118,15 @@ export async function startHarness(options: Partial<EmulatorOptions> = {}): Prom
     env,
     spawnWorker(extraEnv = {}) {
       const workerMain = path.join(repoRoot, 'apps/worker/src/main.ts');
-      const child = spawn(process.execPath, ['--require', tsxLoader, '--conditions=claimline-source', workerMain], {
-        cwd: repoRoot,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--require', tsxLoader, '--conditions=claimline-source', workerMain],
+        {
+          cwd: repoRoot,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env, ...extraEnv },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       const output: string[] = [];
       child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
       child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
@@ -161,7 +165,10 @@ export type SeedOptions = {
 };
 
 /** A batch written as the API would write it, then enqueued through the one enqueue path. */
-export async function seedBatch(h: Harness, options: SeedOptions): Promise<{ batchId: string; serials: string[] }> {
+export async function seedBatch(
+  h: Harness,
+  options: SeedOptions,
+): Promise<{ batchId: string; serials: string[] }> {
   const batch = await h.prisma.batch.create({
     data: {
       externalRef: `WO-${options.serialPrefix}`,
@@ -172,9 +179,15 @@ export async function seedBatch(h: Harness, options: SeedOptions): Promise<{ bat
       keyAlgorithm: options.keyAlgorithm ?? 'EC_P256',
     },
   });
-  const serials = Array.from({ length: options.count }, (_, i) => `${options.serialPrefix}${String(i).padStart(4, '0')}`);
+  const serials = Array.from(
+    { length: options.count },
+    (_, i) => `${options.serialPrefix}${String(i).padStart(4, '0')}`,
+  );
   await h.prisma.device.createMany({ data: serials.map((serial) => ({ serial, batchId: batch.id })) });
-  const devices = await h.prisma.device.findMany({ where: { batchId: batch.id }, select: { id: true, serial: true } });
+  const devices = await h.prisma.device.findMany({
+    where: { batchId: batch.id },
+    select: { id: true, serial: true },
+  });
   await enqueueProvisioning(
     h.queue,
     devices.map((d) => ({ deviceId: d.id, serial: d.serial })),
@@ -183,7 +196,11 @@ export async function seedBatch(h: Harness, options: SeedOptions): Promise<{ bat
   return { batchId: batch.id, serials };
 }
 
-export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

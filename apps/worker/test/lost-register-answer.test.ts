@@ -18,19 +18,23 @@ afterAll(async () => {
 });
 
 const created = () =>
-  h.emulator.registry.counters().reduce((sum, second) => sum + (second.counts.CreateKeysAndCertificate ?? 0), 0);
+  h.emulator.registry
+    .counters()
+    .reduce((sum, second) => sum + (second.counts.CreateKeysAndCertificate ?? 0), 0);
 
 /** Every RegisterThing applied, every answer dropped, until each unit's certificate is REGISTERING. */
 async function loseEveryRegisterAnswer(batchId: string, count: number): Promise<void> {
   h.emulator.setFaults({ operations: { RegisterThing: { dropRate: 1 } } });
   await waitFor(
-    async () => (await h.prisma.certificate.count({ where: { status: 'REGISTERING', device: { batchId } } })) === count,
+    async () =>
+      (await h.prisma.certificate.count({ where: { status: 'REGISTERING', device: { batchId } } })) === count,
     60_000,
     `${count} certificates REGISTERING`,
   );
 }
 
-const thingsOf = (serials: string[]) => h.emulator.registry.things().filter((t) => serials.some((s) => t.thingName === `unit-${s}`));
+const thingsOf = (serials: string[]) =>
+  h.emulator.registry.things().filter((t) => serials.some((s) => t.thingName === `unit-${s}`));
 
 it('resolves a lost answer to the certificate AWS registered, proven by a connect probe', async () => {
   const before = created();
@@ -43,7 +47,10 @@ it('resolves a lost answer to the certificate AWS registered, proven by a connec
   await waitForSettled(h, [batchId], 60_000);
   await worker.stop();
 
-  const devices = await h.prisma.device.findMany({ where: { batchId }, include: { certificates: true, auditEvents: true } });
+  const devices = await h.prisma.device.findMany({
+    where: { batchId },
+    include: { certificates: true, auditEvents: true },
+  });
   const certificates = new Map(h.emulator.registry.certificates().map((c) => [c.certificateId, c]));
   for (const device of devices) {
     expect([device.serial, device.state]).toEqual([device.serial, 'REGISTERED']);
@@ -55,7 +62,10 @@ it('resolves a lost answer to the certificate AWS registered, proven by a connec
     expect(certificates.get(certificate!.certificateId)?.status).toBe('ACTIVE');
     expect(certificates.get(certificate!.certificateId)?.thingName).toBe(device.thingName);
     const registered = device.auditEvents.find((e) => e.action === 'device.registered');
-    expect(registered?.details).toMatchObject({ certificateId: certificate!.certificateId, evidence: 'connect-probe' });
+    expect(registered?.details).toMatchObject({
+      certificateId: certificate!.certificateId,
+      evidence: 'connect-probe',
+    });
   }
   // One certificate per unit from AWS; each thing holds only it.
   expect(created() - before).toBe(4);
@@ -67,13 +77,22 @@ it('keeps a unit waiting, with no second certificate, while the outcome cannot b
   const { batchId, serials } = await seedBatch(h, { count: 1, serialPrefix: 'UNKNOWN' });
   // No template to name the thing: the probe is impossible, so the outcome stays unknown.
   const noTemplates = fs.mkdtempSync(path.join(h.dir, 'no-templates-'));
-  const blind = h.spawnWorker({ CLAIM_POOL_SIZE: '1', CLAIM_OPERATION_TIMEOUT_MS: '700', WORKER_TEMPLATES_DIR: noTemplates });
+  const blind = h.spawnWorker({
+    CLAIM_POOL_SIZE: '1',
+    CLAIM_OPERATION_TIMEOUT_MS: '700',
+    WORKER_TEMPLATES_DIR: noTemplates,
+  });
   await loseEveryRegisterAnswer(batchId, 1);
   h.emulator.setFaults({ operations: {} });
   const waiting = await waitFor(
     async () => {
-      const device = await h.prisma.device.findUniqueOrThrow({ where: { serial: serials[0]! }, include: { certificates: true } });
-      return device.lastErrorCode === 'RegistrationOutcomeUnknown' && device.attempts >= 3 ? device : undefined;
+      const device = await h.prisma.device.findUniqueOrThrow({
+        where: { serial: serials[0]! },
+        include: { certificates: true },
+      });
+      return device.lastErrorCode === 'RegistrationOutcomeUnknown' && device.attempts >= 3
+        ? device
+        : undefined;
     },
     60_000,
     'two resolutions that end unknown',
@@ -87,8 +106,13 @@ it('keeps a unit waiting, with no second certificate, while the outcome cannot b
   const worker = h.spawnWorker({ CLAIM_POOL_SIZE: '1' });
   await waitForSettled(h, [batchId], 60_000);
   await worker.stop();
-  const device = await h.prisma.device.findUniqueOrThrow({ where: { serial: serials[0]! }, include: { certificates: true } });
+  const device = await h.prisma.device.findUniqueOrThrow({
+    where: { serial: serials[0]! },
+    include: { certificates: true },
+  });
   expect(device.state).toBe('REGISTERED');
-  expect(device.certificates.map((c) => [c.certificateId, c.status])).toEqual([[waiting.certificates[0]!.certificateId, 'ACTIVE']]);
+  expect(device.certificates.map((c) => [c.certificateId, c.status])).toEqual([
+    [waiting.certificates[0]!.certificateId, 'ACTIVE'],
+  ]);
   expect(created() - before).toBe(1);
 });

@@ -18,9 +18,27 @@ it('registers every device exactly once, with a sealed key that matches its cert
   const batches = await Promise.all([
     seedBatch(h, { count: 60, serialPrefix: 'JK', payloadFormat: 'JSON', mode: 'CREATE_KEYS' }),
     seedBatch(h, { count: 60, serialPrefix: 'CK', payloadFormat: 'CBOR', mode: 'CREATE_KEYS' }),
-    seedBatch(h, { count: 50, serialPrefix: 'JC', payloadFormat: 'JSON', mode: 'CSR', keyAlgorithm: 'EC_P256' }),
-    seedBatch(h, { count: 24, serialPrefix: 'CC', payloadFormat: 'CBOR', mode: 'CSR', keyAlgorithm: 'EC_P256' }),
-    seedBatch(h, { count: 6, serialPrefix: 'CR', payloadFormat: 'CBOR', mode: 'CSR', keyAlgorithm: 'RSA_2048' }),
+    seedBatch(h, {
+      count: 50,
+      serialPrefix: 'JC',
+      payloadFormat: 'JSON',
+      mode: 'CSR',
+      keyAlgorithm: 'EC_P256',
+    }),
+    seedBatch(h, {
+      count: 24,
+      serialPrefix: 'CC',
+      payloadFormat: 'CBOR',
+      mode: 'CSR',
+      keyAlgorithm: 'EC_P256',
+    }),
+    seedBatch(h, {
+      count: 6,
+      serialPrefix: 'CR',
+      payloadFormat: 'CBOR',
+      mode: 'CSR',
+      keyAlgorithm: 'RSA_2048',
+    }),
   ]);
   const workers = [h.spawnWorker(), h.spawnWorker()];
   const batchIds = batches.map((b) => b.batchId);
@@ -31,7 +49,9 @@ it('registers every device exactly once, with a sealed key that matches its cert
     include: { certificates: true },
   });
   expect(devices).toHaveLength(200);
-  expect(devices.filter((d) => d.state !== 'REGISTERED').map((d) => [d.serial, d.state, d.lastErrorCode])).toEqual([]);
+  expect(
+    devices.filter((d) => d.state !== 'REGISTERED').map((d) => [d.serial, d.state, d.lastErrorCode]),
+  ).toEqual([]);
 
   const things = new Map(h.emulator.registry.things().map((t) => [t.thingName, t]));
   const awsCertificates = new Map(h.emulator.registry.certificates().map((c) => [c.certificateId, c]));
@@ -59,7 +79,10 @@ it('registers every device exactly once, with a sealed key that matches its cert
       { serial: device.serial, certificateId: certificate.certificateId, purpose: 'private-key' },
     );
     const publicFromKey = createPublicKey(key.toString('utf8')).export({ type: 'spki', format: 'der' });
-    const publicFromCert = new X509Certificate(certificate.certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+    const publicFromCert = new X509Certificate(certificate.certificatePem).publicKey.export({
+      type: 'spki',
+      format: 'der',
+    });
     expect(Buffer.compare(publicFromKey, publicFromCert)).toBe(0);
   }
   // Exactly one certificate was issued per device: nothing was provisioned twice.
@@ -81,7 +104,9 @@ it('registers every device exactly once, with a sealed key that matches its cert
         OR position('PRIVATE KEY'::bytea IN private_key_wrapped_key) > 0`,
   );
   expect(plaintext[0]?.n).toBe('0');
-  const audit = await h.prisma.auditEvent.count({ where: { action: 'device.registered', batchId: { in: batchIds } } });
+  const audit = await h.prisma.auditEvent.count({
+    where: { action: 'device.registered', batchId: { in: batchIds } },
+  });
   expect(audit).toBe(200);
   expect(await h.prisma.batch.count({ where: { id: { in: batchIds }, finishedAt: null } })).toBe(0);
 });

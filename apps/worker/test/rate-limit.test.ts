@@ -24,7 +24,11 @@ it('keeps every operation at or under 5 calls per second across 3 worker process
   );
   // Start measuring once the three processes are up: their start-up (compiling the sources) would
   // otherwise starve the emulator's event loop on this 2-core machine and skew its arrival seconds.
-  await waitFor(async () => workers.every((w) => w.output.join('').includes('worker started')), 60_000, 'workers');
+  await waitFor(
+    async () => workers.every((w) => w.output.join('').includes('worker started')),
+    60_000,
+    'workers',
+  );
   const { batchId } = await seedBatch(h, { count: 40, serialPrefix: 'RL' });
   await waitForSettled(h, [batchId], 60_000);
   const perSecond = h.emulator.registry.counters();

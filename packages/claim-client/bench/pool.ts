@@ -19,13 +19,20 @@ const template = {
   Parameters: { SerialNumber: { Type: 'String' } },
   Resources: {
     thing: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { Ref: 'SerialNumber' } } },
-    certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+    certificate: {
+      Type: 'AWS::IoT::Certificate',
+      Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+    },
   },
   DeviceConfiguration: { serial: { Ref: 'SerialNumber' } },
 };
 
 /** Runs `worker(n)` on K lanes until the deadline; returns completed flows per second. */
-async function measure(label: string, lanes: number, flow: (lane: number, serial: string) => Promise<void>): Promise<number> {
+async function measure(
+  label: string,
+  lanes: number,
+  flow: (lane: number, serial: string) => Promise<void>,
+): Promise<number> {
   let done = 0;
   const deadline = Date.now() + SECONDS * 1000;
   const started = Date.now();
@@ -45,15 +52,26 @@ async function measure(label: string, lanes: number, flow: (lane: number, serial
 async function bareSdk(emulator: RunningEmulator): Promise<number> {
   const connections = await Promise.all(
     Array.from({ length: K }, async (_, n) => {
-      const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(emulator.host, emulator.files.claimCertPath, emulator.files.claimKeyPath);
+      const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(
+        emulator.host,
+        emulator.files.claimCertPath,
+        emulator.files.claimKeyPath,
+      );
       builder.withPort(emulator.port);
       builder.withCertificateAuthorityFromPath(undefined, emulator.files.caPath);
-      builder.withConnectProperties({ clientId: `bench-bare-${process.pid}-${n}`, keepAliveIntervalSeconds: 60 });
+      builder.withConnectProperties({
+        clientId: `bench-bare-${process.pid}-${n}`,
+        keepAliveIntervalSeconds: 60,
+      });
       const client = new mqtt5.Mqtt5Client(builder.build());
       const up = new Promise((resolve) => client.once('connectionSuccess', resolve));
       client.start();
       await up;
-      const identity = iotidentity.IotIdentityClientv2.newFromMqtt5(client, { maxRequestResponseSubscriptions: 6, maxStreamingSubscriptions: 1, operationTimeoutInSeconds: 10 });
+      const identity = iotidentity.IotIdentityClientv2.newFromMqtt5(client, {
+        maxRequestResponseSubscriptions: 6,
+        maxStreamingSubscriptions: 1,
+        operationTimeoutInSeconds: 10,
+      });
       return { client, identity };
     }),
   );
@@ -61,7 +79,11 @@ async function bareSdk(emulator: RunningEmulator): Promise<number> {
     return await measure('bare', K, async (lane, serial) => {
       const { identity } = connections[lane]!;
       const created = await identity.createKeysAndCertificate({});
-      await identity.registerThing({ templateName: TEMPLATE, certificateOwnershipToken: created.certificateOwnershipToken!, parameters: { SerialNumber: serial } });
+      await identity.registerThing({
+        templateName: TEMPLATE,
+        certificateOwnershipToken: created.certificateOwnershipToken!,
+        parameters: { SerialNumber: serial },
+      });
     });
   } finally {
     for (const { client, identity } of connections) {
@@ -104,9 +126,19 @@ async function throughPool(emulator: RunningEmulator): Promise<number> {
 
 async function main(): Promise<void> {
   const stateDir = await mkdtemp(join(tmpdir(), 'claimline-bench-'));
-  const emulator = await startEmulator({ stateDir, port: 0, adminPort: 0, keyAlgorithm: 'ec-p256', quotas: 'off', keyPoolSize: 64, templates: { [TEMPLATE]: template } });
+  const emulator = await startEmulator({
+    stateDir,
+    port: 0,
+    adminPort: 0,
+    keyAlgorithm: 'ec-p256',
+    quotas: 'off',
+    keyPoolSize: 64,
+    templates: { [TEMPLATE]: template },
+  });
   try {
-    console.log(`${K} connections, ${SECONDS} s per run, CreateKeysAndCertificate + RegisterThing (JSON), EC P-256, quotas off`);
+    console.log(
+      `${K} connections, ${SECONDS} s per run, CreateKeysAndCertificate + RegisterThing (JSON), EC P-256, quotas off`,
+    );
     const bare = await bareSdk(emulator);
     const pooled = await throughPool(emulator);
     console.log(`pool / bare SDK = ${(pooled / bare).toFixed(2)}`);

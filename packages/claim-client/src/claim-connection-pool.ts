@@ -32,7 +32,8 @@ export class ClaimConnectionPool {
   #closing?: Promise<void>;
 
   constructor(options: ClaimPoolOptions, logger: Logger) {
-    if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError('pool size must be a positive integer');
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new RangeError('pool size must be a positive integer');
     this.#format = options.format ?? 'json';
     this.#acquireTimeoutMs = options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS;
     this.#logger = logger;
@@ -139,7 +140,8 @@ export class ClaimConnectionPool {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const waiter of [...this.#waiters]) waiter.fail(new ClaimConnectionError('acquire', 'claim pool is closing'));
+      for (const waiter of [...this.#waiters])
+        waiter.fail(new ClaimConnectionError('acquire', 'claim pool is closing'));
       for (const check of [...this.#readyWaiters]) check(true);
       await Promise.all(this.#connections.map((connection) => connection.close()));
       this.#logger.debug('claim pool closed');

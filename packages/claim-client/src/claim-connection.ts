@@ -65,7 +65,11 @@ export class ClaimConnection {
 
   constructor(options: ClaimConnectionOptions) {
     if (options.port === 443 && !io.is_alpn_available()) {
-      throw new ClaimConnectionError('connect', 'port 443 needs TLS ALPN (x-amzn-mqtt-ca), which this platform lacks', { retryable: false });
+      throw new ClaimConnectionError(
+        'connect',
+        'port 443 needs TLS ALPN (x-amzn-mqtt-ca), which this platform lacks',
+        { retryable: false },
+      );
     }
     this.#options = options;
     this.clientId = options.clientId;
@@ -104,9 +108,18 @@ export class ClaimConnection {
     );
   }
 
-  registerThing(templateName: string, ownershipToken: string, parameters: Record<string, string>, format: PayloadFormat): Promise<RegisterThingResult> {
+  registerThing(
+    templateName: string,
+    ownershipToken: string,
+    parameters: Record<string, string>,
+    format: PayloadFormat,
+  ): Promise<RegisterThingResult> {
     if (!TEMPLATE_NAME.test(templateName)) {
-      return Promise.reject(new RangeError(`invalid provisioning template name ${JSON.stringify(templateName)} (1-36 of [0-9A-Za-z_-])`));
+      return Promise.reject(
+        new RangeError(
+          `invalid provisioning template name ${JSON.stringify(templateName)} (1-36 of [0-9A-Za-z_-])`,
+        ),
+      );
     }
     const operation = 'RegisterThing';
     const request = { certificateOwnershipToken: ownershipToken, parameters };
@@ -140,10 +153,16 @@ export class ClaimConnection {
   ): Promise<T> {
     const session = this.#session;
     if (this.#state !== 'up' || !session) {
-      return Promise.reject(new ClaimConnectionError(operation, `connection ${this.clientId} is not connected`));
+      return Promise.reject(
+        new ClaimConnectionError(operation, `connection ${this.clientId} is not connected`),
+      );
     }
     if (this.#inFlight) {
-      return Promise.reject(new Error(`${operation}: ${this.#inFlight.operation} is still running on ${this.clientId}; one operation at a time`));
+      return Promise.reject(
+        new Error(
+          `${operation}: ${this.#inFlight.operation} is still running on ${this.clientId}; one operation at a time`,
+        ),
+      );
     }
     const timeoutMs = this.#options.operationTimeoutMs;
     return new Promise<T>((resolve, reject) => {
@@ -160,7 +179,10 @@ export class ClaimConnection {
       this.#inFlight = inFlight;
       const timer = setTimeout(() => {
         settle(new ClaimTimeoutError(operation, timeoutMs));
-        this.#endSession(session, `${operation} timed out; recycling so that a late answer cannot reach the next flow`);
+        this.#endSession(
+          session,
+          `${operation} timed out; recycling so that a late answer cannot reach the next flow`,
+        );
       }, timeoutMs);
       let pending: Promise<unknown>;
       try {
@@ -178,7 +200,8 @@ export class ClaimConnection {
         },
         (error: unknown) => {
           const claimError = toClaimError(operation, error, secrets, timeoutMs);
-          if (!(claimError instanceof ClaimRejectedError)) this.#endSession(session, `${operation} failed at the connection level`);
+          if (!(claimError instanceof ClaimRejectedError))
+            this.#endSession(session, `${operation} failed at the connection level`);
           settle(claimError);
         },
       );
@@ -202,9 +225,13 @@ export class ClaimConnection {
       });
       const refused = suback.reasonCodes.filter((code) => code >= 0x80);
       if (refused.length > 0) {
-        throw new ClaimConnectionError(inFlight.operation, `subscription to ${topic}/accepted|rejected refused (reason ${refused.join(', ')}); check the claim policy`, {
-          retryable: false,
-        });
+        throw new ClaimConnectionError(
+          inFlight.operation,
+          `subscription to ${topic}/accepted|rejected refused (reason ${refused.join(', ')}); check the claim policy`,
+          {
+            retryable: false,
+          },
+        );
       }
       session.cborSubscriptions.add(topic);
     }
@@ -222,10 +249,19 @@ export class ClaimConnection {
         if (received.endsWith('/accepted')) resolve(decoded);
         else reject({ modeledError: decoded });
       };
-      session.client.publish({ topicName: topic, qos: mqtt5.QoS.AtLeastOnce, payload: cborEncode(body) }).then((result) => {
-        const reasonCode = (result as mqtt5.PubackPacket | undefined)?.reasonCode ?? 0;
-        if (reasonCode >= 0x80) reject(new ClaimConnectionError(inFlight.operation, `publish refused (PUBACK reason ${reasonCode}); check the claim policy`, { retryable: false }));
-      }, reject);
+      session.client
+        .publish({ topicName: topic, qos: mqtt5.QoS.AtLeastOnce, payload: cborEncode(body) })
+        .then((result) => {
+          const reasonCode = (result as mqtt5.PubackPacket | undefined)?.reasonCode ?? 0;
+          if (reasonCode >= 0x80)
+            reject(
+              new ClaimConnectionError(
+                inFlight.operation,
+                `publish refused (PUBACK reason ${reasonCode}); check the claim policy`,
+                { retryable: false },
+              ),
+            );
+        }, reject);
     });
   }
 
@@ -267,7 +303,10 @@ export class ClaimConnection {
     client.on('messageReceived', (event: mqtt5.MessageReceivedEvent) => {
       if (session.ended || !this.#inFlight?.onMessage) return;
       const payload = event.message.payload;
-      this.#inFlight.onMessage(event.message.topicName, payload instanceof ArrayBuffer ? Buffer.from(payload) : Buffer.from(String(payload ?? '')));
+      this.#inFlight.onMessage(
+        event.message.topicName,
+        payload instanceof ArrayBuffer ? Buffer.from(payload) : Buffer.from(String(payload ?? '')),
+      );
     });
     client.on('error', (error) => this.#logger.warn({ err: error }, 'claim connection error'));
     client.start();
@@ -277,7 +316,11 @@ export class ClaimConnection {
     const { host, port, caPath, claimCertPath, claimKeyPath } = this.#options;
     // Reads the files on every (re)connect, so a replaced claim certificate is picked up. The builder
     // puts `x-amzn-mqtt-ca` first in the ALPN list: required on 443, harmless on 8883.
-    const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(host, claimCertPath, claimKeyPath);
+    const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(
+      host,
+      claimCertPath,
+      claimKeyPath,
+    );
     builder.withPort(port);
     builder.withCertificateAuthorityFromPath(undefined, caPath);
     builder.withConnectProperties({ clientId: this.clientId, keepAliveIntervalSeconds: 60 });
@@ -304,7 +347,9 @@ export class ClaimConnection {
       this.#failures += 1;
       this.#logger.warn({ reason }, 'claim connection down');
     }
-    this.#inFlight?.fail(new ClaimConnectionError(this.#inFlight.operation, closing ? 'claim client is closing' : reason));
+    this.#inFlight?.fail(
+      new ClaimConnectionError(this.#inFlight.operation, closing ? 'claim client is closing' : reason),
+    );
     this.#options.onChange();
     const previous = this.#teardown;
     this.#teardown = previous.then(() => stopSession(session, this.#logger));
@@ -319,7 +364,10 @@ export class ClaimConnection {
         minDelayMs: this.#options.reconnectMinDelayMs,
         maxDelayMs: this.#options.reconnectMaxDelayMs,
       });
-      this.#logger.debug({ delayMs: delay, failures: this.#failures }, 'claim connection reconnect scheduled');
+      this.#logger.debug(
+        { delayMs: delay, failures: this.#failures },
+        'claim connection reconnect scheduled',
+      );
       clearTimeout(this.#reconnectTimer);
       this.#reconnectTimer = setTimeout(() => this.#open(), delay);
     });

@@ -13,7 +13,11 @@ export class ClaimLease {
   readonly #onRelease: (connection: ClaimConnection) => void;
   #released = false;
 
-  constructor(connection: ClaimConnection, format: PayloadFormat, onRelease: (connection: ClaimConnection) => void) {
+  constructor(
+    connection: ClaimConnection,
+    format: PayloadFormat,
+    onRelease: (connection: ClaimConnection) => void,
+  ) {
     this.#connection = connection;
     this.#format = format;
     this.#onRelease = onRelease;
@@ -37,7 +41,12 @@ export class ClaimLease {
     parameters: Record<string, string>,
     options: OperationOptions = {},
   ): Promise<RegisterThingResult> {
-    return this.#live().registerThing(templateName, ownershipToken, parameters, options.format ?? this.#format);
+    return this.#live().registerThing(
+      templateName,
+      ownershipToken,
+      parameters,
+      options.format ?? this.#format,
+    );
   }
 
   release(): void {

@@ -53,7 +53,10 @@ export async function probeDeviceConnect(options: ConnectProbeOptions): Promise<
     return { outcome: 'failed', reason: `client could not be created: ${String(error)}` };
   }
   const result = await new Promise<ConnectProbeResult>((resolve) => {
-    const timer = setTimeout(() => resolve({ outcome: 'timeout', reason: `no CONNACK within ${options.timeoutMs} ms` }), options.timeoutMs);
+    const timer = setTimeout(
+      () => resolve({ outcome: 'timeout', reason: `no CONNACK within ${options.timeoutMs} ms` }),
+      options.timeoutMs,
+    );
     const settle = (value: ConnectProbeResult) => {
       clearTimeout(timer);
       resolve(value);
@@ -61,7 +64,8 @@ export async function probeDeviceConnect(options: ConnectProbeOptions): Promise<
     client.once('connectionSuccess', () => settle({ outcome: 'connected' }));
     client.once('connectionFailure', (event: mqtt5.ConnectionFailureEvent) => {
       const reasonCode = event.connack?.reasonCode;
-      if (reasonCode !== undefined && reasonCode >= 0x80) settle({ outcome: 'refused', reason: `CONNACK reason ${reasonCode}`, reasonCode });
+      if (reasonCode !== undefined && reasonCode >= 0x80)
+        settle({ outcome: 'refused', reason: `CONNACK reason ${reasonCode}`, reasonCode });
       else settle({ outcome: 'failed', reason: String(event.error) });
     });
     client.on('error', (error) => options.logger.debug({ err: error }, 'connect probe client error'));

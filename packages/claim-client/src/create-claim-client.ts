@@ -9,7 +9,11 @@ import type { ClaimPoolOptions } from './types.js';
  * of configuration alone (endpoint, port, Amazon Root CA 1, claim certificate and key): see README.md.
  * Missing files fail here, naming the variable, instead of as a TLS error on every reconnect.
  */
-export function createClaimClient(config: ClaimConfig, logger: Logger, overrides: Partial<ClaimPoolOptions> = {}): ClaimConnectionPool {
+export function createClaimClient(
+  config: ClaimConfig,
+  logger: Logger,
+  overrides: Partial<ClaimPoolOptions> = {},
+): ClaimConnectionPool {
   const files = {
     AWS_IOT_CA_PATH: config.AWS_IOT_CA_PATH,
     AWS_IOT_CLAIM_CERT_PATH: config.AWS_IOT_CLAIM_CERT_PATH,
@@ -37,7 +41,12 @@ export function createClaimClient(config: ClaimConfig, logger: Logger, overrides
     logger,
   );
   logger.info(
-    { endpoint: config.AWS_IOT_ENDPOINT, port: config.AWS_IOT_PORT, region: config.AWS_REGION, size: config.CLAIM_POOL_SIZE },
+    {
+      endpoint: config.AWS_IOT_ENDPOINT,
+      port: config.AWS_IOT_PORT,
+      region: config.AWS_REGION,
+      size: config.CLAIM_POOL_SIZE,
+    },
     'claim client starting',
   );
   return pool.start();

@@ -26,7 +26,10 @@ const SIGNING = {
  * `generateKeyPair` (libuv thread pool): RSA-2048 costs ~135 ms of CPU, which the sync form would
  * spend blocking the event loop, and with it every connection's keep-alive and every other flow.
  */
-export async function generateKeyAndCsr(serial: string, algorithm: CsrKeyAlgorithm = 'ec-p256'): Promise<KeyAndCsr> {
+export async function generateKeyAndCsr(
+  serial: string,
+  algorithm: CsrKeyAlgorithm = 'ec-p256',
+): Promise<KeyAndCsr> {
   const { privateKey, publicKey } =
     algorithm === 'ec-p256'
       ? await generateKeyPairAsync('ec', { namedCurve: 'P-256' })
@@ -38,16 +41,38 @@ export async function generateKeyAndCsr(serial: string, algorithm: CsrKeyAlgorit
     keys,
     signingAlgorithm: SIGNING[algorithm],
   });
-  return { privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), csrPem: csr.toString('pem') };
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    csrPem: csr.toString('pem'),
+  };
 }
 
 type X509KeyPair = Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'];
 
-async function toCryptoKeys(privateKey: KeyObject, publicKey: KeyObject, algorithm: CsrKeyAlgorithm): Promise<X509KeyPair> {
-  const importParams = algorithm === 'ec-p256' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+async function toCryptoKeys(
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+  algorithm: CsrKeyAlgorithm,
+): Promise<X509KeyPair> {
+  const importParams =
+    algorithm === 'ec-p256'
+      ? { name: 'ECDSA', namedCurve: 'P-256' }
+      : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   const [cryptoPrivate, cryptoPublic] = await Promise.all([
-    webcrypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), importParams, false, ['sign']),
-    webcrypto.subtle.importKey('spki', publicKey.export({ type: 'spki', format: 'der' }), importParams, true, ['verify']),
+    webcrypto.subtle.importKey(
+      'pkcs8',
+      privateKey.export({ type: 'pkcs8', format: 'der' }),
+      importParams,
+      false,
+      ['sign'],
+    ),
+    webcrypto.subtle.importKey(
+      'spki',
+      publicKey.export({ type: 'spki', format: 'der' }),
+      importParams,
+      true,
+      ['verify'],
+    ),
   ]);
   return { privateKey: cryptoPrivate, publicKey: cryptoPublic } as unknown as X509KeyPair;
 }

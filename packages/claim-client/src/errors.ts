@@ -22,9 +22,16 @@ export class ClaimRejectedError extends ClaimError {
   readonly errorMessage: string;
   readonly retryable: boolean;
 
-  constructor(operation: string, rejection: { statusCode: number; errorCode: string; errorMessage: string }, secrets: readonly string[] = []) {
+  constructor(
+    operation: string,
+    rejection: { statusCode: number; errorCode: string; errorMessage: string },
+    secrets: readonly string[] = [],
+  ) {
     const errorMessage = scrub(rejection.errorMessage, secrets);
-    super(operation, `${operation} rejected: ${rejection.statusCode} ${rejection.errorCode}: ${errorMessage}`);
+    super(
+      operation,
+      `${operation} rejected: ${rejection.statusCode} ${rejection.errorCode}: ${errorMessage}`,
+    );
     this.name = 'ClaimRejectedError';
     this.statusCode = rejection.statusCode;
     this.errorCode = rejection.errorCode;

@@ -3,12 +3,14 @@ import type { CertificateResult, RegisterThingResult } from './types.js';
 
 function requireString(operation: string, body: Record<string, unknown>, field: string): string {
   const value = body[field];
-  if (typeof value !== 'string' || value === '') throw new ClaimConnectionError(operation, `accepted answer has no ${field}`);
+  if (typeof value !== 'string' || value === '')
+    throw new ClaimConnectionError(operation, `accepted answer has no ${field}`);
   return value;
 }
 
 function asObject(operation: string, raw: unknown): Record<string, unknown> {
-  if (typeof raw !== 'object' || raw === null) throw new ClaimConnectionError(operation, 'accepted answer is not an object');
+  if (typeof raw !== 'object' || raw === null)
+    throw new ClaimConnectionError(operation, 'accepted answer is not an object');
   return raw as Record<string, unknown>;
 }
 
@@ -27,7 +29,10 @@ export function parseCertificateResult(operation: string, raw: unknown): Certifi
 export function parseRegisterThingResult(operation: string, raw: unknown): RegisterThingResult {
   const body = asObject(operation, raw);
   const configuration = body.deviceConfiguration ?? {};
-  if (typeof configuration !== 'object' || configuration === null) throw new ClaimConnectionError(operation, 'deviceConfiguration is not an object');
-  const deviceConfiguration = Object.fromEntries(Object.entries(configuration).map(([key, value]) => [key, String(value)]));
+  if (typeof configuration !== 'object' || configuration === null)
+    throw new ClaimConnectionError(operation, 'deviceConfiguration is not an object');
+  const deviceConfiguration = Object.fromEntries(
+    Object.entries(configuration).map(([key, value]) => [key, String(value)]),
+  );
   return { thingName: requireString(operation, body, 'thingName'), deviceConfiguration };
 }

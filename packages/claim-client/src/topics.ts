@@ -4,7 +4,8 @@ import type { PayloadFormat } from './types.js';
 export const topics = {
   createKeysAndCertificate: (format: PayloadFormat) => `$aws/certificates/create/${format}`,
   createCertificateFromCsr: (format: PayloadFormat) => `$aws/certificates/create-from-csr/${format}`,
-  registerThing: (templateName: string, format: PayloadFormat) => `$aws/provisioning-templates/${templateName}/provision/${format}`,
+  registerThing: (templateName: string, format: PayloadFormat) =>
+    `$aws/provisioning-templates/${templateName}/provision/${format}`,
 };
 
 /** AWS: 1–36 characters of [0-9A-Za-z_-]. Checked before the name goes into a topic. */

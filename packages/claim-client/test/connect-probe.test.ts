@@ -36,10 +36,19 @@ it('is refused for a certificate not yet registered, connects once registered, i
   const pending = await probe(created.certificatePem, key, 'PROBE-1');
   expect(pending.outcome).toBe('refused');
 
-  await pool.withLease((lease) => lease.registerThing(TEMPLATE_NAME, created.certificateOwnershipToken, { SerialNumber: 'PROBE-1' }, { format: 'json' }));
+  await pool.withLease((lease) =>
+    lease.registerThing(
+      TEMPLATE_NAME,
+      created.certificateOwnershipToken,
+      { SerialNumber: 'PROBE-1' },
+      { format: 'json' },
+    ),
+  );
   expect(await probe(created.certificatePem, key, 'PROBE-1')).toEqual({ outcome: 'connected' });
 
-  const revoked = await fetch(`${emulator.adminUrl}/certificates/${created.certificateId}/revoke`, { method: 'POST' });
+  const revoked = await fetch(`${emulator.adminUrl}/certificates/${created.certificateId}/revoke`, {
+    method: 'POST',
+  });
   expect(revoked.status).toBeLessThan(300);
   expect((await probe(created.certificatePem, key, 'PROBE-1')).outcome).toBe('refused');
 });

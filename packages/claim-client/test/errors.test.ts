@@ -1,5 +1,12 @@
 import { inspect } from 'node:util';
-import { ClaimRejectedError, ClaimTimeoutError, reconnectDelayMs, type ClaimConnectionPool, type ClaimError, type PayloadFormat } from '../src/index.js';
+import {
+  ClaimRejectedError,
+  ClaimTimeoutError,
+  reconnectDelayMs,
+  type ClaimConnectionPool,
+  type ClaimError,
+  type PayloadFormat,
+} from '../src/index.js';
 import { TEMPLATE_NAME, expectRejection, poolFor, startTestEmulator, type TestEmulator } from './helpers.js';
 
 const TIMEOUT_MS = 800;
@@ -41,17 +48,35 @@ describe.each<PayloadFormat>(['json', 'cbor'])('%s', (format) => {
   it('unknown template → permanent ClaimRejectedError with AWS code', async () => {
     const created = await newCertificate(format);
     const error = await failure(
-      pool.withLease((lease) => lease.registerThing('no-such-template', created.certificateOwnershipToken, { SerialNumber: 'X' }, { format })),
+      pool.withLease((lease) =>
+        lease.registerThing(
+          'no-such-template',
+          created.certificateOwnershipToken,
+          { SerialNumber: 'X' },
+          { format },
+        ),
+      ),
     );
     expect(error).toBeInstanceOf(ClaimRejectedError);
-    expect(error).toMatchObject({ statusCode: 404, errorCode: 'ResourceNotFoundException', retryable: false, operation: 'RegisterThing' });
+    expect(error).toMatchObject({
+      statusCode: 404,
+      errorCode: 'ResourceNotFoundException',
+      retryable: false,
+      operation: 'RegisterThing',
+    });
   });
 
   it('invalid ownership token → permanent 400', async () => {
     const token = `bogus-token-${format}-0123456789abcdef`;
     secrets.push(token);
-    const error = await failure(pool.withLease((lease) => lease.registerThing(TEMPLATE_NAME, token, { SerialNumber: 'X' }, { format })));
-    expect(error).toMatchObject({ statusCode: 400, errorCode: 'InvalidCertificateOwnershipToken', retryable: false });
+    const error = await failure(
+      pool.withLease((lease) => lease.registerThing(TEMPLATE_NAME, token, { SerialNumber: 'X' }, { format })),
+    );
+    expect(error).toMatchObject({
+      statusCode: 400,
+      errorCode: 'InvalidCertificateOwnershipToken',
+      retryable: false,
+    });
   });
 
   it('injected 500 → retryable ClaimRejectedError', async () => {
@@ -86,10 +111,13 @@ it('account quota exceeded (429) → retryable', async () => {
   emulator.setQuotas({ createKeysAndCertificatePerSecond: 1 });
   const outcomes = await pool.withLease(async (lease) => {
     const results: unknown[] = [];
-    for (let i = 0; i < 3; i += 1) results.push(await lease.createKeysAndCertificate().catch((error: unknown) => error));
+    for (let i = 0; i < 3; i += 1)
+      results.push(await lease.createKeysAndCertificate().catch((error: unknown) => error));
     return results;
   });
-  const throttled = outcomes.filter((outcome): outcome is ClaimRejectedError => outcome instanceof ClaimRejectedError);
+  const throttled = outcomes.filter(
+    (outcome): outcome is ClaimRejectedError => outcome instanceof ClaimRejectedError,
+  );
   expect(throttled.length).toBeGreaterThan(0);
   errors.push(...throttled);
   for (const error of throttled) expect(error).toMatchObject({ statusCode: 429, retryable: true });
@@ -97,7 +125,10 @@ it('account quota exceeded (429) → retryable', async () => {
 
 it('no error message, stack or inspection carries a private key or an ownership token', () => {
   expect(errors.length).toBeGreaterThanOrEqual(10);
-  const texts = errors.map((error) => `${String(error)}\n${(error as Error).stack}\n${inspect(error, { depth: 5 })}\n${JSON.stringify(error)}`);
+  const texts = errors.map(
+    (error) =>
+      `${String(error)}\n${(error as Error).stack}\n${inspect(error, { depth: 5 })}\n${JSON.stringify(error)}`,
+  );
   for (const text of texts) {
     for (const secret of secrets.filter(Boolean)) expect(text).not.toContain(secret);
     expect(text).not.toMatch(/PRIVATE KEY/);

@@ -1,6 +1,19 @@
 import { loadConfig, claimSchema } from '@claimline/config';
-import { createClaimClient, generateKeyAndCsr, type ClaimConnectionPool, type CsrKeyAlgorithm, type PayloadFormat } from '../src/index.js';
-import { TEMPLATE_NAME, certificateMatchesKey, poolFor, quietLogger, startTestEmulator, type TestEmulator } from './helpers.js';
+import {
+  createClaimClient,
+  generateKeyAndCsr,
+  type ClaimConnectionPool,
+  type CsrKeyAlgorithm,
+  type PayloadFormat,
+} from '../src/index.js';
+import {
+  TEMPLATE_NAME,
+  certificateMatchesKey,
+  poolFor,
+  quietLogger,
+  startTestEmulator,
+  type TestEmulator,
+} from './helpers.js';
 
 let emulator: TestEmulator;
 let pool: ClaimConnectionPool;
@@ -19,7 +32,9 @@ afterAll(async () => {
 function expectActiveThing(serial: string, certificateId: string) {
   const thing = emulator.registry.things().find((candidate) => candidate.thingName === serial);
   expect(thing?.certificateIds).toContain(certificateId);
-  const certificate = emulator.registry.certificates().find((candidate) => candidate.certificateId === certificateId);
+  const certificate = emulator.registry
+    .certificates()
+    .find((candidate) => candidate.certificateId === certificateId);
   expect(certificate?.status).toBe('ACTIVE');
 }
 
@@ -28,7 +43,12 @@ describe.each<PayloadFormat>(['json', 'cbor'])('%s', (format) => {
     const serial = `KEYS-${format}`;
     const { created, registered } = await pool.withLease(async (lease) => {
       const created = await lease.createKeysAndCertificate({ format });
-      const registered = await lease.registerThing(TEMPLATE_NAME, created.certificateOwnershipToken, { SerialNumber: serial }, { format });
+      const registered = await lease.registerThing(
+        TEMPLATE_NAME,
+        created.certificateOwnershipToken,
+        { SerialNumber: serial },
+        { format },
+      );
       return { created, registered };
     });
     expect(created.certificateId).toMatch(/^[0-9a-f]{64}$/);
@@ -43,7 +63,12 @@ describe.each<PayloadFormat>(['json', 'cbor'])('%s', (format) => {
     expect(privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     const { created, registered } = await pool.withLease(async (lease) => {
       const created = await lease.createCertificateFromCsr(csrPem, { format });
-      const registered = await lease.registerThing(TEMPLATE_NAME, created.certificateOwnershipToken, { SerialNumber: serial }, { format });
+      const registered = await lease.registerThing(
+        TEMPLATE_NAME,
+        created.certificateOwnershipToken,
+        { SerialNumber: serial },
+        { format },
+      );
       return { created, registered };
     });
     expect(created.privateKey).toBeUndefined();
@@ -65,7 +90,9 @@ it('createClaimClient works from the claim environment schema alone', async () =
   });
   const client = createClaimClient(config, quietLogger());
   try {
-    expect(client.clientIds).toEqual([expect.stringMatching(new RegExp(`^fromconfig-[A-Za-z0-9_-]+-${process.pid}-1$`))]);
+    expect(client.clientIds).toEqual([
+      expect.stringMatching(new RegExp(`^fromconfig-[A-Za-z0-9_-]+-${process.pid}-1$`)),
+    ]);
     const created = await client.withLease((lease) => lease.createKeysAndCertificate());
     expect(created.certificatePem).toMatch(/BEGIN CERTIFICATE/);
   } finally {
@@ -74,6 +101,10 @@ it('createClaimClient works from the claim environment schema alone', async () =
 });
 
 it('createClaimClient names the variable of a missing file', () => {
-  const config = loadConfig('claim', claimSchema, { AWS_IOT_CLAIM_KEY_PATH: '/nonexistent/claim.key', AWS_IOT_CA_PATH: emulator.files.caPath, AWS_IOT_CLAIM_CERT_PATH: emulator.files.claimCertPath });
+  const config = loadConfig('claim', claimSchema, {
+    AWS_IOT_CLAIM_KEY_PATH: '/nonexistent/claim.key',
+    AWS_IOT_CA_PATH: emulator.files.caPath,
+    AWS_IOT_CLAIM_CERT_PATH: emulator.files.claimCertPath,
+  });
   expect(() => createClaimClient(config, quietLogger())).toThrow(/AWS_IOT_CLAIM_KEY_PATH/);
 });

@@ -14,8 +14,17 @@ export const TEMPLATE_NAME = 'claimline-default';
 export const DEFAULT_TEMPLATE = {
   Parameters: { SerialNumber: { Type: 'String' } },
   Resources: {
-    thing: { Type: 'AWS::IoT::Thing', Properties: { ThingName: { Ref: 'SerialNumber' }, AttributePayload: { serial: { Ref: 'SerialNumber' } } } },
-    certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+    thing: {
+      Type: 'AWS::IoT::Thing',
+      Properties: {
+        ThingName: { Ref: 'SerialNumber' },
+        AttributePayload: { serial: { Ref: 'SerialNumber' } },
+      },
+    },
+    certificate: {
+      Type: 'AWS::IoT::Certificate',
+      Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' },
+    },
     policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'claimline-device' } },
   },
   DeviceConfiguration: { serial: { Ref: 'SerialNumber' } },
@@ -49,12 +58,16 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
   };
 }
 
-export const quietLogger = (): Logger => createLogger({ name: 'claim-client-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+export const quietLogger = (): Logger =>
+  createLogger({ name: 'claim-client-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 let poolCounter = 0;
 
 /** A started pool on the emulator, with client ids unique to this test file and pool. */
-export function poolFor(emulator: RunningEmulator, options: Partial<ClaimPoolOptions> = {}): ClaimConnectionPool {
+export function poolFor(
+  emulator: RunningEmulator,
+  options: Partial<ClaimPoolOptions> = {},
+): ClaimConnectionPool {
   return new ClaimConnectionPool(
     {
       host: emulator.host,
@@ -73,7 +86,10 @@ export function poolFor(emulator: RunningEmulator, options: Partial<ClaimPoolOpt
 
 /** True when the certificate carries the public key of this private key. */
 export function certificateMatchesKey(certificatePem: string, privateKeyPem: string): boolean {
-  const fromCertificate = new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+  const fromCertificate = new X509Certificate(certificatePem).publicKey.export({
+    type: 'spki',
+    format: 'der',
+  });
   const fromKey = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' });
   return Buffer.compare(fromCertificate, fromKey) === 0;
 }

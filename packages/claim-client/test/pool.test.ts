@@ -43,7 +43,12 @@ it('runs 3×K concurrent flows, one per connection at a time, without crossing a
         maxBusy = Math.max(maxBusy, pool.counts().busy);
         const format = index % 2 === 0 ? 'json' : 'cbor';
         const created = await lease.createKeysAndCertificate({ format });
-        const registered = await lease.registerThing(TEMPLATE_NAME, created.certificateOwnershipToken, { SerialNumber: serial }, { format });
+        const registered = await lease.registerThing(
+          TEMPLATE_NAME,
+          created.certificateOwnershipToken,
+          { SerialNumber: serial },
+          { format },
+        );
         return { serial, created, registered };
       }),
     ),
@@ -98,7 +103,11 @@ it('a connection closed by the endpoint fails the operation as retryable, and th
     Array.from({ length: 2 * K }, (_, index) =>
       pool.withLease(async (next) => {
         const created = await next.createKeysAndCertificate();
-        return (await next.registerThing(TEMPLATE_NAME, created.certificateOwnershipToken, { SerialNumber: `RECOVER-${index}` })).thingName;
+        return (
+          await next.registerThing(TEMPLATE_NAME, created.certificateOwnershipToken, {
+            SerialNumber: `RECOVER-${index}`,
+          })
+        ).thingName;
       }),
     ),
   );

@@ -11,7 +11,12 @@ export function renderEnvTable(): string {
     for (const field of describeSchema(schema)) {
       const row = rows.get(field.variable);
       if (row) row.processes.push(processName);
-      else rows.set(field.variable, { processes: [processName], description: field.description, defaultValue: field.defaultValue });
+      else
+        rows.set(field.variable, {
+          processes: [processName],
+          description: field.description,
+          defaultValue: field.defaultValue,
+        });
     }
   }
   const escape = (text: string) => text.replace(/\|/g, '\\|');

@@ -22,7 +22,8 @@ export const url = (protocols: readonly string[]) =>
   );
 
 /** A URL with credentials in it (a database URL): kept as a Secret so that its password is never printed. */
-export const secretUrl = (protocols: readonly string[]) => url(protocols).transform((value) => new Secret(value));
+export const secretUrl = (protocols: readonly string[]) =>
+  url(protocols).transform((value) => new Secret(value));
 
 export const port = () => z.coerce.number().int().min(0).max(65535);
 

@@ -7,7 +7,13 @@ export { databaseSchema, type DatabaseConfig } from './apps/database.js';
 export { vaultFields, vaultSchema, type VaultConfig } from './apps/vault.js';
 export { testSuiteSchema } from './apps/test-suite.js';
 export { claimFields, claimSchema, type ClaimConfig } from './apps/claim.js';
-export { apiFields, apiSchema, allowedTemplatesSchema, type ApiConfig, type AllowedTemplates } from './apps/api.js';
+export {
+  apiFields,
+  apiSchema,
+  allowedTemplatesSchema,
+  type ApiConfig,
+  type AllowedTemplates,
+} from './apps/api.js';
 export { envSchemas } from './env-schemas.js';
 export { renderEnvTable, replaceEnvTable, ENV_TABLE_START, ENV_TABLE_END } from './env-table.js';
 export { workerFields, workerSchema, type WorkerConfig } from './apps/worker.js';

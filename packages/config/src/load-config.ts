@@ -9,7 +9,11 @@ export type Env = Record<string, string | undefined>;
  * Parses the environment once, at the edge of a process. Empty strings count as unset so that
  * `FOO=` in a shell or a compose file falls back to the default instead of failing validation.
  */
-export function loadConfig<S extends EnvSchema>(scope: string, schema: S, env: Env = process.env): z.output<S> {
+export function loadConfig<S extends EnvSchema>(
+  scope: string,
+  schema: S,
+  env: Env = process.env,
+): z.output<S> {
   const input: Record<string, string> = {};
   for (const key of Object.keys(schema.shape)) {
     const value = env[key];
@@ -19,13 +23,16 @@ export function loadConfig<S extends EnvSchema>(scope: string, schema: S, env: E
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.map((issue) => ({
     variable: String(issue.path[0] ?? '(environment)'),
-    problem: issue.code === 'invalid_type' && issue.input === undefined ? 'is required but not set' : issue.message,
+    problem:
+      issue.code === 'invalid_type' && issue.input === undefined ? 'is required but not set' : issue.message,
   }));
   throw new ConfigError(scope, issues);
 }
 
 /** Variable name → description and default, for documentation and the README check. */
-export function describeSchema(schema: EnvSchema): { variable: string; description: string; defaultValue?: string }[] {
+export function describeSchema(
+  schema: EnvSchema,
+): { variable: string; description: string; defaultValue?: string }[] {
   return Object.entries(schema.shape).map(([variable, field]) => {
     const zodField = field as z.ZodType;
     const parsedDefault = zodField.safeParse(undefined);

@@ -39,7 +39,9 @@ describe('loadConfig', () => {
   });
 
   it('rejects a database URL of the wrong scheme', () => {
-    expect(() => loadConfig('db', databaseSchema, { DATABASE_URL: 'mysql://x@y/z' })).toThrow(/DATABASE_URL: must be a URL/);
+    expect(() => loadConfig('db', databaseSchema, { DATABASE_URL: 'mysql://x@y/z' })).toThrow(
+      /DATABASE_URL: must be a URL/,
+    );
   });
 });
 

@@ -17,7 +17,10 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-export async function withAdminClient<T>(databaseUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withAdminClient<T>(
+  databaseUrl: string,
+  run: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: withDatabaseName(databaseUrl, 'postgres') });
   await client.connect();
   try {
@@ -38,7 +41,9 @@ export async function databaseExists(databaseUrl: string): Promise<boolean> {
 export async function createDatabase(databaseUrl: string, template?: string): Promise<void> {
   const name = databaseNameOf(databaseUrl);
   await withAdminClient(databaseUrl, async (c) => {
-    await c.query(`CREATE DATABASE ${quoteIdent(name)}${template ? ` TEMPLATE ${quoteIdent(template)}` : ''}`);
+    await c.query(
+      `CREATE DATABASE ${quoteIdent(name)}${template ? ` TEMPLATE ${quoteIdent(template)}` : ''}`,
+    );
   });
 }
 
@@ -61,7 +66,10 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
 }
 
 /** A scratch database next to `databaseUrl`, dropped when `run` ends. */
-export async function withScratchDatabase<T>(databaseUrl: string, run: (url: string) => Promise<T>): Promise<T> {
+export async function withScratchDatabase<T>(
+  databaseUrl: string,
+  run: (url: string) => Promise<T>,
+): Promise<T> {
   const url = withDatabaseName(databaseUrl, `claimline_scratch_${randomBytes(6).toString('hex')}`);
   await createDatabase(url);
   try {

@@ -7,7 +7,10 @@ export type CreatePrismaClientOptions = {
 };
 
 /** The one way to make a Prisma client: the pg driver adapter, no Rust query engine. */
-export function createPrismaClient(databaseUrl: string, options: CreatePrismaClientOptions = {}): PrismaClient {
+export function createPrismaClient(
+  databaseUrl: string,
+  options: CreatePrismaClientOptions = {},
+): PrismaClient {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.maxConnections ?? 10 });
   return new PrismaClient({ adapter });
 }

@@ -1,4 +1,10 @@
 export { createPrismaClient, type CreatePrismaClientOptions } from './client.js';
 export * from './generated/client.js';
 export { deployMigrations, migrationStatus, diffMigrationsToSchema } from './migrations/migrator.js';
-export { ensureDatabase, dropDatabase, createDatabase, databaseExists, withDatabaseName } from './admin-database.js';
+export {
+  ensureDatabase,
+  dropDatabase,
+  createDatabase,
+  databaseExists,
+  withDatabaseName,
+} from './admin-database.js';

@@ -3,7 +3,12 @@
 import { databaseSchema, loadConfig } from '@claimline/config';
 import pg from 'pg';
 import { ensureDatabase, withScratchDatabase } from './admin-database.js';
-import { createMigration, deployMigrations, diffMigrationsToSchema, migrationStatus } from './migrations/migrator.js';
+import {
+  createMigration,
+  deployMigrations,
+  diffMigrationsToSchema,
+  migrationStatus,
+} from './migrations/migrator.js';
 
 const USAGE = `usage: claimline-migrate <command>
   deploy        create the database if missing, apply pending migrations (= prisma migrate deploy)
@@ -19,7 +24,9 @@ async function main(argv: string[]): Promise<number> {
     case 'deploy': {
       if (await ensureDatabase(databaseUrl)) console.log('created the database');
       const applied = await deployMigrations(databaseUrl);
-      console.log(applied.length ? `applied ${applied.length}: ${applied.join(', ')}` : 'no pending migrations');
+      console.log(
+        applied.length ? `applied ${applied.length}: ${applied.join(', ')}` : 'no pending migrations',
+      );
       return 0;
     }
     case 'status': {

@@ -40,7 +40,9 @@ describe('the migrations folder', () => {
     const schemaFile = path.join(dir, 'schema.prisma');
     fs.writeFileSync(
       schemaFile,
-      fs.readFileSync(schemaFile, 'utf8').replace('  line      String?', '  line      String?\n  hall      String?'),
+      fs
+        .readFileSync(schemaFile, 'utf8')
+        .replace('  line      String?', '  line      String?\n  hall      String?'),
     );
     process.env.CLAIMLINE_PRISMA_DIR = dir;
     const url = await emptyDatabase();

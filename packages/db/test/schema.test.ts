@@ -12,11 +12,21 @@ afterAll(async () => {
   await db.drop();
 });
 
-const sealed = () => ({ ciphertext: randomBytes(48), wrappedKey: randomBytes(60), kekId: 'k1', algorithm: 'AES-256-GCM' });
+const sealed = () => ({
+  ciphertext: randomBytes(48),
+  wrappedKey: randomBytes(60),
+  kekId: 'k1',
+  algorithm: 'AES-256-GCM',
+});
 
 async function makeDevice(serial: string) {
   const key = await db.prisma.apiKey.create({
-    data: { name: `mes-${serial}`, prefix: `cl_${serial}`, secretHash: randomBytes(32).toString('hex'), role: 'MES' },
+    data: {
+      name: `mes-${serial}`,
+      prefix: `cl_${serial}`,
+      secretHash: randomBytes(32).toString('hex'),
+      role: 'MES',
+    },
   });
   const batch = await db.prisma.batch.create({
     data: {
@@ -82,7 +92,9 @@ describe('the migrated database', () => {
 
   it('round-trips the station, batch assignment, audit and idempotency models', async () => {
     const device = await makeDevice('SN-ROUNDTRIP-2');
-    const station = await db.prisma.station.create({ data: { name: 'line-3-a', line: '3', publicKey: 'pk' } });
+    const station = await db.prisma.station.create({
+      data: { name: 'line-3-a', line: '3', publicKey: 'pk' },
+    });
     await db.prisma.batchStation.create({ data: { batchId: device.batchId, stationId: station.id } });
     const key = await db.prisma.apiKey.create({
       data: { name: 'st', prefix: 'cl_st1', secretHash: 'h-st1', role: 'STATION', stationId: station.id },
@@ -92,10 +104,23 @@ describe('the migrated database', () => {
       data: { state: 'DOWNLOADED', downloadedByStationId: station.id, downloadedAt: new Date() },
     });
     const event = await db.prisma.auditEvent.create({
-      data: { actor: 'station:line-3-a', action: 'device.downloaded', deviceId: device.id, batchId: device.batchId, origin: '10.0.0.7', details: { n: 1 } },
+      data: {
+        actor: 'station:line-3-a',
+        action: 'device.downloaded',
+        deviceId: device.id,
+        batchId: device.batchId,
+        origin: '10.0.0.7',
+        details: { n: 1 },
+      },
     });
     await db.prisma.idempotencyRecord.create({
-      data: { apiKeyId: key.id, key: 'idem-1', requestHash: 'abc', responseStatus: 202, responseBody: { id: 'x' } },
+      data: {
+        apiKeyId: key.id,
+        key: 'idem-1',
+        requestHash: 'abc',
+        responseStatus: 202,
+        responseBody: { id: 'x' },
+      },
     });
     const loaded = await db.prisma.station.findUniqueOrThrow({
       where: { name: 'line-3-a' },
@@ -117,7 +142,9 @@ describe('the migrated database', () => {
     });
     await db.prisma.certificate.create({ data: cert('ACTIVE') });
     await db.prisma.certificate.create({ data: cert('ORPHANED') });
-    await expect(db.prisma.certificate.create({ data: cert('ACTIVE') })).rejects.toMatchObject({ code: 'P2002' });
+    await expect(db.prisma.certificate.create({ data: cert('ACTIVE') })).rejects.toMatchObject({
+      code: 'P2002',
+    });
     expect(await db.prisma.certificate.count({ where: { deviceId: device.id } })).toBe(2);
   });
 

@@ -7,7 +7,11 @@ import { Redis, type RedisOptions } from 'ioredis';
  */
 export type ConnectionRole = 'worker' | 'producer';
 
-export function createRedisConnection(redisUrl: string, role: ConnectionRole, extra: RedisOptions = {}): Redis {
+export function createRedisConnection(
+  redisUrl: string,
+  role: ConnectionRole,
+  extra: RedisOptions = {},
+): Redis {
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true, ...extra }

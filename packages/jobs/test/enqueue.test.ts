@@ -1,5 +1,12 @@
 import { Queue } from 'bullmq';
-import { createRedisConnection, enqueueProvisioning, jitteredBackoff, provisionJobId, QUEUES, toQueuePriority } from '@claimline/jobs';
+import {
+  createRedisConnection,
+  enqueueProvisioning,
+  jitteredBackoff,
+  provisionJobId,
+  QUEUES,
+  toQueuePriority,
+} from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { randomUUID } from 'node:crypto';
 

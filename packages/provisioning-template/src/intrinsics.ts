@@ -15,7 +15,8 @@ const asString = (value: unknown, where: string): string => {
   return fail(`${where} must resolve to a string`);
 };
 
-const asList = (value: unknown, where: string): unknown[] => (Array.isArray(value) ? value : fail(`${where} must resolve to a list`));
+const asList = (value: unknown, where: string): unknown[] =>
+  Array.isArray(value) ? value : fail(`${where} must resolve to a list`);
 
 function ref(name: unknown, ctx: EvalContext): string {
   if (typeof name !== 'string') return fail('Ref needs a name');
@@ -25,10 +26,13 @@ function ref(name: unknown, ctx: EvalContext): string {
 }
 
 function sub(args: unknown, ctx: EvalContext): string {
-  const [text, vars] = typeof args === 'string' ? [args, {}] : Array.isArray(args) ? [args[0], args[1] ?? {}] : [undefined, {}];
-  if (typeof text !== 'string' || typeof vars !== 'object' || vars === null) return fail('Fn::Sub needs a string or [string, {variables}]');
+  const [text, vars] =
+    typeof args === 'string' ? [args, {}] : Array.isArray(args) ? [args[0], args[1] ?? {}] : [undefined, {}];
+  if (typeof text !== 'string' || typeof vars !== 'object' || vars === null)
+    return fail('Fn::Sub needs a string or [string, {variables}]');
   const resolved: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(vars as Record<string, unknown>)) resolved[key] = evaluate(value, ctx);
+  for (const [key, value] of Object.entries(vars as Record<string, unknown>))
+    resolved[key] = evaluate(value, ctx);
   return text.replace(/\$\{([^}]+)\}/g, (_match, name: string) =>
     name in resolved ? asString(resolved[name], `Fn::Sub \${${name}}`) : ref(name, ctx),
   );
@@ -54,15 +58,20 @@ export function evaluate(value: unknown, ctx: EvalContext): unknown {
         const [index, list] = asList(args, 'Fn::Select');
         const items = asList(evaluate(list, ctx), 'Fn::Select list');
         const position = Number(evaluate(index, ctx));
-        if (!Number.isInteger(position) || position < 0 || position >= items.length) return fail(`Fn::Select index ${String(index)} is out of range`);
+        if (!Number.isInteger(position) || position < 0 || position >= items.length)
+          return fail(`Fn::Select index ${String(index)} is out of range`);
         return items[position];
       }
       case 'Fn::Split': {
         const [delimiter, text] = asList(args, 'Fn::Split');
-        return asString(evaluate(text, ctx), 'Fn::Split source').split(asString(delimiter, 'Fn::Split delimiter'));
+        return asString(evaluate(text, ctx), 'Fn::Split source').split(
+          asString(delimiter, 'Fn::Split delimiter'),
+        );
       }
       case 'Fn::FindInMap': {
-        const [map, top, second] = asList(evaluate(args, ctx), 'Fn::FindInMap').map((item) => asString(item, 'Fn::FindInMap key'));
+        const [map, top, second] = asList(evaluate(args, ctx), 'Fn::FindInMap').map((item) =>
+          asString(item, 'Fn::FindInMap key'),
+        );
         const found = ctx.mappings[map ?? '']?.[top ?? '']?.[second ?? ''];
         return found === undefined ? fail(`Fn::FindInMap: no ${map}.${top}.${second}`) : found;
       }

@@ -27,7 +27,12 @@ export type ProvisioningPlan = {
   deviceConfiguration: Record<string, string>;
 };
 
-export type CertificateFacts = { certificateId: string; commonName?: string; country?: string; organization?: string };
+export type CertificateFacts = {
+  certificateId: string;
+  commonName?: string;
+  country?: string;
+  organization?: string;
+};
 
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const STATUSES = new Set(['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_ACTIVATION']);
@@ -38,14 +43,19 @@ const failure = (message: string): never => {
   throw new TemplateEvaluationError('TemplateProcessingFailure', message);
 };
 
-function resolveParameters(template: ProvisioningTemplate, given: Record<string, unknown>, cert: CertificateFacts): Record<string, string> {
+function resolveParameters(
+  template: ProvisioningTemplate,
+  given: Record<string, unknown>,
+  cert: CertificateFacts,
+): Record<string, string> {
   const values: Record<string, string> = {};
   for (const [name, value] of Object.entries(given)) if (typeof value === 'string') values[name] = value;
   for (const [name, declared] of Object.entries(template.Parameters)) {
     if (values[name] === undefined && declared.Default !== undefined) values[name] = String(declared.Default);
     const value = values[name];
     if (value === undefined) continue;
-    if (declared.Type === 'Number' && !Number.isFinite(Number(value))) invalid(`parameter ${name} must be a number`);
+    if (declared.Type === 'Number' && !Number.isFinite(Number(value)))
+      invalid(`parameter ${name} must be a number`);
   }
   values['AWS::IoT::Certificate::Id'] = cert.certificateId;
   if (cert.commonName !== undefined) values['AWS::IoT::Certificate::CommonName'] = cert.commonName;
@@ -58,7 +68,8 @@ function resolveParameters(template: ProvisioningTemplate, given: Record<string,
 
 function stringMap(value: unknown, where: string): Record<string, string> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return failure(`${where} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return failure(`${where} must be an object`);
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asString(v, `${where}.${k}`)]));
 }
 
@@ -69,8 +80,15 @@ function stringList(value: unknown, where: string): string[] {
 }
 
 /** Runs a template against request parameters; throws TemplateEvaluationError (AWS answers 400) on any problem. */
-export function planProvisioning(template: ProvisioningTemplate, parameters: Record<string, unknown>, cert: CertificateFacts): ProvisioningPlan {
-  const ctx: EvalContext = { parameters: resolveParameters(template, parameters, cert), mappings: template.Mappings };
+export function planProvisioning(
+  template: ProvisioningTemplate,
+  parameters: Record<string, unknown>,
+  cert: CertificateFacts,
+): ProvisioningPlan {
+  const ctx: EvalContext = {
+    parameters: resolveParameters(template, parameters, cert),
+    mappings: template.Mappings,
+  };
   const plan: ProvisioningPlan = { policies: [], deviceConfiguration: {} };
   for (const [id, resource] of Object.entries(template.Resources)) {
     const props = (evaluate(resource.Properties ?? {}, ctx) ?? {}) as Record<string, unknown>;
@@ -79,17 +97,28 @@ export function planProvisioning(template: ProvisioningTemplate, parameters: Rec
       if (!THING_NAME.test(thingName)) invalid(`thing name "${thingName}" is not valid`);
       plan.thing = {
         thingName,
-        attributes: stringMap((props.AttributePayload as { attributes?: unknown } | undefined)?.attributes ?? props.AttributePayload, `Resources.${id}.AttributePayload`),
-        thingTypeName: props.ThingTypeName === undefined ? undefined : asString(props.ThingTypeName, 'ThingTypeName'),
+        attributes: stringMap(
+          (props.AttributePayload as { attributes?: unknown } | undefined)?.attributes ??
+            props.AttributePayload,
+          `Resources.${id}.AttributePayload`,
+        ),
+        thingTypeName:
+          props.ThingTypeName === undefined ? undefined : asString(props.ThingTypeName, 'ThingTypeName'),
         thingGroups: stringList(props.ThingGroups, `Resources.${id}.ThingGroups`),
-        billingGroup: props.BillingGroup === undefined ? undefined : asString(props.BillingGroup, 'BillingGroup'),
+        billingGroup:
+          props.BillingGroup === undefined ? undefined : asString(props.BillingGroup, 'BillingGroup'),
         overrides: (resource.OverrideSettings ?? {}) as Record<string, OverrideAction>,
       };
     } else if (resource.Type === 'AWS::IoT::Certificate') {
-      const certificateId = props.CertificateId === undefined ? cert.certificateId : asString(props.CertificateId, 'CertificateId');
-      if (certificateId !== cert.certificateId) failure(`Resources.${id}.CertificateId is not the certificate being provisioned`);
+      const certificateId =
+        props.CertificateId === undefined
+          ? cert.certificateId
+          : asString(props.CertificateId, 'CertificateId');
+      if (certificateId !== cert.certificateId)
+        failure(`Resources.${id}.CertificateId is not the certificate being provisioned`);
       const status = props.Status === undefined ? undefined : asString(props.Status, 'Status');
-      if (status !== undefined && !STATUSES.has(status)) failure(`Resources.${id}.Status "${status}" is not valid`);
+      if (status !== undefined && !STATUSES.has(status))
+        failure(`Resources.${id}.Status "${status}" is not valid`);
       plan.certificateStatus = status as CertificateStatus | undefined;
     } else if (props.PolicyName !== undefined) {
       plan.policies.push({ policyName: asString(props.PolicyName, 'PolicyName') });

@@ -4,7 +4,10 @@ import type { ProvisioningTemplate } from './template-types.js';
 import { TemplateValidationError, validateTemplate } from './template-validator.js';
 
 /** Reads `<dir>/<name>.json` templates (file name = template name) plus inline ones; all are validated. */
-export async function loadTemplates(dir: string | undefined, inline: Record<string, unknown> = {}): Promise<Map<string, ProvisioningTemplate>> {
+export async function loadTemplates(
+  dir: string | undefined,
+  inline: Record<string, unknown> = {},
+): Promise<Map<string, ProvisioningTemplate>> {
   const templates = new Map<string, ProvisioningTemplate>();
   if (dir) {
     for (const file of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort()) {

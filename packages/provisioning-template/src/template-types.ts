@@ -1,6 +1,10 @@
 export type TemplateParameter = { Type?: string; Default?: unknown };
 
-export type TemplateResource = { Type: string; Properties?: Record<string, unknown>; OverrideSettings?: Record<string, string> };
+export type TemplateResource = {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  OverrideSettings?: Record<string, string>;
+};
 
 export type ProvisioningTemplate = {
   name: string;

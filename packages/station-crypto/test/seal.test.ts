@@ -1,7 +1,19 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { generateStationKeyPair, loadStationPrivateKey, openSealed, parseStationPublicKey, sealToPublicKey, StationCryptoError, type SealedPayload } from '../src/index.js';
+import {
+  generateStationKeyPair,
+  loadStationPrivateKey,
+  openSealed,
+  parseStationPublicKey,
+  sealToPublicKey,
+  StationCryptoError,
+  type SealedPayload,
+} from '../src/index.js';
 
-const binding = { serial: 'SN-1', certificateId: 'a'.repeat(64), stationId: '00000000-0000-4000-8000-000000000001' };
+const binding = {
+  serial: 'SN-1',
+  certificateId: 'a'.repeat(64),
+  stationId: '00000000-0000-4000-8000-000000000001',
+};
 const secret = Buffer.from('-----BEGIN EC PRIVATE KEY-----\nnot really\n-----END EC PRIVATE KEY-----\n');
 
 function flip(payload: SealedPayload, field: 'ct' | 'iv' | 'epk', index = 5): SealedPayload {
@@ -25,12 +37,16 @@ describe.each(['x25519', 'p256'] as const)('seal to a %s station key', (algorith
 
   it.each(['ct', 'iv', 'epk'] as const)('a flipped byte in %s fails to open', (field) => {
     const sealed = sealToPublicKey(secret, publicPem, binding);
-    expect(() => openSealed(flip(sealed, field, field === 'epk' ? 40 : 3), station.privateKey, binding)).toThrow(StationCryptoError);
+    expect(() =>
+      openSealed(flip(sealed, field, field === 'epk' ? 40 : 3), station.privateKey, binding),
+    ).toThrow(StationCryptoError);
   });
 
   it.each(['serial', 'certificateId', 'stationId'] as const)('another %s fails to open', (field) => {
     const sealed = sealToPublicKey(secret, publicPem, binding);
-    expect(() => openSealed(sealed, station.privateKey, { ...binding, [field]: `${binding[field]}x` })).toThrow(/failed authentication/);
+    expect(() =>
+      openSealed(sealed, station.privateKey, { ...binding, [field]: `${binding[field]}x` }),
+    ).toThrow(/failed authentication/);
   });
 
   it('another station cannot open it', () => {
@@ -40,7 +56,9 @@ describe.each(['x25519', 'p256'] as const)('seal to a %s station key', (algorith
   });
 
   it('a passphrase-protected PKCS#8 key loads only with its passphrase', () => {
-    const pem = station.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString();
+    const pem = station.privateKey
+      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' })
+      .toString();
     expect(() => loadStationPrivateKey(pem)).toThrow(/passphrase/);
     expect(() => loadStationPrivateKey(pem, 'nope')).toThrow(/passphrase/);
     const key = loadStationPrivateKey(pem, 'pw');
@@ -49,10 +67,16 @@ describe.each(['x25519', 'p256'] as const)('seal to a %s station key', (algorith
 });
 
 it('refuses RSA, P-384 and private keys as station public keys', () => {
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
+  const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
   expect(() => parseStationPublicKey(rsa)).toThrow(/X25519 or P-256/);
   expect(() => parseStationPublicKey(p384)).toThrow(/X25519 or P-256/);
   expect(() => parseStationPublicKey('hello')).toThrow(StationCryptoError);
-  expect(parseStationPublicKey(generateStationKeyPair().publicKey).algorithm).toBe('X25519-HKDF-SHA256-A256GCM');
+  expect(parseStationPublicKey(generateStationKeyPair().publicKey).algorithm).toBe(
+    'X25519-HKDF-SHA256-A256GCM',
+  );
 });

@@ -7,7 +7,12 @@ import { emulatorRegistry, type System } from './system';
  */
 
 export type DeviceRow = { id: string; serial: string; state: string; thing_name: string | null };
-export type CertificateRow = { certificate_id: string; device_id: string; status: string; certificate_pem: string };
+export type CertificateRow = {
+  certificate_id: string;
+  device_id: string;
+  status: string;
+  certificate_pem: string;
+};
 
 export type Snapshot = {
   devices: DeviceRow[];
@@ -40,13 +45,19 @@ export async function readDatabase(system: System, batchIds: string[]): Promise<
  * - every ORPHANED certificate of the database is not ACTIVE in the emulator;
  * - the emulator has no thing for these serials that the database does not know.
  */
-export async function registryViolations(system: System, snapshot: Snapshot, allowedStates: string[], thingPrefix = 'claimline-'): Promise<string[]> {
+export async function registryViolations(
+  system: System,
+  snapshot: Snapshot,
+  allowedStates: string[],
+  thingPrefix = 'claimline-',
+): Promise<string[]> {
   const { certificates, things } = await emulatorRegistry(system);
   const problems: string[] = [];
   const thingNames = new Set<string>();
   for (const device of snapshot.devices) {
     const where = `device ${device.serial}`;
-    if (!allowedStates.includes(device.state)) problems.push(`${where}: state ${device.state}, expected ${allowedStates.join('/')}`);
+    if (!allowedStates.includes(device.state))
+      problems.push(`${where}: state ${device.state}, expected ${allowedStates.join('/')}`);
     const active = snapshot.activeByDevice.get(device.id) ?? [];
     if (active.length !== 1) {
       problems.push(`${where}: ${active.length} ACTIVE certificates in the database`);
@@ -64,32 +75,48 @@ export async function registryViolations(system: System, snapshot: Snapshot, all
       continue;
     }
     const emulated = certificates.get(mine.certificate_id);
-    if (!emulated) problems.push(`${where}: ACTIVE certificate ${mine.certificate_id} unknown to the emulator`);
+    if (!emulated)
+      problems.push(`${where}: ACTIVE certificate ${mine.certificate_id} unknown to the emulator`);
     else {
-      if (emulated.status !== 'ACTIVE') problems.push(`${where}: certificate ${mine.certificate_id} is ${emulated.status} in the emulator`);
-      if (emulated.certificatePem.trim() !== mine.certificate_pem.trim()) problems.push(`${where}: certificate ${mine.certificate_id} PEM differs from the emulator's`);
+      if (emulated.status !== 'ACTIVE')
+        problems.push(`${where}: certificate ${mine.certificate_id} is ${emulated.status} in the emulator`);
+      if (emulated.certificatePem.trim() !== mine.certificate_pem.trim())
+        problems.push(`${where}: certificate ${mine.certificate_id} PEM differs from the emulator's`);
     }
-    if (!thing.certificateIds.includes(mine.certificate_id)) problems.push(`${where}: certificate ${mine.certificate_id} not attached to thing ${thing.thingName}`);
+    if (!thing.certificateIds.includes(mine.certificate_id))
+      problems.push(`${where}: certificate ${mine.certificate_id} not attached to thing ${thing.thingName}`);
     const activeInEmulator = thing.certificateIds.filter((id) => certificates.get(id)?.status === 'ACTIVE');
     const extra = activeInEmulator.filter((id) => id !== mine.certificate_id);
     if (extra.length > 0) {
-      const dbStatus = extra.map((id) => `${id.slice(0, 12)}… (database: ${snapshot.certificates.find((c) => c.certificate_id === id)?.status ?? 'unknown'})`);
-      const knownLimit = extra.some((id) => snapshot.certificates.find((c) => c.certificate_id === id)?.status === 'ORPHANED')
+      const dbStatus = extra.map(
+        (id) =>
+          `${id.slice(0, 12)}… (database: ${snapshot.certificates.find((c) => c.certificate_id === id)?.status ?? 'unknown'})`,
+      );
+      const knownLimit = extra.some(
+        (id) => snapshot.certificates.find((c) => c.certificate_id === id)?.status === 'ORPHANED',
+      )
         ? ' — the "lost RegisterThing answer" known limit (docs/worker.md): AWS registered a certificate whose answer never reached the database'
         : '';
-      problems.push(`${where}: thing ${thing.thingName} has ACTIVE certificates the database does not list as ACTIVE: ${dbStatus.join(', ')}${knownLimit}`);
+      problems.push(
+        `${where}: thing ${thing.thingName} has ACTIVE certificates the database does not list as ACTIVE: ${dbStatus.join(', ')}${knownLimit}`,
+      );
     }
   }
   for (const c of snapshot.certificates) {
     if (c.status === 'ORPHANED' && certificates.get(c.certificate_id)?.status === 'ACTIVE') {
       const serial = snapshot.devices.find((d) => d.id === c.device_id)?.serial;
-      problems.push(`device ${serial}: ORPHANED certificate ${c.certificate_id} is ACTIVE in the emulator (thing ${certificates.get(c.certificate_id)?.thingName})`);
+      problems.push(
+        `device ${serial}: ORPHANED certificate ${c.certificate_id} is ACTIVE in the emulator (thing ${certificates.get(c.certificate_id)?.thingName})`,
+      );
     }
   }
   const serials = new Set(snapshot.devices.map((d) => d.serial));
   for (const thing of things.values()) {
-    const serial = thing.thingName.startsWith(thingPrefix) ? thing.thingName.slice(thingPrefix.length) : undefined;
-    if (serial && serials.has(serial) && !thingNames.has(thing.thingName)) problems.push(`emulator thing ${thing.thingName} is not the database's thing of ${serial}`);
+    const serial = thing.thingName.startsWith(thingPrefix)
+      ? thing.thingName.slice(thingPrefix.length)
+      : undefined;
+    if (serial && serials.has(serial) && !thingNames.has(thing.thingName))
+      problems.push(`emulator thing ${thing.thingName} is not the database's thing of ${serial}`);
   }
   return problems;
 }

@@ -41,9 +41,13 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() - started > options.timeoutMs) {
-      const detail = options.detail ? await Promise.resolve(options.detail()).catch((e: unknown) => String(e)) : '';
+      const detail = options.detail
+        ? await Promise.resolve(options.detail()).catch((e: unknown) => String(e))
+        : '';
       const last = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${(options.timeoutMs / 1000).toFixed(0)} s waiting for ${what}${last}${detail ? `\n${detail}` : ''}`);
+      throw new Error(
+        `timed out after ${(options.timeoutMs / 1000).toFixed(0)} s waiting for ${what}${last}${detail ? `\n${detail}` : ''}`,
+      );
     }
     await sleep(options.intervalMs ?? 250);
   }
@@ -70,7 +74,11 @@ export async function freePorts(count: number): Promise<number[]> {
 
 export type HttpResult<T = unknown> = { status: number; body: T; text: string };
 
-export async function http<T = unknown>(method: string, url: string, options: { key?: string; body?: unknown; timeoutMs?: number } = {}): Promise<HttpResult<T>> {
+export async function http<T = unknown>(
+  method: string,
+  url: string,
+  options: { key?: string; body?: unknown; timeoutMs?: number } = {},
+): Promise<HttpResult<T>> {
   const res = await fetch(url, {
     method,
     headers: {
@@ -91,9 +99,17 @@ export async function http<T = unknown>(method: string, url: string, options: { 
 }
 
 /** Like `http`, but any status other than `expected` throws with the answer. */
-export async function call<T = unknown>(method: string, url: string, expected: number, options: { key?: string; body?: unknown; timeoutMs?: number } = {}): Promise<T> {
+export async function call<T = unknown>(
+  method: string,
+  url: string,
+  expected: number,
+  options: { key?: string; body?: unknown; timeoutMs?: number } = {},
+): Promise<T> {
   const result = await http<T>(method, url, options);
-  if (result.status !== expected) throw new Error(`${method} ${url}: expected ${expected}, got ${result.status}: ${result.text.slice(0, 500)}`);
+  if (result.status !== expected)
+    throw new Error(
+      `${method} ${url}: expected ${expected}, got ${result.status}: ${result.text.slice(0, 500)}`,
+    );
   return result.body;
 }
 
@@ -148,34 +164,59 @@ function track(name: string, child: ChildProcess): Proc {
       clearTimeout(timer);
     },
     tail(n = 40) {
-      return lines.slice(-n).map((l) => `  ${name}| ${l}`).join('\n');
+      return lines
+        .slice(-n)
+        .map((l) => `  ${name}| ${l}`)
+        .join('\n');
     },
   };
 }
 
 function baseEnv(): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NODE_ENV: 'production' };
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    NODE_ENV: 'production',
+  };
 }
 
 /** A claimline program started from its TypeScript sources, like the worker tests do. */
-export function spawnTs(name: string, entry: string, args: string[], env: Record<string, string>, stdin: 'ignore' | 'pipe' = 'ignore'): Proc {
-  const child = spawn(process.execPath, ['--require', tsxLoader, '--conditions=claimline-source', path.join(repoRoot, entry), ...args], {
-    cwd: repoRoot,
-    env: { ...baseEnv(), ...env },
-    stdio: [stdin, 'pipe', 'pipe'],
-  });
+export function spawnTs(
+  name: string,
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  stdin: 'ignore' | 'pipe' = 'ignore',
+): Proc {
+  const child = spawn(
+    process.execPath,
+    ['--require', tsxLoader, '--conditions=claimline-source', path.join(repoRoot, entry), ...args],
+    {
+      cwd: repoRoot,
+      env: { ...baseEnv(), ...env },
+      stdio: [stdin, 'pipe', 'pipe'],
+    },
+  );
   return track(name, child);
 }
 
 export type CliResult = { code: number | null; stdout: string; stderr: string };
 
 /** Runs a claimline CLI from the sources to its end, stdin fed like a barcode scanner. */
-export function runTsCli(entry: string, args: string[], options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--require', tsxLoader, '--conditions=claimline-source', path.join(repoRoot, entry), ...args], {
-    cwd: repoRoot,
-    env: { ...baseEnv(), ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+export function runTsCli(
+  entry: string,
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  const child = spawn(
+    process.execPath,
+    ['--require', tsxLoader, '--conditions=claimline-source', path.join(repoRoot, entry), ...args],
+    {
+      cwd: repoRoot,
+      env: { ...baseEnv(), ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -185,7 +226,11 @@ export function runTsCli(entry: string, args: string[], options: { env?: Record<
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${path.basename(entry)} ${args[0]} did not finish in ${timeoutMs / 1000} s\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`));
+      reject(
+        new Error(
+          `${path.basename(entry)} ${args[0]} did not finish in ${timeoutMs / 1000} s\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`,
+        ),
+      );
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -196,7 +241,10 @@ export function runTsCli(entry: string, args: string[], options: { env?: Record<
 
 // ------------------------------------------------------------------------------------------- system
 
-export type EmulatorSettings = { keyAlgorithm: 'ec-p256' | 'rsa-2048'; quotas: 'off' | 'defaults' | Record<string, number> };
+export type EmulatorSettings = {
+  keyAlgorithm: 'ec-p256' | 'rsa-2048';
+  quotas: 'off' | 'defaults' | Record<string, number>;
+};
 
 export type SystemOptions = {
   label: string;
@@ -237,7 +285,10 @@ export const stationEntry = 'apps/station/src/main.ts';
 const keysCliEntry = 'apps/api/src/keys-cli.ts';
 
 function redisPing(port: number): boolean {
-  const result = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { encoding: 'utf8', timeout: 2_000 });
+  const result = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], {
+    encoding: 'utf8',
+    timeout: 2_000,
+  });
   return result.status === 0 && result.stdout.trim() === 'PONG';
 }
 
@@ -247,7 +298,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   let db: TestDatabase | undefined;
 
   try {
-    const [redisPort, mqttPort, adminPort, apiPort] = (await freePorts(4)) as [number, number, number, number];
+    const [redisPort, mqttPort, adminPort, apiPort] = (await freePorts(4)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     const redisDir = path.join(dir, 'redis');
     fs.mkdirSync(redisDir);
     const redisUrl = `redis://127.0.0.1:${redisPort}`;
@@ -255,24 +311,68 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const startRedis = async (): Promise<Proc> => {
       const child = spawn(
         'redis-server',
-        ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--loglevel', 'warning'],
+        [
+          '--port',
+          String(redisPort),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          redisDir,
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'everysec',
+          '--save',
+          '',
+          '--maxmemory-policy',
+          'noeviction',
+          '--daemonize',
+          'no',
+          '--loglevel',
+          'warning',
+        ],
         { cwd: redisDir, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const proc = track('redis', child);
       procs.push(proc);
-      await waitFor('redis-server to answer PING', () => (proc.alive() ? redisPing(redisPort) : Promise.reject(new Error('redis-server exited'))), {
-        timeoutMs: 15_000,
-        detail: () => proc.tail(),
-      });
+      await waitFor(
+        'redis-server to answer PING',
+        () => (proc.alive() ? redisPing(redisPort) : Promise.reject(new Error('redis-server exited'))),
+        {
+          timeoutMs: 15_000,
+          detail: () => proc.tail(),
+        },
+      );
       return proc;
     };
 
     const emulatorStateDir = path.join(dir, 'emulator');
     const emulatorAdminUrl = `http://127.0.0.1:${adminPort}`;
-    const emulatorSettings: EmulatorSettings = { keyAlgorithm: 'ec-p256', quotas: 'off', ...options.emulator };
+    const emulatorSettings: EmulatorSettings = {
+      keyAlgorithm: 'ec-p256',
+      quotas: 'off',
+      ...options.emulator,
+    };
     const startEmulator = async (): Promise<Proc> => {
-      const args = ['--state-dir', emulatorStateDir, '--host', '127.0.0.1', '--port', String(mqttPort), '--admin-port', String(adminPort), '--key-algorithm', emulatorSettings.keyAlgorithm, '--log-level', 'warn'];
-      if (emulatorSettings.quotas !== 'defaults') args.push('--quotas', emulatorSettings.quotas === 'off' ? 'off' : JSON.stringify(emulatorSettings.quotas));
+      const args = [
+        '--state-dir',
+        emulatorStateDir,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(mqttPort),
+        '--admin-port',
+        String(adminPort),
+        '--key-algorithm',
+        emulatorSettings.keyAlgorithm,
+        '--log-level',
+        'warn',
+      ];
+      if (emulatorSettings.quotas !== 'defaults')
+        args.push(
+          '--quotas',
+          emulatorSettings.quotas === 'off' ? 'off' : JSON.stringify(emulatorSettings.quotas),
+        );
       const proc = spawnTs('emulator', emulatorEntry, args, {});
       procs.push(proc);
       await waitFor(
@@ -287,13 +387,21 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     };
 
     // Redis, database, emulator in parallel: the slow parts are tsx start-up and the clone.
-    const [redis, cloned, emulator] = await Promise.all([startRedis(), createTestDatabase(), startEmulator()]);
+    const [redis, cloned, emulator] = await Promise.all([
+      startRedis(),
+      createTestDatabase(),
+      startEmulator(),
+    ]);
     db = cloned;
     const theDb = cloned;
 
     const clientFiles = path.join(emulatorStateDir, 'client');
     const keyFile = path.join(dir, 'vault-keys.json');
-    fs.writeFileSync(keyFile, JSON.stringify({ active: 'e2e1', keys: { e2e1: randomBytes(32).toString('base64') } }), { mode: 0o600 });
+    fs.writeFileSync(
+      keyFile,
+      JSON.stringify({ active: 'e2e1', keys: { e2e1: randomBytes(32).toString('base64') } }),
+      { mode: 0o600 },
+    );
     const prefix = `e2e-${options.label}-${randomBytes(3).toString('hex')}`;
     const common = {
       DATABASE_URL: theDb.url,
@@ -352,23 +460,34 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       },
       async restartRedis(downMs = 1_000) {
         // SHUTDOWN fsyncs and closes the append-only file; the process then exits.
-        spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), 'SHUTDOWN'], { encoding: 'utf8', timeout: 10_000 });
+        spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), 'SHUTDOWN'], {
+          encoding: 'utf8',
+          timeout: 10_000,
+        });
         await Promise.race([system.redis.exited, sleep(10_000)]);
         await system.redis.stop('SIGKILL'); // only if SHUTDOWN did not end it
         await sleep(downMs);
         system.redis = await startRedis();
       },
       async createKey(name, role) {
-        const result = await runTsCli(keysCliEntry, ['create', '--name', name, '--role', role], { env: { DATABASE_URL: theDb.url, LOG_LEVEL: 'warn' } });
-        if (result.code !== 0) throw new Error(`keys-cli create ${name}: exit ${result.code}: ${result.stderr}`);
+        const result = await runTsCli(keysCliEntry, ['create', '--name', name, '--role', role], {
+          env: { DATABASE_URL: theDb.url, LOG_LEVEL: 'warn' },
+        });
+        if (result.code !== 0)
+          throw new Error(`keys-cli create ${name}: exit ${result.code}: ${result.stderr}`);
         return result.stdout.trim().split('\n').pop()!.trim();
       },
       diagnostics(lines = 30) {
-        return procs.filter((p) => p.lines.length > 0).map((p) => `${p.name} (pid ${p.pid}, ${p.alive() ? 'running' : 'exited'}):\n${p.tail(lines)}`).join('\n');
+        return procs
+          .filter((p) => p.lines.length > 0)
+          .map((p) => `${p.name} (pid ${p.pid}, ${p.alive() ? 'running' : 'exited'}):\n${p.tail(lines)}`)
+          .join('\n');
       },
       async close() {
         // Workers and API first (SIGKILL: nothing of theirs is asserted any more), then emulator and Redis.
-        await Promise.all(procs.filter((p) => p.name !== 'redis' && p.name !== 'emulator').map((p) => p.stop('SIGKILL')));
+        await Promise.all(
+          procs.filter((p) => p.name !== 'redis' && p.name !== 'emulator').map((p) => p.stop('SIGKILL')),
+        );
         await Promise.all(procs.map((p) => p.stop('SIGKILL')));
         await theDb.drop().catch(() => undefined);
         fs.rmSync(dir, { recursive: true, force: true });
@@ -407,28 +526,53 @@ export type BatchView = {
   };
 };
 
-export type EmulatorCertificate = { certificateId: string; status: string; certificatePem: string; thingName?: string };
+export type EmulatorCertificate = {
+  certificateId: string;
+  status: string;
+  certificatePem: string;
+  thingName?: string;
+};
 export type EmulatorThing = { thingName: string; certificateIds: string[] };
 
-export async function emulatorRegistry(system: System): Promise<{ certificates: Map<string, EmulatorCertificate>; things: Map<string, EmulatorThing> }> {
-  const certificates = await call<EmulatorCertificate[]>('GET', `${system.emulatorAdminUrl}/certificates`, 200, { timeoutMs: 60_000 });
-  const things = await call<EmulatorThing[]>('GET', `${system.emulatorAdminUrl}/things`, 200, { timeoutMs: 60_000 });
-  return { certificates: new Map(certificates.map((c) => [c.certificateId, c])), things: new Map(things.map((t) => [t.thingName, t])) };
+export async function emulatorRegistry(
+  system: System,
+): Promise<{ certificates: Map<string, EmulatorCertificate>; things: Map<string, EmulatorThing> }> {
+  const certificates = await call<EmulatorCertificate[]>(
+    'GET',
+    `${system.emulatorAdminUrl}/certificates`,
+    200,
+    { timeoutMs: 60_000 },
+  );
+  const things = await call<EmulatorThing[]>('GET', `${system.emulatorAdminUrl}/things`, 200, {
+    timeoutMs: 60_000,
+  });
+  return {
+    certificates: new Map(certificates.map((c) => [c.certificateId, c])),
+    things: new Map(things.map((t) => [t.thingName, t])),
+  };
 }
 
 /** Waits until GET /v1/batches/{id} says finished for every batch; prints progress while waiting. */
-export async function waitForBatches(system: System, key: string, batchIds: string[], timeoutMs: number): Promise<BatchView[]> {
+export async function waitForBatches(
+  system: System,
+  key: string,
+  batchIds: string[],
+  timeoutMs: number,
+): Promise<BatchView[]> {
   let last: BatchView[] = [];
   return waitFor(
     `batches ${batchIds.join(', ')} to finish`,
     async () => {
-      last = await Promise.all(batchIds.map((id) => call<BatchView>('GET', `${system.apiUrl}/v1/batches/${id}`, 200, { key })));
+      last = await Promise.all(
+        batchIds.map((id) => call<BatchView>('GET', `${system.apiUrl}/v1/batches/${id}`, 200, { key })),
+      );
       return last.every((b) => b.progress.finished) ? last : undefined;
     },
     {
       timeoutMs,
       intervalMs: 1_000,
-      detail: () => `${last.map((b) => `${b.id}: ${JSON.stringify(b.progress.counts)} errors ${JSON.stringify(b.progress.topErrors)}`).join('\n')}\n${system.diagnostics()}`,
+      detail: () =>
+        `${last.map((b) => `${b.id}: ${JSON.stringify(b.progress.counts)} errors ${JSON.stringify(b.progress.topErrors)}`).join('\n')}\n${system.diagnostics()}`,
     },
   );
 }

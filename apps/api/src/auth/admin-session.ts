@@ -54,7 +54,8 @@ export function createAdminSessions(prisma: PrismaClient, secret = randomBytes(3
         const key = prefix ? await prisma.apiKey.findUnique({ where: { prefix } }) : null;
         role = key && !key.revokedAt ? key.role : undefined;
       }
-      if (!role) throw new AppError('UNAUTHENTICATED', 'an ADMIN key (Bearer) or an admin session cookie is required');
+      if (!role)
+        throw new AppError('UNAUTHENTICATED', 'an ADMIN key (Bearer) or an admin session cookie is required');
       if (role !== 'ADMIN') throw new AppError('FORBIDDEN', 'the dashboard is for ADMIN keys only');
       next();
     },

@@ -33,7 +33,11 @@ export async function createApiKey(prisma: PrismaClient, input: CreateApiKeyInpu
   if (input.role === 'STATION' && !input.station) throw new Error('a STATION key needs --station <name>');
   if (input.role !== 'STATION' && input.station) throw new Error('only STATION keys belong to a station');
   const station = input.station
-    ? await prisma.station.upsert({ where: { name: input.station }, update: {}, create: { name: input.station } })
+    ? await prisma.station.upsert({
+        where: { name: input.station },
+        update: {},
+        create: { name: input.station },
+      })
     : undefined;
   const { key, prefix, hash } = generateApiKey();
   const row = await prisma.apiKey.create({
@@ -43,6 +47,9 @@ export async function createApiKey(prisma: PrismaClient, input: CreateApiKeyInpu
 }
 
 export async function revokeApiKey(prisma: PrismaClient, prefix: string): Promise<boolean> {
-  const result = await prisma.apiKey.updateMany({ where: { prefix, revokedAt: null }, data: { revokedAt: new Date() } });
+  const result = await prisma.apiKey.updateMany({
+    where: { prefix, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
   return result.count === 1;
 }

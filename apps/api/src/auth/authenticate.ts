@@ -13,7 +13,9 @@ export async function findPrincipal(prisma: PrismaClient, key: string): Promise<
   const row = await prisma.apiKey.findUnique({ where: { secretHash: parsed.hash } });
   if (!row || row.revokedAt || row.prefix !== parsed.prefix) return undefined;
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    void prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
+    void prisma.apiKey
+      .update({ where: { id: row.id }, data: { lastUsedAt: new Date() } })
+      .catch(() => undefined);
   }
   return { keyId: row.id, prefix: row.prefix, role: row.role, stationId: row.stationId };
 }

@@ -15,7 +15,10 @@ export function requireRole(allowed: readonly ApiKeyRole[]): RequestHandler {
     const role = req.principal?.role;
     if (!role) throw new AppError('UNAUTHENTICATED');
     if (role !== 'ADMIN' && !allowed.includes(role)) {
-      throw new AppError('FORBIDDEN', `a ${role} key may not call ${req.method} ${req.route?.path ?? req.path}`);
+      throw new AppError(
+        'FORBIDDEN',
+        `a ${role} key may not call ${req.method} ${req.route?.path ?? req.path}`,
+      );
     }
     next();
   };

@@ -20,22 +20,34 @@ export const ERROR_CODES = {
   INVALID_DEVICE_STATE: { status: 409, title: 'The device is not in a state that allows this' },
   NO_ACTIVE_CERTIFICATE: { status: 409, title: 'The device has no active certificate' },
   STATION_EXISTS: { status: 409, title: 'A station with this name exists' },
-  STATION_NO_PUBLIC_KEY: { status: 409, title: 'The station has not registered its public key (run claimline-station init)' },
+  STATION_NO_PUBLIC_KEY: {
+    status: 409,
+    title: 'The station has not registered its public key (run claimline-station init)',
+  },
   DEVICE_NOT_PROVISIONED: { status: 409, title: 'The unit is not provisioned yet' },
   DEVICE_ALREADY_BURNED: { status: 409, title: 'The unit is already burned' },
-  DEVICE_DOWNLOADED_BY_OTHER_STATION: { status: 409, title: 'Another station downloaded this unit; an admin must reassign it' },
+  DEVICE_DOWNLOADED_BY_OTHER_STATION: {
+    status: 409,
+    title: 'Another station downloaded this unit; an admin must reassign it',
+  },
   DEVICE_NOT_DOWNLOADED: { status: 409, title: 'This station has not downloaded the unit' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
   UNKNOWN_TEMPLATE: { status: 422, title: 'The provisioning template is not allowed here' },
   TEMPLATE_PARAMETERS_INVALID: { status: 422, title: 'The template parameters do not fit the template' },
   BATCH_TOO_LARGE: { status: 422, title: 'The batch has more devices than one request may carry' },
-  INVALID_PUBLIC_KEY: { status: 422, title: 'The station public key must be an SPKI PEM X25519 or P-256 key' },
+  INVALID_PUBLIC_KEY: {
+    status: 422,
+    title: 'The station public key must be an SPKI PEM X25519 or P-256 key',
+  },
   RATE_LIMITED: { status: 429, title: 'Too many requests for this API key' },
   INTERNAL: { status: 500, title: 'Internal error' },
   QUEUE_UNAVAILABLE: { status: 503, title: 'The job queue is unavailable' },
   NOT_READY: { status: 503, title: 'A dependency is not ready' },
-  CREDENTIALS_UNAVAILABLE: { status: 503, title: 'The server cannot hand out credentials (vault or device CA not configured)' },
+  CREDENTIALS_UNAVAILABLE: {
+    status: 503,
+    title: 'The server cannot hand out credentials (vault or device CA not configured)',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

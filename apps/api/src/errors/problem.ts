@@ -6,16 +6,30 @@ import { ERROR_CODES, problemType } from './codes.js';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const MAX_ISSUES = 100;
 
-export type Problem = { type: string; title: string; status: number; detail: string; code: string } & Record<string, unknown>;
+export type Problem = { type: string; title: string; status: number; detail: string; code: string } & Record<
+  string,
+  unknown
+>;
 
 export function toProblem(error: AppError, instance?: string): Problem {
   const { title, status } = ERROR_CODES[error.code];
-  return { ...error.extras, type: problemType(error.code), title, status, detail: error.message, code: error.code, ...(instance ? { instance } : {}) };
+  return {
+    ...error.extras,
+    type: problemType(error.code),
+    title,
+    status,
+    detail: error.message,
+    code: error.code,
+    ...(instance ? { instance } : {}),
+  };
 }
 
 export function sendProblem(res: Response, error: AppError): void {
   if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="claimline"');
-  res.status(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(toProblem(error, res.req.originalUrl)));
+  res
+    .status(error.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(toProblem(error, res.req.originalUrl)));
 }
 
 export function validationError(error: ZodError, location: string): AppError {
@@ -55,7 +69,10 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
   let appError: AppError;
   if (error instanceof AppError) appError = error;
   else if (error instanceof ZodError) appError = validationError(error, 'body');
-  else appError = fromBodyParser(error as { type?: string }) ?? new AppError('INTERNAL', 'internal error; see the server log with this request id');
+  else
+    appError =
+      fromBodyParser(error as { type?: string }) ??
+      new AppError('INTERNAL', 'internal error; see the server log with this request id');
   if (appError.code === 'INTERNAL') req.log?.error({ err: error }, 'unhandled error');
   sendProblem(res, appError);
 };

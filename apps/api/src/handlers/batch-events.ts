@@ -13,9 +13,19 @@ export const openStreams = new Set<() => void>();
  * Server-Sent Events: a `progress` event at once, then every second when the counts changed (a comment
  * line keeps idle proxies from closing it); a final `end` event when the batch is finished.
  */
-export async function batchEventsHandler(ctx: HandlerContext, id: string, req: Request, res: Response): Promise<void> {
+export async function batchEventsHandler(
+  ctx: HandlerContext,
+  id: string,
+  req: Request,
+  res: Response,
+): Promise<void> {
   await findBatch(ctx.deps.prisma, id);
-  res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  res.status(200).set({
+    'Content-Type': 'text/event-stream',
+    'Cache-Control': 'no-cache',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
   res.flushHeaders();
   let last = '';
   let lastSentAt = 0;

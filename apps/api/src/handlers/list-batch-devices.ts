@@ -16,17 +16,34 @@ export const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('ba
 
 export type ListDevicesInput = { cursor?: string; limit: number; state?: DeviceState };
 
-export async function listBatchDevicesHandler(ctx: HandlerContext, batchId: string, q: ListDevicesInput): Promise<HandlerResult> {
+export async function listBatchDevicesHandler(
+  ctx: HandlerContext,
+  batchId: string,
+  q: ListDevicesInput,
+): Promise<HandlerResult> {
   const after = q.cursor ? decodeCursor(q.cursor) : undefined;
   await findBatch(ctx.deps.prisma, batchId);
   const rows = await ctx.deps.prisma.device.findMany({
     where: { batchId, ...(q.state ? { state: q.state } : {}), ...(after ? { id: { gt: after } } : {}) },
     orderBy: { id: 'asc' },
     take: q.limit + 1,
-    select: { id: true, serial: true, state: true, thingName: true, attempts: true, lastErrorCode: true, queuedAt: true, updatedAt: true },
+    select: {
+      id: true,
+      serial: true,
+      state: true,
+      thingName: true,
+      attempts: true,
+      lastErrorCode: true,
+      queuedAt: true,
+      updatedAt: true,
+    },
   });
   const page = rows.slice(0, q.limit);
-  const items = page.map((d) => ({ ...d, queuedAt: d.queuedAt.toISOString(), updatedAt: d.updatedAt.toISOString() }));
+  const items = page.map((d) => ({
+    ...d,
+    queuedAt: d.queuedAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  }));
   const nextCursor = rows.length > q.limit ? encodeCursor(page[page.length - 1]!.id) : null;
   return { status: 200, body: { items, nextCursor } };
 }

@@ -13,16 +13,40 @@ export async function setStationKeyHandler(ctx: HandlerContext, publicKey: strin
 /** Key material is sealed: the answer must not sit in a shared cache. */
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
-export async function credentialsHandler(ctx: HandlerContext, setup: StationSetup, serial: string): Promise<HandlerResult> {
+export async function credentialsHandler(
+  ctx: HandlerContext,
+  setup: StationSetup,
+  serial: string,
+): Promise<HandlerResult> {
   return { status: 200, body: await downloadCredentials(ctx, setup, serial), headers: NO_STORE };
 }
 
-export async function prefetchHandler(ctx: HandlerContext, setup: StationSetup, batchId: string, q: { cursor?: string; limit: number }): Promise<HandlerResult> {
-  const page = await prefetchCredentials(ctx, setup, batchId, q.cursor ? decodeCursor(q.cursor) : undefined, q.limit);
-  return { status: 200, body: { items: page.items, nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null }, headers: NO_STORE };
+export async function prefetchHandler(
+  ctx: HandlerContext,
+  setup: StationSetup,
+  batchId: string,
+  q: { cursor?: string; limit: number },
+): Promise<HandlerResult> {
+  const page = await prefetchCredentials(
+    ctx,
+    setup,
+    batchId,
+    q.cursor ? decodeCursor(q.cursor) : undefined,
+    q.limit,
+  );
+  return {
+    status: 200,
+    body: { items: page.items, nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null },
+    headers: NO_STORE,
+  };
 }
 
-export async function confirmHandler(ctx: HandlerContext, setup: StationSetup, serial: string, body: ConfirmInput): Promise<HandlerResult> {
+export async function confirmHandler(
+  ctx: HandlerContext,
+  setup: StationSetup,
+  serial: string,
+  body: ConfirmInput,
+): Promise<HandlerResult> {
   return { status: 200, body: await confirmBurn(ctx, setup, serial, body) };
 }
 

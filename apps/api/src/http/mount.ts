@@ -16,9 +16,13 @@ function parse(schema: ZodType | undefined, value: unknown, location: string): u
 
 /** 415 unless a request that carries a body says it is JSON; a POST without a body is fine. */
 const requireJson: RequestHandler = (req, _res, next) => {
-  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   if (hasBody && !req.is('application/json')) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${req.headers['content-type'] ?? 'none'}`);
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `expected application/json, got ${req.headers['content-type'] ?? 'none'}`,
+    );
   }
   next();
 };
@@ -31,7 +35,12 @@ export function clientOrigin(req: Request): string | null {
  * Mounts each route: authentication and role before anything reads the body (so an anonymous client
  * cannot make us parse 16 MB), then rate limit, content type, JSON parsing, zod, and the handler.
  */
-export function mountRoutes(app: Express, deps: AppDeps, routes: readonly ApiRoute[], rateLimit: RequestHandler): void {
+export function mountRoutes(
+  app: Express,
+  deps: AppDeps,
+  routes: readonly ApiRoute[],
+  rateLimit: RequestHandler,
+): void {
   const auth = authenticate(deps.prisma);
   const json = express.json({ limit: deps.config.API_BODY_LIMIT, type: () => true });
   for (const route of routes) {

@@ -13,7 +13,8 @@ export function keyRateLimit(perMinute: number): RequestHandler {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (req) => req.principal?.prefix ?? 'anonymous',
-    handler: (_req, _res, next) => next(new AppError('RATE_LIMITED', `more than ${perMinute} requests per minute for this key`)),
+    handler: (_req, _res, next) =>
+      next(new AppError('RATE_LIMITED', `more than ${perMinute} requests per minute for this key`)),
     validate: { keyGeneratorIpFallback: false },
   });
 }

@@ -23,7 +23,11 @@ type Out<S> = S extends ZodType ? z.output<S> : undefined;
  * object is mounted on express and registered in the OpenAPI document, so they cannot drift.
  * A handler returns `{status, body}`; a streaming one writes to `res` itself and returns nothing.
  */
-export type ApiRoute<P extends ZodObject | undefined = ZodObject | undefined, Q extends ZodObject | undefined = ZodObject | undefined, B extends ZodType | undefined = ZodType | undefined> = {
+export type ApiRoute<
+  P extends ZodObject | undefined = ZodObject | undefined,
+  Q extends ZodObject | undefined = ZodObject | undefined,
+  B extends ZodType | undefined = ZodType | undefined,
+> = {
   method: 'get' | 'post' | 'put';
   path: string;
   summary: string;
@@ -44,9 +48,11 @@ export type ApiRoute<P extends ZodObject | undefined = ZodObject | undefined, Q 
   ) => Promise<HandlerResult | void>;
 };
 
-export function defineRoute<P extends ZodObject | undefined = undefined, Q extends ZodObject | undefined = undefined, B extends ZodType | undefined = undefined>(
-  route: ApiRoute<P, Q, B>,
-): ApiRoute {
+export function defineRoute<
+  P extends ZodObject | undefined = undefined,
+  Q extends ZodObject | undefined = undefined,
+  B extends ZodType | undefined = undefined,
+>(route: ApiRoute<P, Q, B>): ApiRoute {
   return route as unknown as ApiRoute;
 }
 

@@ -8,5 +8,6 @@ import helmet from 'helmet';
 export function securityHeaders(): RequestHandler {
   const strict = helmet();
   const pages = helmet({ contentSecurityPolicy: false });
-  return (req, res, next) => (req.path.startsWith('/docs') || req.path.startsWith('/admin/queues') ? pages : strict)(req, res, next);
+  return (req, res, next) =>
+    (req.path.startsWith('/docs') || req.path.startsWith('/admin/queues') ? pages : strict)(req, res, next);
 }

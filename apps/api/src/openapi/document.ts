@@ -18,7 +18,8 @@ function errorResponses(route: ApiRoute): Record<number, ResponseSpec> {
     errors[403] = problem('FORBIDDEN: the key role may not call this');
     errors[429] = problem('RATE_LIMITED');
   }
-  if (route.params || route.query || route.body) errors[400] = problem('VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR');
+  if (route.params || route.query || route.body)
+    errors[400] = problem('VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR');
   if (route.params) errors[404] = problem('BATCH_NOT_FOUND / DEVICE_NOT_FOUND');
   if (route.method === 'post' && route.roles !== 'public') errors[409] = problem('Conflict: see the code');
   if (route.body) {
@@ -43,7 +44,12 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[]): OpenApiDocume
     const responses = Object.fromEntries(
       Object.entries({ ...errorResponses(route), ...route.responses }).map(([status, spec]) => [
         status,
-        { description: spec.description, ...(spec.schema ? { content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } } } : {}) },
+        {
+          description: spec.description,
+          ...(spec.schema
+            ? { content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } } }
+            : {}),
+        },
       ]),
     );
     registry.registerPath({
@@ -51,19 +57,27 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[]): OpenApiDocume
       path: route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
       summary: route.summary,
       tags: [route.tag],
-      ...(route.roles === 'public' ? {} : { security: [{ [bearer.name]: [] }], description: `Roles: ${route.roles.join(', ')}` }),
+      ...(route.roles === 'public'
+        ? {}
+        : { security: [{ [bearer.name]: [] }], description: `Roles: ${route.roles.join(', ')}` }),
       request: {
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),
         ...(route.headers ? { headers: route.headers } : {}),
-        ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+        ...(route.body
+          ? { body: { required: true, content: { 'application/json': { schema: route.body } } } }
+          : {}),
       },
       responses,
     });
   }
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
-    info: { title: 'claimline API', version: '1.0.0', description: 'Batch provisioning of IoT devices into AWS IoT Core' },
+    info: {
+      title: 'claimline API',
+      version: '1.0.0',
+      description: 'Batch provisioning of IoT devices into AWS IoT Core',
+    },
     servers: [{ url: '/' }],
   });
 }

@@ -40,11 +40,18 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
       precheck: (_ctx, raw) => {
         const devices = (raw as { devices?: unknown } | undefined)?.devices;
         if (Array.isArray(devices) && devices.length > maxDevices) {
-          throw new AppError('BATCH_TOO_LARGE', `${devices.length} devices; at most ${maxDevices} per request`, { limit: maxDevices });
+          throw new AppError(
+            'BATCH_TOO_LARGE',
+            `${devices.length} devices; at most ${maxDevices} per request`,
+            { limit: maxDevices },
+          );
         }
       },
       responses: {
-        202: { description: 'Accepted: devices stored and enqueued. `Location` names the batch.', schema: createBatchResponse },
+        202: {
+          description: 'Accepted: devices stored and enqueued. `Location` names the batch.',
+          schema: createBatchResponse,
+        },
       },
       handle: (ctx, { body }, req) => createBatchHandler(ctx, body, req.get('idempotency-key') || undefined),
     }),
@@ -120,10 +127,15 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
       responses: {
         200: {
           description: 'The report; never key material',
-          schema: z.object({ batchId: z.uuid(), externalRef: z.string(), devices: z.array(z.record(z.string(), z.unknown())) }),
+          schema: z.object({
+            batchId: z.uuid(),
+            externalRef: z.string(),
+            devices: z.array(z.record(z.string(), z.unknown())),
+          }),
         },
       },
-      handle: (ctx, { params, query }, req, res) => batchReportHandler(ctx, params.id, query.format, req, res),
+      handle: (ctx, { params, query }, req, res) =>
+        batchReportHandler(ctx, params.id, query.format, req, res),
     }),
     defineRoute({
       method: 'get',
@@ -132,7 +144,13 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
       tag: TAG,
       roles: ROLES.read,
       params: batchIdParams,
-      responses: { 200: { description: '`event: progress` with BatchProgress data; `event: end`', contentType: 'text/event-stream', schema: z.string() } },
+      responses: {
+        200: {
+          description: '`event: progress` with BatchProgress data; `event: end`',
+          contentType: 'text/event-stream',
+          schema: z.string(),
+        },
+      },
       handle: (ctx, { params }, req, res) => batchEventsHandler(ctx, params.id, req, res),
     }),
   ];

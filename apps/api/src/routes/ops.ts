@@ -11,7 +11,12 @@ import type { Metrics } from '../services/metrics.js';
 
 const checkSchema = z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() });
 
-export function opsRoutes(deps: AppDeps, metrics: Metrics, sessions: AdminSessions, document: () => OpenApiDocument): ApiRoute[] {
+export function opsRoutes(
+  deps: AppDeps,
+  metrics: Metrics,
+  sessions: AdminSessions,
+  document: () => OpenApiDocument,
+): ApiRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -28,12 +33,22 @@ export function opsRoutes(deps: AppDeps, metrics: Metrics, sessions: AdminSessio
       summary: 'Postgres, Redis and migrations are ready (503 names the failed check)',
       tag: 'operations',
       roles: 'public',
-      responses: { 200: { description: 'Ready', schema: z.object({ status: z.literal('ready'), checks: z.array(checkSchema) }) } },
+      responses: {
+        200: {
+          description: 'Ready',
+          schema: z.object({ status: z.literal('ready'), checks: z.array(checkSchema) }),
+        },
+      },
       handle: async (_ctx, _input, _req, res) => {
         const checks = await readiness(deps);
         const failed = checks.filter((c) => !c.ok);
         if (failed.length === 0) return { status: 200, body: { status: 'ready', checks } };
-        sendProblem(res, new AppError('NOT_READY', `not ready: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`, { checks }));
+        sendProblem(
+          res,
+          new AppError('NOT_READY', `not ready: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`, {
+            checks,
+          }),
+        );
       },
     }),
     defineRoute({
@@ -42,7 +57,9 @@ export function opsRoutes(deps: AppDeps, metrics: Metrics, sessions: AdminSessio
       summary: 'Prometheus metrics',
       tag: 'operations',
       roles: 'public',
-      responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain', schema: z.string() } },
+      responses: {
+        200: { description: 'Prometheus text format', contentType: 'text/plain', schema: z.string() },
+      },
       handle: async (_ctx, _input, _req, res) => {
         res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
       },

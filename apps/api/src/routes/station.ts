@@ -1,7 +1,17 @@
 import { ROLES } from '../auth/roles.js';
 import type { AppDeps } from '../deps.js';
-import { assignStationsHandler, reassignDeviceHandler, registerStationHandler } from '../handlers/station-admin.js';
-import { confirmHandler, credentialsHandler, prefetchHandler, setStationKeyHandler, stationBatchesHandler } from '../handlers/station.js';
+import {
+  assignStationsHandler,
+  reassignDeviceHandler,
+  registerStationHandler,
+} from '../handlers/station-admin.js';
+import {
+  confirmHandler,
+  credentialsHandler,
+  prefetchHandler,
+  setStationKeyHandler,
+  stationBatchesHandler,
+} from '../handlers/station.js';
 import { defineRoute, type ApiRoute, type ResponseSpec } from '../http/route.js';
 import { batchIdParams, problemSchema, serialParams } from '../schemas/common.js';
 import {
@@ -21,7 +31,11 @@ import {
 } from '../schemas/station.js';
 import { createStationSetup, type StationSetup } from '../services/station/station-setup.js';
 
-const problem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
+const problem = (description: string): ResponseSpec => ({
+  description,
+  schema: problemSchema,
+  contentType: 'application/problem+json',
+});
 /** Station keys only: an ADMIN key passes the role check but has no station, and gets 403 NOT_A_STATION. */
 const STATION = ['STATION'] as const;
 
@@ -35,7 +49,10 @@ export function stationAdminRoutes(): ApiRoute[] {
       tag: 'stations',
       roles: ROLES.admin,
       body: registerStationBody,
-      responses: { 201: { description: 'Registered', schema: registerStationResponse }, 409: problem('STATION_EXISTS') },
+      responses: {
+        201: { description: 'Registered', schema: registerStationResponse },
+        409: problem('STATION_EXISTS'),
+      },
       handle: (ctx, { body }) => registerStationHandler(ctx, body),
     }),
     defineRoute({
@@ -46,7 +63,10 @@ export function stationAdminRoutes(): ApiRoute[] {
       roles: ROLES.admin,
       params: batchIdParams,
       body: assignStationsBody,
-      responses: { 200: { description: 'The stations now assigned', schema: assignStationsResponse }, 404: problem('BATCH_NOT_FOUND, STATION_NOT_FOUND') },
+      responses: {
+        200: { description: 'The stations now assigned', schema: assignStationsResponse },
+        404: problem('BATCH_NOT_FOUND, STATION_NOT_FOUND'),
+      },
       handle: (ctx, { params, body }) => assignStationsHandler(ctx, params.id, body.stations),
     }),
     defineRoute({
@@ -56,7 +76,10 @@ export function stationAdminRoutes(): ApiRoute[] {
       tag: 'stations',
       roles: ROLES.admin,
       params: serialParams,
-      responses: { 200: { description: 'Back to REGISTERED, no station', schema: reassignResponse }, 409: problem('DEVICE_ALREADY_BURNED, INVALID_DEVICE_STATE') },
+      responses: {
+        200: { description: 'Back to REGISTERED, no station', schema: reassignResponse },
+        409: problem('DEVICE_ALREADY_BURNED, INVALID_DEVICE_STATE'),
+      },
       handle: (ctx, { params }) => reassignDeviceHandler(ctx, params.serial),
     }),
   ];
@@ -64,7 +87,9 @@ export function stationAdminRoutes(): ApiRoute[] {
 
 const downloadErrors = {
   403: problem('FORBIDDEN, NOT_A_STATION, STATION_NOT_ASSIGNED'),
-  409: problem('STATION_NO_PUBLIC_KEY, DEVICE_NOT_PROVISIONED (with state), DEVICE_ALREADY_BURNED, DEVICE_DOWNLOADED_BY_OTHER_STATION, NO_ACTIVE_CERTIFICATE'),
+  409: problem(
+    'STATION_NO_PUBLIC_KEY, DEVICE_NOT_PROVISIONED (with state), DEVICE_ALREADY_BURNED, DEVICE_DOWNLOADED_BY_OTHER_STATION, NO_ACTIVE_CERTIFICATE',
+  ),
   503: problem('CREDENTIALS_UNAVAILABLE: vault, device CA or endpoint not configured'),
 };
 
@@ -78,7 +103,11 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
       tag: 'station',
       roles: STATION,
       body: stationKeyBody,
-      responses: { 200: { description: 'Stored', schema: stationKeyResponse }, 403: problem('FORBIDDEN, NOT_A_STATION'), 422: problem('INVALID_PUBLIC_KEY') },
+      responses: {
+        200: { description: 'Stored', schema: stationKeyResponse },
+        403: problem('FORBIDDEN, NOT_A_STATION'),
+        422: problem('INVALID_PUBLIC_KEY'),
+      },
       handle: (ctx, { body }) => setStationKeyHandler(ctx, body.publicKey),
     }),
     defineRoute({
@@ -87,34 +116,48 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
       summary: 'Batches this station may serve, with counts',
       tag: 'station',
       roles: STATION,
-      responses: { 200: { description: 'Batches', schema: stationBatchesResponse }, 403: problem('FORBIDDEN, NOT_A_STATION') },
+      responses: {
+        200: { description: 'Batches', schema: stationBatchesResponse },
+        403: problem('FORBIDDEN, NOT_A_STATION'),
+      },
       handle: (ctx) => stationBatchesHandler(ctx),
     }),
     defineRoute({
       method: 'get',
       path: '/v1/station/devices/:serial/credentials',
-      summary: "A unit's certificate, CA, endpoint, thing and private key sealed to this station; marks it DOWNLOADED (audited)",
+      summary:
+        "A unit's certificate, CA, endpoint, thing and private key sealed to this station; marks it DOWNLOADED (audited)",
       tag: 'station',
       roles: STATION,
       params: serialParams,
-      responses: { 200: { description: 'Credentials', schema: credentialsSchema }, 404: problem('DEVICE_NOT_FOUND'), ...downloadErrors },
+      responses: {
+        200: { description: 'Credentials', schema: credentialsSchema },
+        404: problem('DEVICE_NOT_FOUND'),
+        ...downloadErrors,
+      },
       handle: (ctx, { params }) => credentialsHandler(ctx, setup, params.serial),
     }),
     defineRoute({
       method: 'get',
       path: '/v1/station/batches/:id/credentials',
-      summary: 'Prefetch: a page of the units this station may take, each sealed and marked DOWNLOADED (audited)',
+      summary:
+        'Prefetch: a page of the units this station may take, each sealed and marked DOWNLOADED (audited)',
       tag: 'station',
       roles: STATION,
       params: batchIdParams,
       query: prefetchQuery,
-      responses: { 200: { description: 'A page; follow nextCursor', schema: prefetchResponse }, 404: problem('BATCH_NOT_FOUND'), ...downloadErrors },
+      responses: {
+        200: { description: 'A page; follow nextCursor', schema: prefetchResponse },
+        404: problem('BATCH_NOT_FOUND'),
+        ...downloadErrors,
+      },
       handle: (ctx, { params, query }) => prefetchHandler(ctx, setup, params.id, query),
     }),
     defineRoute({
       method: 'post',
       path: '/v1/station/devices/:serial/confirm',
-      summary: 'Report a burn: ok → BURNED (key shredded after the retention), failed → BURN_FAILED; the same report twice is harmless',
+      summary:
+        'Report a burn: ok → BURNED (key shredded after the retention), failed → BURN_FAILED; the same report twice is harmless',
       tag: 'station',
       roles: STATION,
       params: serialParams,

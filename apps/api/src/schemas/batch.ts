@@ -22,7 +22,10 @@ export function createBatchBodySchema({ serialPattern, maxDevices }: BatchLimits
       mode: z.enum(['create-keys', 'csr']),
       keyAlgorithm: z.enum(['ec-p256', 'rsa-2048']).optional().describe('CSR mode: key the worker generates'),
       priority: z.number().int().min(0).max(100).optional().describe('Higher runs first (default 0)'),
-      skipExisting: z.boolean().optional().describe('Skip serials that already exist instead of refusing the batch'),
+      skipExisting: z
+        .boolean()
+        .optional()
+        .describe('Skip serials that already exist instead of refusing the batch'),
     })
     .strict()
     .openapi('CreateBatchRequest');
@@ -70,14 +73,22 @@ export const batchSummary = z
   .openapi('BatchSummary');
 
 export const listBatchesResponse = z
-  .object({ items: z.array(batchSummary), page: z.number().int(), limit: z.number().int(), total: z.number().int() })
+  .object({
+    items: z.array(batchSummary),
+    page: z.number().int(),
+    limit: z.number().int(),
+    total: z.number().int(),
+  })
   .openapi('BatchList');
 
 export const batchProgress = z
   .object({
     total: z.number().int(),
     counts: z.record(deviceStateSchema, z.number().int()),
-    done: z.number().int().describe('Devices whose provisioning ended (registered or later, failed, cancelled)'),
+    done: z
+      .number()
+      .int()
+      .describe('Devices whose provisioning ended (registered or later, failed, cancelled)'),
     progressPercent: z.number(),
     throughputPerMinute: z.number().int().describe('Devices whose provisioning ended in the last minute'),
     etaSeconds: z.number().int().nullable(),
@@ -118,7 +129,12 @@ export const listDevicesResponse = z
   .openapi('DeviceList');
 
 export const batchActionResponse = z
-  .object({ id: z.uuid(), affected: z.number().int(), enqueued: z.number().int(), jobsRemoved: z.number().int().optional() })
+  .object({
+    id: z.uuid(),
+    affected: z.number().int(),
+    enqueued: z.number().int(),
+    jobsRemoved: z.number().int().optional(),
+  })
   .openapi('BatchActionResult');
 
 export const reportQuery = z.object({ format: z.enum(['csv', 'json']).optional() }).strict();

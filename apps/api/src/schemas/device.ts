@@ -21,14 +21,28 @@ export const deviceDetail = z
     attempts: z.number().int(),
     generation: z.number().int(),
     history: z.array(z.object({ state: deviceStateSchema, at: z.iso.datetime() })),
-    lastError: z.object({ code: z.string(), message: z.string().nullable(), retryable: z.boolean().nullable() }).nullable(),
+    lastError: z
+      .object({ code: z.string(), message: z.string().nullable(), retryable: z.boolean().nullable() })
+      .nullable(),
     certificates: z.array(certificateView),
-    audit: z.array(z.object({ at: z.iso.datetime(), actor: z.string(), action: z.string(), origin: z.string().nullable() })),
+    audit: z.array(
+      z.object({
+        at: z.iso.datetime(),
+        actor: z.string(),
+        action: z.string(),
+        origin: z.string().nullable(),
+      }),
+    ),
   })
   .openapi('Device');
 
 export const deviceActionResponse = z
-  .object({ serial: z.string(), state: deviceStateSchema, generation: z.number().int(), revokedCertificateIds: z.array(z.string()) })
+  .object({
+    serial: z.string(),
+    state: deviceStateSchema,
+    generation: z.number().int(),
+    revokedCertificateIds: z.array(z.string()),
+  })
   .openapi('DeviceActionResult');
 
 export const templatesResponse = z
@@ -38,7 +52,11 @@ export const templatesResponse = z
         name: z.string(),
         parameters: z.record(
           z.string(),
-          z.object({ type: z.string(), required: z.boolean(), default: z.union([z.string(), z.number(), z.boolean()]).optional() }),
+          z.object({
+            type: z.string(),
+            required: z.boolean(),
+            default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+          }),
         ),
       }),
     ),

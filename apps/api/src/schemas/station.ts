@@ -3,7 +3,9 @@ import { deviceStateSchema } from './common.js';
 
 export const registerStationBody = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'letters, digits, . _ - (at most 64)' }),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'letters, digits, . _ - (at most 64)' }),
     line: z.string().min(1).max(128).optional().describe('Production line, for people'),
   })
   .strict()
@@ -11,7 +13,12 @@ export const registerStationBody = z
 
 export const registerStationResponse = z
   .object({
-    station: z.object({ id: z.uuid(), name: z.string(), line: z.string().nullable(), createdAt: z.iso.datetime() }),
+    station: z.object({
+      id: z.uuid(),
+      name: z.string(),
+      line: z.string().nullable(),
+      createdAt: z.iso.datetime(),
+    }),
     apiKey: z.object({ prefix: z.string(), key: z.string().describe('The STATION key, shown this once') }),
   })
   .openapi('RegisteredStation');
@@ -21,7 +28,9 @@ export const assignStationsBody = z
   .strict()
   .openapi('AssignStationsRequest');
 
-export const assignStationsResponse = z.object({ batchId: z.uuid(), stations: z.array(z.string()) }).openapi('BatchStations');
+export const assignStationsResponse = z
+  .object({ batchId: z.uuid(), stations: z.array(z.string()) })
+  .openapi('BatchStations');
 
 export const reassignResponse = z
   .object({ serial: z.string(), state: deviceStateSchema, previousStationId: z.uuid().nullable() })
@@ -33,7 +42,12 @@ export const stationKeyBody = z
   .openapi('StationKeyRequest');
 
 export const stationKeyResponse = z
-  .object({ stationId: z.uuid(), name: z.string(), algorithm: z.string(), fingerprint: z.string().describe('SHA-256 of the SPKI DER, hex') })
+  .object({
+    stationId: z.uuid(),
+    name: z.string(),
+    algorithm: z.string(),
+    fingerprint: z.string().describe('SHA-256 of the SPKI DER, hex'),
+  })
   .openapi('StationKey');
 
 export const sealedPayloadSchema = z
@@ -45,7 +59,8 @@ export const sealedPayloadSchema = z
     ct: z.string().describe('AES-256-GCM ciphertext ‖ 16-byte tag, base64'),
   })
   .openapi('SealedPrivateKey', {
-    description: 'The private key sealed to the station key: ECDH with epk, HKDF-SHA256 and AES-256-GCM; info and AAD bind serial, certificate id and station id',
+    description:
+      'The private key sealed to the station key: ECDH with epk, HKDF-SHA256 and AES-256-GCM; info and AAD bind serial, certificate id and station id',
   });
 
 export const credentialsSchema = z
@@ -70,13 +85,19 @@ export const prefetchQuery = z
   })
   .strict();
 
-export const prefetchResponse = z.object({ items: z.array(credentialsSchema), nextCursor: z.string().nullable() }).openapi('CredentialsPage');
+export const prefetchResponse = z
+  .object({ items: z.array(credentialsSchema), nextCursor: z.string().nullable() })
+  .openapi('CredentialsPage');
 
 export const confirmBody = z
   .object({
     result: z.enum(['ok', 'failed']),
     burnLogSha256: z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be 64 lowercase hex characters' }),
-    detail: z.string().max(2000).optional().describe('Why a burn failed (exit code, last lines); never key material'),
+    detail: z
+      .string()
+      .max(2000)
+      .optional()
+      .describe('Why a burn failed (exit code, last lines); never key material'),
   })
   .strict()
   .openapi('ConfirmBurnRequest');
@@ -87,7 +108,12 @@ export const confirmResponse = z
 
 export const stationBatchesResponse = z
   .object({
-    station: z.object({ id: z.uuid(), name: z.string(), line: z.string().nullable(), hasPublicKey: z.boolean() }),
+    station: z.object({
+      id: z.uuid(),
+      name: z.string(),
+      line: z.string().nullable(),
+      hasPublicKey: z.boolean(),
+    }),
     items: z.array(
       z.object({
         id: z.uuid(),

@@ -4,7 +4,12 @@ import { actorOf } from '../auth/principal.js';
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-export type AuditEntry = { action: string; batchId?: string | null; deviceId?: string | null; details?: Prisma.InputJsonValue };
+export type AuditEntry = {
+  action: string;
+  batchId?: string | null;
+  deviceId?: string | null;
+  details?: Prisma.InputJsonValue;
+};
 
 /** Appends one audit event for the calling key. Details hold identifiers and counts, never secrets. */
 export async function audit(db: Db, ctx: HandlerContext, entry: AuditEntry): Promise<void> {

@@ -7,7 +7,8 @@ import { findBatch } from './batch-view.js';
 import { enqueueOrFail, queuedDevicesOf } from './enqueue.js';
 
 type Row = { id: string; serial: string; provision_generation: number };
-const toJobs = (rows: Row[]): DeviceToProvision[] => rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provision_generation }));
+const toJobs = (rows: Row[]): DeviceToProvision[] =>
+  rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provision_generation }));
 
 const REMOVE_CONCURRENCY = 200;
 
@@ -16,7 +17,13 @@ async function removeJobs(ctx: HandlerContext, rows: Row[]): Promise<number> {
   let removed = 0;
   for (let i = 0; i < rows.length; i += REMOVE_CONCURRENCY) {
     const results = await Promise.all(
-      rows.slice(i, i + REMOVE_CONCURRENCY).map((r) => ctx.deps.queues.provisioning.remove(provisionJobId(r.serial, r.provision_generation)).catch(() => 0)),
+      rows
+        .slice(i, i + REMOVE_CONCURRENCY)
+        .map((r) =>
+          ctx.deps.queues.provisioning
+            .remove(provisionJobId(r.serial, r.provision_generation))
+            .catch(() => 0),
+        ),
     );
     removed += results.filter((n) => n === 1).length;
   }
@@ -25,7 +32,10 @@ async function removeJobs(ctx: HandlerContext, rows: Row[]): Promise<number> {
 
 function assertOpen(batch: Batch): void {
   if (batch.cancelledAt || batch.finishedAt) {
-    throw new AppError('BATCH_NOT_OPEN', `batch ${batch.id} is ${batch.cancelledAt ? 'cancelled' : 'finished'}`);
+    throw new AppError(
+      'BATCH_NOT_OPEN',
+      `batch ${batch.id} is ${batch.cancelledAt ? 'cancelled' : 'finished'}`,
+    );
   }
 }
 
@@ -61,7 +71,8 @@ export async function retryBatch(ctx: HandlerContext, id: string) {
         WHERE batch_id = $1::uuid AND state = 'FAILED' RETURNING id::text AS id, serial, provision_generation`,
       id,
     );
-    if (retried.length === 0) throw new AppError('NO_FAILED_DEVICES', `batch ${id} has no FAILED devices to retry`);
+    if (retried.length === 0)
+      throw new AppError('NO_FAILED_DEVICES', `batch ${id} has no FAILED devices to retry`);
     if (batch.finishedAt) await tx.batch.update({ where: { id }, data: { finishedAt: null } });
     await audit(tx, ctx, { action: 'batch.retry', batchId: id, details: { retried: retried.length } });
     return { rows: retried, batch };
@@ -76,6 +87,10 @@ export async function requeueBatch(ctx: HandlerContext, id: string) {
   assertOpen(batch);
   const devices = await queuedDevicesOf(ctx.deps.prisma, id);
   const enqueued = await enqueueOrFail(ctx.deps, devices, batch.priority, id);
-  await audit(ctx.deps.prisma, ctx, { action: 'batch.requeue', batchId: id, details: { queued: devices.length } });
+  await audit(ctx.deps.prisma, ctx, {
+    action: 'batch.requeue',
+    batchId: id,
+    details: { queued: devices.length },
+  });
   return { id, affected: devices.length, enqueued };
 }

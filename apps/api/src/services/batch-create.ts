@@ -5,7 +5,12 @@ import { AppError } from '../errors/app-error.js';
 import type { CreateBatchBody } from '../schemas/batch.js';
 import { audit } from './audit.js';
 import { enqueueOrFail, queuedDevicesOf } from './enqueue.js';
-import { findIdempotentAnswer, requestHash, storeIdempotentAnswer, type StoredAnswer } from './idempotency.js';
+import {
+  findIdempotentAnswer,
+  requestHash,
+  storeIdempotentAnswer,
+  type StoredAnswer,
+} from './idempotency.js';
 import { checkTemplate } from './templates.js';
 import { keyAlgorithmToDb, modeToDb, payloadFormatToDb } from './wire-enums.js';
 
@@ -20,7 +25,11 @@ export function duplicateSerials(devices: readonly { serial: string }[]): string
 }
 
 /** Inserts one chunk with `unnest`; returns the rows actually inserted (existing serials are skipped). */
-async function insertDevices(tx: Prisma.TransactionClient, batchId: string, chunk: readonly { serial: string; parameters?: object }[]) {
+async function insertDevices(
+  tx: Prisma.TransactionClient,
+  batchId: string,
+  chunk: readonly { serial: string; parameters?: object }[],
+) {
   const ids = chunk.map(() => randomUUID());
   return tx.$queryRawUnsafe<{ id: string; serial: string }[]>(
     `INSERT INTO device (id, serial, batch_id, parameters, updated_at)
@@ -41,7 +50,11 @@ export type CreateBatchOutcome = { answer: StoredAnswer; replayed: boolean };
  * One transaction: idempotency lock and lookup, batch row, devices in chunks, audit event, stored answer.
  * The enqueue runs after the commit (see enqueueOrFail for the recovery when it fails).
  */
-export async function createBatch(ctx: HandlerContext, body: CreateBatchBody, idempotencyKey: string | undefined): Promise<CreateBatchOutcome> {
+export async function createBatch(
+  ctx: HandlerContext,
+  body: CreateBatchBody,
+  idempotencyKey: string | undefined,
+): Promise<CreateBatchOutcome> {
   const { deps, principal } = ctx;
   const duplicates = duplicateSerials(body.devices);
   if (duplicates.length > 0) {
@@ -58,7 +71,8 @@ export async function createBatch(ctx: HandlerContext, body: CreateBatchBody, id
     async (tx) => {
       if (idempotencyKey) {
         const stored = await findIdempotentAnswer(tx, principal.keyId, idempotencyKey, hash);
-        if (stored) return { answer: stored, replayed: true, inserted: [] as { id: string; serial: string }[] };
+        if (stored)
+          return { answer: stored, replayed: true, inserted: [] as { id: string; serial: string }[] };
       }
       const batch = await tx.batch.create({
         data: {
@@ -74,15 +88,24 @@ export async function createBatch(ctx: HandlerContext, body: CreateBatchBody, id
       });
       const inserted: { id: string; serial: string }[] = [];
       for (let start = 0; start < body.devices.length; start += INSERT_CHUNK) {
-        inserted.push(...(await insertDevices(tx, batch.id, body.devices.slice(start, start + INSERT_CHUNK))));
+        inserted.push(
+          ...(await insertDevices(tx, batch.id, body.devices.slice(start, start + INSERT_CHUNK))),
+        );
       }
       const insertedSerials = new Set(inserted.map((d) => d.serial));
-      const existing = inserted.length === body.devices.length ? [] : body.devices.map((d) => d.serial).filter((s) => !insertedSerials.has(s));
+      const existing =
+        inserted.length === body.devices.length
+          ? []
+          : body.devices.map((d) => d.serial).filter((s) => !insertedSerials.has(s));
       if (existing.length > 0 && !body.skipExisting) {
-        throw new AppError('SERIALS_EXIST', `${existing.length} serial number(s) already exist; send skipExisting: true to skip them`, {
-          serials: existing.slice(0, MAX_LISTED),
-          count: existing.length,
-        });
+        throw new AppError(
+          'SERIALS_EXIST',
+          `${existing.length} serial number(s) already exist; send skipExisting: true to skip them`,
+          {
+            serials: existing.slice(0, MAX_LISTED),
+            count: existing.length,
+          },
+        );
       }
       const answer: StoredAnswer = {
         status: 202,
@@ -99,7 +122,12 @@ export async function createBatch(ctx: HandlerContext, body: CreateBatchBody, id
       await audit(tx, ctx, {
         action: 'batch.create',
         batchId: batch.id,
-        details: { externalRef: body.externalRef, requested: body.devices.length, created: inserted.length, skipped: existing.length },
+        details: {
+          externalRef: body.externalRef,
+          requested: body.devices.length,
+          created: inserted.length,
+          skipped: existing.length,
+        },
       });
       if (idempotencyKey) await storeIdempotentAnswer(tx, principal.keyId, idempotencyKey, hash, answer);
       return { answer, replayed: false, inserted };
@@ -110,9 +138,15 @@ export async function createBatch(ctx: HandlerContext, body: CreateBatchBody, id
   const batchId = (result.answer.body as { id: string }).id;
   if (result.replayed) {
     // A replay also repairs a first attempt whose enqueue failed after the commit: same job ids, no duplicates.
-    if (result.answer.status === 202) await enqueueOrFail(deps, await queuedDevicesOf(deps.prisma, batchId), priority, batchId);
+    if (result.answer.status === 202)
+      await enqueueOrFail(deps, await queuedDevicesOf(deps.prisma, batchId), priority, batchId);
     return { answer: result.answer, replayed: true };
   }
-  await enqueueOrFail(deps, result.inserted.map((d) => ({ deviceId: d.id, serial: d.serial, generation: 0 })), priority, batchId);
+  await enqueueOrFail(
+    deps,
+    result.inserted.map((d) => ({ deviceId: d.id, serial: d.serial, generation: 0 })),
+    priority,
+    batchId,
+  );
   return { answer: result.answer, replayed: false };
 }

@@ -56,7 +56,10 @@ export async function batchProgress(prisma: PrismaClient, batch: Batch): Promise
   const throughput = recentRows[0]?.n ?? 0;
   const finished = inFlight === 0;
   if (finished && !batch.finishedAt) {
-    await prisma.batch.updateMany({ where: { id: batch.id, finishedAt: null }, data: { finishedAt: new Date() } });
+    await prisma.batch.updateMany({
+      where: { id: batch.id, finishedAt: null },
+      data: { finishedAt: new Date() },
+    });
   }
   return {
     total,

@@ -9,7 +9,13 @@ import { enqueueOrFail } from './enqueue.js';
  * station states after it) or failed. QUEUED/CLAIMING/CERT_ISSUED are in flight (a job owns them) and
  * CANCELLED belongs to a cancelled batch, so they are refused.
  */
-export const REPROVISIONABLE: readonly DeviceState[] = ['REGISTERED', 'DOWNLOADED', 'BURNED', 'BURN_FAILED', 'FAILED'];
+export const REPROVISIONABLE: readonly DeviceState[] = [
+  'REGISTERED',
+  'DOWNLOADED',
+  'BURNED',
+  'BURN_FAILED',
+  'FAILED',
+];
 
 /**
  * New certificate for the device: its ACTIVE certificate becomes REVOKED first (at most one ACTIVE per
@@ -18,15 +24,28 @@ export const REPROVISIONABLE: readonly DeviceState[] = ['REGISTERED', 'DOWNLOADE
 export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
   const { prisma } = ctx.deps;
   const { device, revoked, priority } = await prisma.$transaction(async (tx) => {
-    const current = await tx.device.findUnique({ where: { serial }, include: { batch: { select: { priority: true } } } });
+    const current = await tx.device.findUnique({
+      where: { serial },
+      include: { batch: { select: { priority: true } } },
+    });
     if (!current) throw new AppError('DEVICE_NOT_FOUND', `no device with serial ${serial}`);
     if (!REPROVISIONABLE.includes(current.state)) {
-      throw new AppError('INVALID_DEVICE_STATE', `a ${current.state} device cannot be re-provisioned; allowed: ${REPROVISIONABLE.join(', ')}`, {
-        state: current.state,
-      });
+      throw new AppError(
+        'INVALID_DEVICE_STATE',
+        `a ${current.state} device cannot be re-provisioned; allowed: ${REPROVISIONABLE.join(', ')}`,
+        {
+          state: current.state,
+        },
+      );
     }
-    const active = await tx.certificate.findMany({ where: { deviceId: current.id, status: 'ACTIVE' }, select: { id: true, certificateId: true } });
-    await tx.certificate.updateMany({ where: { deviceId: current.id, status: 'ACTIVE' }, data: { status: 'REVOKED', revokedAt: new Date() } });
+    const active = await tx.certificate.findMany({
+      where: { deviceId: current.id, status: 'ACTIVE' },
+      select: { id: true, certificateId: true },
+    });
+    await tx.certificate.updateMany({
+      where: { deviceId: current.id, status: 'ACTIVE' },
+      data: { status: 'REVOKED', revokedAt: new Date() },
+    });
     // Conditional on the state we checked, so a concurrent change makes this a no-op we detect.
     const updated = await tx.device.updateMany({
       where: { id: current.id, state: current.state },
@@ -42,7 +61,8 @@ export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
         burnLogDigest: null,
       },
     });
-    if (updated.count !== 1) throw new AppError('INVALID_DEVICE_STATE', 'the device changed state meanwhile; try again');
+    if (updated.count !== 1)
+      throw new AppError('INVALID_DEVICE_STATE', 'the device changed state meanwhile; try again');
     await tx.batch.update({ where: { id: current.batchId }, data: { finishedAt: null } });
     await audit(tx, ctx, {
       action: 'device.reprovision',
@@ -53,8 +73,18 @@ export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
     const device = await tx.device.findUniqueOrThrow({ where: { id: current.id } });
     return { device, revoked: active.map((c) => c.certificateId), priority: current.batch.priority };
   });
-  await enqueueOrFail(ctx.deps, [{ deviceId: device.id, serial, generation: device.provisionGeneration }], priority, device.batchId);
-  return { serial, state: device.state, generation: device.provisionGeneration, revokedCertificateIds: revoked };
+  await enqueueOrFail(
+    ctx.deps,
+    [{ deviceId: device.id, serial, generation: device.provisionGeneration }],
+    priority,
+    device.batchId,
+  );
+  return {
+    serial,
+    state: device.state,
+    generation: device.provisionGeneration,
+    revokedCertificateIds: revoked,
+  };
 }
 
 /**
@@ -67,11 +97,28 @@ export async function revokeDeviceCertificate(ctx: HandlerContext, serial: strin
   return prisma.$transaction(async (tx) => {
     const device = await tx.device.findUnique({ where: { serial } });
     if (!device) throw new AppError('DEVICE_NOT_FOUND', `no device with serial ${serial}`);
-    const active = await tx.certificate.findMany({ where: { deviceId: device.id, status: 'ACTIVE' }, select: { certificateId: true } });
-    if (active.length === 0) throw new AppError('NO_ACTIVE_CERTIFICATE', `device ${serial} has no ACTIVE certificate`);
-    await tx.certificate.updateMany({ where: { deviceId: device.id, status: 'ACTIVE' }, data: { status: 'REVOKED', revokedAt: new Date() } });
+    const active = await tx.certificate.findMany({
+      where: { deviceId: device.id, status: 'ACTIVE' },
+      select: { certificateId: true },
+    });
+    if (active.length === 0)
+      throw new AppError('NO_ACTIVE_CERTIFICATE', `device ${serial} has no ACTIVE certificate`);
+    await tx.certificate.updateMany({
+      where: { deviceId: device.id, status: 'ACTIVE' },
+      data: { status: 'REVOKED', revokedAt: new Date() },
+    });
     const revoked = active.map((c) => c.certificateId);
-    await audit(tx, ctx, { action: 'device.revoke', deviceId: device.id, batchId: device.batchId, details: { revokedCertificateIds: revoked } });
-    return { serial, state: device.state, generation: device.provisionGeneration, revokedCertificateIds: revoked };
+    await audit(tx, ctx, {
+      action: 'device.revoke',
+      deviceId: device.id,
+      batchId: device.batchId,
+      details: { revokedCertificateIds: revoked },
+    });
+    return {
+      serial,
+      state: device.state,
+      generation: device.provisionGeneration,
+      revokedCertificateIds: revoked,
+    };
   });
 }

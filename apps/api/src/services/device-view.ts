@@ -62,6 +62,11 @@ export async function deviceDetail(prisma: PrismaClient, device: Device) {
       activatedAt: c.activatedAt?.toISOString() ?? null,
       revokedAt: c.revokedAt?.toISOString() ?? null,
     })),
-    audit: events.map((e) => ({ at: e.at.toISOString(), actor: e.actor, action: e.action, origin: e.origin })),
+    audit: events.map((e) => ({
+      at: e.at.toISOString(),
+      actor: e.actor,
+      action: e.action,
+      origin: e.origin,
+    })),
   };
 }

@@ -9,14 +9,26 @@ import { AppError } from '../errors/app-error.js';
  * `POST /v1/batches/{id}/requeue` or by retrying the POST with the same Idempotency-Key. Both re-add
  * the same job ids (serial + generation), which BullMQ ignores when they exist.
  */
-export async function enqueueOrFail(deps: AppDeps, devices: readonly DeviceToProvision[], priority: number, batchId: string): Promise<number> {
+export async function enqueueOrFail(
+  deps: AppDeps,
+  devices: readonly DeviceToProvision[],
+  priority: number,
+  batchId: string,
+): Promise<number> {
   try {
     return await enqueueProvisioning(deps.queues.provisioning, devices, priority);
   } catch (error) {
-    deps.logger.error({ err: error, batchId }, 'enqueue failed after commit; recover with POST /v1/batches/{id}/requeue');
-    throw new AppError('QUEUE_UNAVAILABLE', `batch ${batchId} is stored but its jobs were not all enqueued; POST /v1/batches/${batchId}/requeue`, {
-      batchId,
-    });
+    deps.logger.error(
+      { err: error, batchId },
+      'enqueue failed after commit; recover with POST /v1/batches/{id}/requeue',
+    );
+    throw new AppError(
+      'QUEUE_UNAVAILABLE',
+      `batch ${batchId} is stored but its jobs were not all enqueued; POST /v1/batches/${batchId}/requeue`,
+      {
+        batchId,
+      },
+    );
   }
 }
 

@@ -31,11 +31,17 @@ export async function findIdempotentAnswer(
   key: string,
   hash: string,
 ): Promise<StoredAnswer | undefined> {
-  await tx.$queryRawUnsafe('SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS l', `${apiKeyId}:${key}`);
+  await tx.$queryRawUnsafe(
+    'SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS l',
+    `${apiKeyId}:${key}`,
+  );
   const record = await tx.idempotencyRecord.findUnique({ where: { apiKeyId_key: { apiKeyId, key } } });
   if (!record) return undefined;
   if (record.requestHash !== hash) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was first used with a different request body');
+    throw new AppError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'this Idempotency-Key was first used with a different request body',
+    );
   }
   return { status: record.responseStatus, body: record.responseBody };
 }
@@ -48,6 +54,12 @@ export async function storeIdempotentAnswer(
   answer: StoredAnswer,
 ): Promise<void> {
   await tx.idempotencyRecord.create({
-    data: { apiKeyId, key, requestHash: hash, responseStatus: answer.status, responseBody: answer.body as Prisma.InputJsonValue },
+    data: {
+      apiKeyId,
+      key,
+      requestHash: hash,
+      responseStatus: answer.status,
+      responseBody: answer.body as Prisma.InputJsonValue,
+    },
   });
 }

@@ -6,7 +6,14 @@ import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 export type Metrics = { registry: Registry; observe: RequestHandler };
 
 /** BullMQ job states reported by claimline_queue_jobs. Jobs with a priority wait in `prioritized`. */
-export const QUEUE_JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
+export const QUEUE_JOB_STATES = [
+  'waiting',
+  'prioritized',
+  'delayed',
+  'active',
+  'completed',
+  'failed',
+] as const;
 
 /** One registry per app (tests build several apps in one process). Gauges are computed on scrape. */
 export function createMetrics(prisma: PrismaClient, queues?: Queues): Metrics {
@@ -30,7 +37,8 @@ export function createMetrics(prisma: PrismaClient, queues?: Queues): Metrics {
                 count(*)::int AS n FROM batch GROUP BY 1`,
       );
       this.reset();
-      for (const state of ['open', 'finished', 'cancelled']) this.set({ state }, rows.find((r) => r.state === state)?.n ?? 0);
+      for (const state of ['open', 'finished', 'cancelled'])
+        this.set({ state }, rows.find((r) => r.state === state)?.n ?? 0);
     },
   });
   new Gauge({
@@ -39,7 +47,9 @@ export function createMetrics(prisma: PrismaClient, queues?: Queues): Metrics {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const rows = await prisma.$queryRawUnsafe<{ state: string; n: number }[]>('SELECT state::text AS state, count(*)::int AS n FROM device GROUP BY state');
+      const rows = await prisma.$queryRawUnsafe<{ state: string; n: number }[]>(
+        'SELECT state::text AS state, count(*)::int AS n FROM device GROUP BY state',
+      );
       this.reset();
       for (const row of rows) this.set({ state: row.state }, row.n);
     },

@@ -76,7 +76,11 @@ export function csvLine(row: ReportRow): string {
 }
 
 export function jsonRecord(row: ReportRow): string {
-  return JSON.stringify(Object.fromEntries(REPORT_COLUMNS.map((c) => [c, row[c] instanceof Date ? (row[c] as Date).toISOString() : row[c]])));
+  return JSON.stringify(
+    Object.fromEntries(
+      REPORT_COLUMNS.map((c) => [c, row[c] instanceof Date ? (row[c] as Date).toISOString() : row[c]]),
+    ),
+  );
 }
 
 /** Writes with back-pressure, so a 100,000-line report never sits whole in memory. */

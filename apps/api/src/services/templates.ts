@@ -20,9 +20,13 @@ export function checkTemplate(
 ): void {
   const template = templates[name];
   if (!template) {
-    throw new AppError('UNKNOWN_TEMPLATE', `template "${name}" is not allowed; allowed: ${Object.keys(templates).join(', ')}`, {
-      allowed: Object.keys(templates),
-    });
+    throw new AppError(
+      'UNKNOWN_TEMPLATE',
+      `template "${name}" is not allowed; allowed: ${Object.keys(templates).join(', ')}`,
+      {
+        allowed: Object.keys(templates),
+      },
+    );
   }
   const problems: string[] = [];
   const checkValues = (where: string, params: Params) => {
@@ -34,7 +38,12 @@ export function checkTemplate(
   };
   const missingRequired = (params: Params) =>
     Object.entries(template.parameters).filter(
-      ([key, spec]) => spec.required && spec.default === undefined && !WORKER_PARAMETERS.has(key) && params?.[key] === undefined && batchParameters?.[key] === undefined,
+      ([key, spec]) =>
+        spec.required &&
+        spec.default === undefined &&
+        !WORKER_PARAMETERS.has(key) &&
+        params?.[key] === undefined &&
+        batchParameters?.[key] === undefined,
     );
   checkValues('templateParameters', batchParameters);
   const batchMissing = missingRequired(undefined);
@@ -42,9 +51,12 @@ export function checkTemplate(
     if (problems.length >= MAX_REPORTED) break;
     if (device.parameters) checkValues(`device ${device.serial}`, device.parameters);
     if (batchMissing.length === 0) continue;
-    for (const [key] of missingRequired(device.parameters)) problems.push(`device ${device.serial}: missing required parameter ${key}`);
+    for (const [key] of missingRequired(device.parameters))
+      problems.push(`device ${device.serial}: missing required parameter ${key}`);
   }
   if (problems.length > 0) {
-    throw new AppError('TEMPLATE_PARAMETERS_INVALID', problems.slice(0, MAX_REPORTED).join('; '), { problems: problems.slice(0, MAX_REPORTED) });
+    throw new AppError('TEMPLATE_PARAMETERS_INVALID', problems.slice(0, MAX_REPORTED).join('; '), {
+      problems: problems.slice(0, MAX_REPORTED),
+    });
   }
 }

@@ -16,7 +16,11 @@ export type AdminControls = {
 };
 
 /** The loopback admin API: read the registry and counters, change faults and quotas, revoke a certificate. */
-export async function startAdminHttp(host: string, port: number, controls: AdminControls): Promise<{ port: number; server: Server }> {
+export async function startAdminHttp(
+  host: string,
+  port: number,
+  controls: AdminControls,
+): Promise<{ port: number; server: Server }> {
   const { store } = controls;
   const app = express();
   app.use(express.json({ strict: false }));
@@ -54,9 +58,11 @@ export async function startAdminHttp(host: string, port: number, controls: Admin
   });
   app.use((_req: Request, res: Response) => void res.status(404).json({ error: 'no such route' }));
   // Express 5 error handler (four arguments): a malformed JSON body answers JSON, not an HTML page.
-  app.use((error: { status?: number; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    res.status(error.status ?? 500).json({ error: error.message ?? 'error' });
-  });
+  app.use(
+    (error: { status?: number; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+      res.status(error.status ?? 500).json({ error: error.message ?? 'error' });
+    },
+  );
 
   const server = app.listen(port, host);
   await once(server, 'listening');

@@ -33,4 +33,3 @@ export const quotasSchema = z.union([
     .partial()
     .strict(),
 ]);
-

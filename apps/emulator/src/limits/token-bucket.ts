@@ -13,7 +13,10 @@ export class TokenBucket {
 
   take(now = Date.now()): boolean {
     if (this.ratePerSecond <= 0) return true;
-    this.#tokens = Math.min(this.ratePerSecond, this.#tokens + ((now - this.#updatedAt) / 1000) * this.ratePerSecond);
+    this.#tokens = Math.min(
+      this.ratePerSecond,
+      this.#tokens + ((now - this.#updatedAt) / 1000) * this.ratePerSecond,
+    );
     this.#updatedAt = now;
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;

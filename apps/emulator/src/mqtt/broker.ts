@@ -2,7 +2,12 @@ import type { Logger } from '@claimline/logger';
 import type { QuotaLimiter } from '../limits/quotas.js';
 import type { TokenBucket } from '../limits/token-bucket.js';
 import type { RegistryStore } from '../registry/registry-store.js';
-import { DISCONNECT_TAKEN_OVER, type ConnectRefusal, type MqttSession, type SessionHost } from './mqtt-session.js';
+import {
+  DISCONNECT_TAKEN_OVER,
+  type ConnectRefusal,
+  type MqttSession,
+  type SessionHost,
+} from './mqtt-session.js';
 
 export type RequestHandler = (session: MqttSession, topic: string, payload: Buffer) => void;
 
@@ -23,7 +28,11 @@ export class Broker implements SessionHost {
   admit(session: MqttSession): ConnectRefusal | undefined {
     const identity = session.identity;
     if (!identity) return 'not-authorized';
-    if (identity.kind === 'device' && this.store.certificates.get(identity.certificateId)?.status !== 'ACTIVE') return 'not-authorized';
+    if (
+      identity.kind === 'device' &&
+      this.store.certificates.get(identity.certificateId)?.status !== 'ACTIVE'
+    )
+      return 'not-authorized';
     this.store.count('Connect');
     if (!this.quotas.allowConnect(session.clientId)) return 'rate-exceeded';
     const previous = this.#byClientId.get(session.clientId);

@@ -190,12 +190,21 @@ export class MqttSession {
       // AWS closes the connection on a publish its policy forbids.
       return this.close(`publish to ${topic} not allowed`, DISCONNECT_NOT_AUTHORIZED);
     }
-    if (packet.qos === 1) this.#send({ cmd: 'puback', messageId: packet.messageId, ...(this.protocolVersion === 5 ? { reasonCode: 0 } : {}) });
+    if (packet.qos === 1)
+      this.#send({
+        cmd: 'puback',
+        messageId: packet.messageId,
+        ...(this.protocolVersion === 5 ? { reasonCode: 0 } : {}),
+      });
     if (!this.#publishBucket.take()) {
       this.logger.warn({ clientId: this.clientId, topic }, 'publish over the per-connection quota dropped');
       return;
     }
-    this.host.onPublish(this, topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+    this.host.onPublish(
+      this,
+      topic,
+      Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+    );
   }
 
   #onSubscribe(packet: mqtt.ISubscribePacket): void {

@@ -8,7 +8,11 @@ const CLAIM_PUBLISH = [
 ];
 
 // IAM-style: the claim policy allows topic filters under these prefixes (`…/create/*` covers `…/create/json/+`).
-const CLAIM_SUBSCRIBE_PREFIXES = ['$aws/certificates/create/', '$aws/certificates/create-from-csr/', '$aws/provisioning-templates/'];
+const CLAIM_SUBSCRIBE_PREFIXES = [
+  '$aws/certificates/create/',
+  '$aws/certificates/create-from-csr/',
+  '$aws/provisioning-templates/',
+];
 
 /**
  * The policies the emulator enforces: the claim certificate may use only the provisioning topics;
@@ -20,6 +24,9 @@ export function mayPublish(identity: Identity, topic: string): boolean {
 }
 
 export function maySubscribe(identity: Identity, filter: string): boolean {
-  if (identity.kind === 'claim') return CLAIM_SUBSCRIBE_PREFIXES.some((prefix) => filter.startsWith(prefix) && filter.length > prefix.length);
+  if (identity.kind === 'claim')
+    return CLAIM_SUBSCRIBE_PREFIXES.some(
+      (prefix) => filter.startsWith(prefix) && filter.length > prefix.length,
+    );
   return !filter.startsWith('$');
 }

@@ -18,7 +18,9 @@ export type TlsServerOptions = {
 };
 
 /** MQTT over mutual TLS, as AWS IoT Core serves it on 8883 (ALPN `x-amzn-mqtt-ca` accepted too). */
-export async function startTlsServer(options: TlsServerOptions): Promise<{ port: number; close(): Promise<void> }> {
+export async function startTlsServer(
+  options: TlsServerOptions,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<tls.TLSSocket>();
   const server = tls.createServer(
     {

@@ -16,5 +16,7 @@ export function topicMatches(filter: string, topic: string): boolean {
 export function isValidFilter(filter: string): boolean {
   if (filter.length === 0) return false;
   const levels = filter.split('/');
-  return levels.every((level, i) => (level.includes('#') ? level === '#' && i === levels.length - 1 : !level.includes('+') || level === '+'));
+  return levels.every((level, i) =>
+    level.includes('#') ? level === '#' && i === levels.length - 1 : !level.includes('+') || level === '+',
+  );
 }

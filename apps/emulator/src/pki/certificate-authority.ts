@@ -20,11 +20,13 @@ function serial(): string {
 
 async function exportPkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+    .export({ format: 'pem', type: 'pkcs8' })
+    .toString();
 }
 
 async function importSigningKey(pem: string): Promise<webcrypto.CryptoKey> {
-  return (await webcrypto.subtle.importKey('pkcs8', pemToDer(pem), EC, true, ['sign'])) ;
+  return await webcrypto.subtle.importKey('pkcs8', pemToDer(pem), EC, true, ['sign']);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -49,9 +51,16 @@ export class CertificateAuthority {
     const keyPath = join(dir, 'ca.key.pem');
     if (await exists(keyPath)) {
       const caPem = await readFile(certPath, 'utf8');
-      return new CertificateAuthority(new x509.X509Certificate(caPem), await importSigningKey(await readFile(keyPath, 'utf8')), caPem);
+      return new CertificateAuthority(
+        new x509.X509Certificate(caPem),
+        await importSigningKey(await readFile(keyPath, 'utf8')),
+        caPem,
+      );
     }
-    const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey(EC, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair;
     const caCert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: serial(),
       name: 'CN=claimline emulator root CA, O=claimline',
@@ -61,7 +70,10 @@ export class CertificateAuthority {
       signingAlgorithm: SIGNING,
       extensions: [
         new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
@@ -75,8 +87,12 @@ export class CertificateAuthority {
   async serverCredentials(dir: string): Promise<{ certPem: string; keyPem: string }> {
     const certPath = join(dir, 'server.cert.pem');
     const keyPath = join(dir, 'server.key.pem');
-    if (await exists(keyPath)) return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
-    const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    if (await exists(keyPath))
+      return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
+    const keys = (await webcrypto.subtle.generateKey(EC, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair;
     const cert = await this.#sign(keys.publicKey, 'CN=localhost', [
       new x509.SubjectAlternativeNameExtension([
         { type: 'dns', value: 'localhost' },
@@ -93,18 +109,30 @@ export class CertificateAuthority {
 
   /** A fresh EC key pair and certificate, for the shared claim certificate. */
   async issueWithNewKey(subject: string): Promise<IssuedCertificate & { privateKeyPem: string }> {
-    const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey(EC, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair;
     const issued = await this.issue(await webcrypto.subtle.exportKey('spki', keys.publicKey), subject);
     return { ...issued, privateKeyPem: await exportPkcs8Pem(keys.privateKey) };
   }
 
   /** Issues a client certificate for a public key (SPKI DER or a parsed key), as AWS does for a device. */
-  async issue(publicKey: x509.PublicKey | ArrayBuffer | Buffer, subject = 'CN=AWS IoT Certificate'): Promise<IssuedCertificate> {
-    const cert = await this.#sign(publicKey, subject, [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])]);
+  async issue(
+    publicKey: x509.PublicKey | ArrayBuffer | Buffer,
+    subject = 'CN=AWS IoT Certificate',
+  ): Promise<IssuedCertificate> {
+    const cert = await this.#sign(publicKey, subject, [
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    ]);
     return { certificateId: certificateIdOf(cert.rawData), certificatePem: cert.toString('pem') + '\n' };
   }
 
-  async #sign(publicKey: x509.PublicKey | webcrypto.CryptoKey | ArrayBuffer | Buffer, subject: string, extensions: x509.Extension[]): Promise<x509.X509Certificate> {
+  async #sign(
+    publicKey: x509.PublicKey | webcrypto.CryptoKey | ArrayBuffer | Buffer,
+    subject: string,
+    extensions: x509.Extension[],
+  ): Promise<x509.X509Certificate> {
     return x509.X509CertificateGenerator.create({
       serialNumber: serial(),
       subject,
@@ -116,7 +144,10 @@ export class CertificateAuthority {
       signingAlgorithm: SIGNING,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+          true,
+        ),
         await x509.AuthorityKeyIdentifierExtension.create(this.caCert, false),
         ...extensions,
       ],

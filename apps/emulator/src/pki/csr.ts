@@ -6,7 +6,8 @@ const ACCEPTED_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
 /** Parses a PEM CSR, verifies its self-signature and accepts the key types AWS IoT accepts. */
 export async function checkCsr(pem: unknown): Promise<CsrCheck> {
-  if (typeof pem !== 'string' || !pem.includes('CERTIFICATE REQUEST')) return { ok: false, reason: 'certificateSigningRequest must be a PEM CSR' };
+  if (typeof pem !== 'string' || !pem.includes('CERTIFICATE REQUEST'))
+    return { ok: false, reason: 'certificateSigningRequest must be a PEM CSR' };
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(pem);
@@ -15,9 +16,11 @@ export async function checkCsr(pem: unknown): Promise<CsrCheck> {
   }
   const algorithm = csr.publicKey.algorithm as { name: string; modulusLength?: number; namedCurve?: string };
   if (algorithm.name === 'RSASSA-PKCS1-v1_5' || algorithm.name === 'RSA-PSS') {
-    if ((algorithm.modulusLength ?? 0) < 2048) return { ok: false, reason: 'RSA keys must be at least 2048 bits' };
+    if ((algorithm.modulusLength ?? 0) < 2048)
+      return { ok: false, reason: 'RSA keys must be at least 2048 bits' };
   } else if (algorithm.name === 'ECDSA') {
-    if (!ACCEPTED_CURVES.has(algorithm.namedCurve ?? '')) return { ok: false, reason: `unsupported curve ${algorithm.namedCurve}` };
+    if (!ACCEPTED_CURVES.has(algorithm.namedCurve ?? ''))
+      return { ok: false, reason: `unsupported curve ${algorithm.namedCurve}` };
   } else {
     return { ok: false, reason: `unsupported key algorithm ${algorithm.name}` };
   }

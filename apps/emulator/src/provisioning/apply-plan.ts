@@ -3,18 +3,30 @@ import type { RegistryStore } from '../registry/registry-store.js';
 import type { Thing } from '../registry/types.js';
 import { ProvisioningError } from './provisioning-error.js';
 
-const sameList = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+const sameList = (a: string[], b: string[]) =>
+  a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 const sameMap = (a: Record<string, string>, b: Record<string, string>) =>
   sameList(Object.keys(a), Object.keys(b)) && Object.entries(a).every(([k, v]) => b[k] === v);
 
-function choose<T>(action: OverrideAction, key: string, existing: T, desired: T, same: boolean, merge: (a: T, b: T) => T): T {
+function choose<T>(
+  action: OverrideAction,
+  key: string,
+  existing: T,
+  desired: T,
+  same: boolean,
+  merge: (a: T, b: T) => T,
+): T {
   switch (action) {
     case 'REPLACE':
       return desired;
     case 'MERGE':
       return merge(existing, desired);
     case 'FAIL':
-      if (!same) throw new ProvisioningError('ResourceConflict', `thing exists and its ${key} differs (OverrideSettings ${key}: FAIL)`);
+      if (!same)
+        throw new ProvisioningError(
+          'ResourceConflict',
+          `thing exists and its ${key} differs (OverrideSettings ${key}: FAIL)`,
+        );
       return existing;
     default:
       return existing;
@@ -36,9 +48,30 @@ function nextThing(existing: Thing | undefined, plan: ThingPlan, certificateId: 
     };
   }
   const action = (key: string): OverrideAction => plan.overrides[key] ?? 'DO_NOTHING';
-  const attributes = choose(action('AttributePayload'), 'AttributePayload', existing.attributes, plan.attributes, sameMap(existing.attributes, plan.attributes), (a, b) => ({ ...a, ...b }));
-  const thingTypeName = choose(action('ThingTypeName'), 'ThingTypeName', existing.thingTypeName, plan.thingTypeName, existing.thingTypeName === plan.thingTypeName, (_a, b) => b);
-  const thingGroups = choose(action('ThingGroups'), 'ThingGroups', existing.thingGroups, plan.thingGroups, sameList(existing.thingGroups, plan.thingGroups), (a, b) => [...new Set([...a, ...b])]);
+  const attributes = choose(
+    action('AttributePayload'),
+    'AttributePayload',
+    existing.attributes,
+    plan.attributes,
+    sameMap(existing.attributes, plan.attributes),
+    (a, b) => ({ ...a, ...b }),
+  );
+  const thingTypeName = choose(
+    action('ThingTypeName'),
+    'ThingTypeName',
+    existing.thingTypeName,
+    plan.thingTypeName,
+    existing.thingTypeName === plan.thingTypeName,
+    (_a, b) => b,
+  );
+  const thingGroups = choose(
+    action('ThingGroups'),
+    'ThingGroups',
+    existing.thingGroups,
+    plan.thingGroups,
+    sameList(existing.thingGroups, plan.thingGroups),
+    (a, b) => [...new Set([...a, ...b])],
+  );
   return {
     ...existing,
     attributes,
@@ -53,12 +86,20 @@ function nextThing(existing: Thing | undefined, plan: ThingPlan, certificateId: 
 /** Commits a plan in one synchronous step: either everything is written or nothing. */
 export function applyPlan(store: RegistryStore, plan: ProvisioningPlan, certificateId: string): void {
   const cert = store.certificates.get(certificateId);
-  if (!cert) throw new ProvisioningError('InvalidCertificateOwnershipToken', 'the certificate of this token no longer exists');
+  if (!cert)
+    throw new ProvisioningError(
+      'InvalidCertificateOwnershipToken',
+      'the certificate of this token no longer exists',
+    );
   const now = new Date().toISOString();
-  const thing = plan.thing ? nextThing(store.things.get(plan.thing.thingName), plan.thing, certificateId, now) : undefined;
+  const thing = plan.thing
+    ? nextThing(store.things.get(plan.thing.thingName), plan.thing, certificateId, now)
+    : undefined;
   // Nothing above writes; from here on nothing throws.
   if (thing) store.things.set(thing.thingName, thing);
-  for (const policy of plan.policies) if (!store.policies.has(policy.policyName) || policy.policyDocument) store.policies.set(policy.policyName, policy);
+  for (const policy of plan.policies)
+    if (!store.policies.has(policy.policyName) || policy.policyDocument)
+      store.policies.set(policy.policyName, policy);
   store.certificates.set(certificateId, {
     ...cert,
     status: plan.certificateStatus ?? cert.status,

@@ -14,7 +14,12 @@ export type HookInput = {
  * Calls a pre-provisioning hook over HTTP (a Lambda in AWS). A denial, an error or a time-out all
  * reject the request with 403; otherwise the parameter overrides are returned.
  */
-export async function callHook(url: string, input: HookInput, timeoutMs: number, logger: Logger): Promise<Record<string, string>> {
+export async function callHook(
+  url: string,
+  input: HookInput,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<Record<string, string>> {
   let body: unknown;
   try {
     const response = await fetch(url, {
@@ -30,7 +35,8 @@ export async function callHook(url: string, input: HookInput, timeoutMs: number,
     throw new ProvisioningError('AccessDeniedException', 'pre-provisioning hook failed or timed out');
   }
   const answer = body as { allowProvisioning?: unknown; parameterOverrides?: unknown };
-  if (answer?.allowProvisioning !== true) throw new ProvisioningError('AccessDeniedException', 'pre-provisioning hook denied provisioning');
+  if (answer?.allowProvisioning !== true)
+    throw new ProvisioningError('AccessDeniedException', 'pre-provisioning hook denied provisioning');
   const overrides = answer.parameterOverrides;
   if (typeof overrides !== 'object' || overrides === null) return {};
   return Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, String(v)]));

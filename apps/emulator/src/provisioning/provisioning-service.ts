@@ -1,5 +1,11 @@
 import type { Logger } from '@claimline/logger';
-import { planProvisioning, TemplateEvaluationError, type CertificateFacts, type ProvisioningPlan, type ProvisioningTemplate } from '@claimline/provisioning-template';
+import {
+  planProvisioning,
+  TemplateEvaluationError,
+  type CertificateFacts,
+  type ProvisioningPlan,
+  type ProvisioningTemplate,
+} from '@claimline/provisioning-template';
 import type { CertificateAuthority, IssuedCertificate } from '../pki/certificate-authority.js';
 import { checkCsr } from '../pki/csr.js';
 import type { KeyPool } from '../pki/key-pool.js';
@@ -30,14 +36,19 @@ export class ProvisioningService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async createKeysAndCertificate(request: unknown) {
-    if (request !== undefined && !isObject(request)) throw new ProvisioningError('InvalidPayload', 'request must be an object');
+    if (request !== undefined && !isObject(request))
+      throw new ProvisioningError('InvalidPayload', 'request must be an object');
     const key = await this.deps.keys.take();
     const issued = await this.deps.ca.issue(key.publicKeyDer);
     return { ...this.#record(issued), privateKey: key.privateKeyPem };
   }
 
   async createCertificateFromCsr(request: unknown) {
-    if (!isObject(request)) throw new ProvisioningError('InvalidPayload', 'request must be an object with certificateSigningRequest');
+    if (!isObject(request))
+      throw new ProvisioningError(
+        'InvalidPayload',
+        'request must be an object with certificateSigningRequest',
+      );
     const csr = await checkCsr(request.certificateSigningRequest);
     if (!csr.ok) throw new ProvisioningError('InvalidCsr', csr.reason);
     return this.#record(await this.deps.ca.issue(csr.publicKey));
@@ -45,18 +56,28 @@ export class ProvisioningService {
 
   async registerThing(templateName: string, request: unknown, context: RequestContext) {
     const template = this.deps.templates.get(templateName);
-    if (!template) throw new ProvisioningError('ResourceNotFoundException', `provisioning template ${templateName} does not exist`);
+    if (!template)
+      throw new ProvisioningError(
+        'ResourceNotFoundException',
+        `provisioning template ${templateName} does not exist`,
+      );
     if (!isObject(request)) throw new ProvisioningError('InvalidPayload', 'request must be an object');
-    if (request.parameters !== undefined && !isObject(request.parameters)) throw new ProvisioningError('InvalidPayload', 'parameters must be an object');
+    if (request.parameters !== undefined && !isObject(request.parameters))
+      throw new ProvisioningError('InvalidPayload', 'parameters must be an object');
     const token = request.certificateOwnershipToken;
     const certificateId = this.deps.tokens.reserve(token);
     const cert = certificateId ? this.deps.store.certificates.get(certificateId) : undefined;
     if (!certificateId || !cert) {
       if (certificateId) this.deps.tokens.release(token as string);
-      throw new ProvisioningError('InvalidCertificateOwnershipToken', 'certificate ownership token is invalid, expired or already used');
+      throw new ProvisioningError(
+        'InvalidCertificateOwnershipToken',
+        'certificate ownership token is invalid, expired or already used',
+      );
     }
     try {
-      let parameters = Object.fromEntries(Object.entries(request.parameters ?? {}).map(([k, v]) => [k, String(v)]));
+      let parameters = Object.fromEntries(
+        Object.entries(request.parameters ?? {}).map(([k, v]) => [k, String(v)]),
+      );
       if (template.hookUrl) {
         const overrides = await callHook(
           template.hookUrl,
@@ -96,7 +117,11 @@ export class ProvisioningService {
 }
 
 /** The template's evaluation, its failures answered with AWS's codes. */
-function planOrReject(template: ProvisioningTemplate, parameters: Record<string, string>, facts: CertificateFacts): ProvisioningPlan {
+function planOrReject(
+  template: ProvisioningTemplate,
+  parameters: Record<string, string>,
+  facts: CertificateFacts,
+): ProvisioningPlan {
   try {
     return planProvisioning(template, parameters, facts);
   } catch (error) {

@@ -13,8 +13,14 @@ type Format = 'json' | 'cbor';
 type Route = { operation: Operation; format: Format; templateName?: string };
 
 const ROUTES: [RegExp, (m: RegExpMatchArray) => Route][] = [
-  [/^\$aws\/certificates\/create\/(json|cbor)$/, (m) => ({ operation: 'CreateKeysAndCertificate', format: m[1] as Format })],
-  [/^\$aws\/certificates\/create-from-csr\/(json|cbor)$/, (m) => ({ operation: 'CreateCertificateFromCsr', format: m[1] as Format })],
+  [
+    /^\$aws\/certificates\/create\/(json|cbor)$/,
+    (m) => ({ operation: 'CreateKeysAndCertificate', format: m[1] as Format }),
+  ],
+  [
+    /^\$aws\/certificates\/create-from-csr\/(json|cbor)$/,
+    (m) => ({ operation: 'CreateCertificateFromCsr', format: m[1] as Format }),
+  ],
   [
     /^\$aws\/provisioning-templates\/([^/]+)\/provision\/(json|cbor)$/,
     (m) => ({ operation: 'RegisterThing', templateName: m[1], format: m[2] as Format }),
@@ -85,16 +91,25 @@ export function createRequestRouter(deps: RouterDeps) {
       if (fault.error) throw new ProvisioningError('InternalFailure', 'injected internal failure');
       accepted = await run(route, decodePayload(route.format, payload), session);
     } catch (error) {
-      if (!(error instanceof ProvisioningError)) deps.logger.error({ err: error, operation: route.operation }, 'provisioning request failed');
-      rejection = error instanceof ProvisioningError ? error.toRejection() : new ProvisioningError('InternalFailure', 'internal failure').toRejection();
+      if (!(error instanceof ProvisioningError))
+        deps.logger.error({ err: error, operation: route.operation }, 'provisioning request failed');
+      rejection =
+        error instanceof ProvisioningError
+          ? error.toRejection()
+          : new ProvisioningError('InternalFailure', 'internal failure').toRejection();
     }
     if (fault.drop) return;
     const outcome = rejection ? 'rejected' : 'accepted';
-    deps.logger.debug({ clientId: session.clientId, operation: route.operation, outcome, errorCode: rejection?.errorCode }, 'provisioning request');
+    deps.logger.debug(
+      { clientId: session.clientId, operation: route.operation, outcome, errorCode: rejection?.errorCode },
+      'provisioning request',
+    );
     session.deliver(`${topic}/${outcome}`, encodePayload(route.format, rejection ?? accepted));
   };
 
   return (session: MqttSession, topic: string, payload: Buffer): void => {
-    handle(session, topic, payload).catch((error: unknown) => deps.logger.error({ err: error }, 'request router failed'));
+    handle(session, topic, payload).catch((error: unknown) =>
+      deps.logger.error({ err: error }, 'request router failed'),
+    );
   };
 }

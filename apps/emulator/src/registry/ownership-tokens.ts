@@ -48,7 +48,8 @@ export class OwnershipTokens {
       if (entry.expiresAt > now || this.#inUse.has(entry.token)) continue;
       this.store.tokens.delete(entry.token);
       const cert = this.store.certificates.get(entry.certificateId);
-      if (cert && cert.status === 'PENDING_ACTIVATION' && !cert.thingName) this.store.certificates.delete(entry.certificateId);
+      if (cert && cert.status === 'PENDING_ACTIVATION' && !cert.thingName)
+        this.store.certificates.delete(entry.certificateId);
       this.store.changed();
     }
   }

@@ -22,7 +22,6 @@ export type Thing = {
   createdAt: string;
 };
 
-
 export type OwnershipToken = { token: string; certificateId: string; expiresAt: number };
 
 /** Calls per operation in one epoch second. */

@@ -15,13 +15,24 @@ export async function prefetchBatch(options: PrefetchOptions): Promise<{ stored:
   const { items } = await ctx.client.batches();
   const counts = items.find((b) => b.id === options.batch)?.counts ?? {};
   const expected = (counts.available ?? 0) + (counts.downloadedHere ?? 0) + (counts.burnFailedHere ?? 0);
-  const bar = options.progress === false ? undefined : new SingleBar({ format: 'prefetch [{bar}] {value}/{total} units', stream: process.stderr, noTTYOutput: false });
+  const bar =
+    options.progress === false
+      ? undefined
+      : new SingleBar({
+          format: 'prefetch [{bar}] {value}/{total} units',
+          stream: process.stderr,
+          noTTYOutput: false,
+        });
   bar?.start(expected, 0);
   let stored = 0;
   let cursor: string | null = null;
   try {
     do {
-      const page: Awaited<ReturnType<typeof ctx.client.prefetchPage>> = await ctx.client.prefetchPage(options.batch, cursor, options.pageSize ?? 100);
+      const page: Awaited<ReturnType<typeof ctx.client.prefetchPage>> = await ctx.client.prefetchPage(
+        options.batch,
+        cursor,
+        options.pageSize ?? 100,
+      );
       for (const creds of page.items) {
         storeOffline(ctx.paths, creds);
         stored++;

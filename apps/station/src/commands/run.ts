@@ -26,7 +26,14 @@ export type RunOptions = CommonOptions & {
 type Tally = { ok: number; failed: number; errors: number };
 
 /** Writes cert/key/ca to a fresh 0700 directory, runs the burn, and wipes the directory whatever happens. */
-async function burnUnit(ctx: StationContext, stationKey: KeyObject, options: RunOptions, argvTemplate: string[], creds: Credentials, serial: string) {
+async function burnUnit(
+  ctx: StationContext,
+  stationKey: KeyObject,
+  options: RunOptions,
+  argvTemplate: string[],
+  creds: Credentials,
+  serial: string,
+) {
   const unit = openAndVerify(creds, serial, stationKey, ctx.settings.stationId, {
     ...(options.trustCa ? { trustedCaPem: fs.readFileSync(options.trustCa, 'utf8') } : {}),
     ...(options.thingName ? { thingNamePattern: options.thingName } : {}),
@@ -34,12 +41,21 @@ async function burnUnit(ctx: StationContext, stationKey: KeyObject, options: Run
   ensurePrivateDir(ctx.paths.work);
   const dir = fs.mkdtempSync(path.join(ctx.paths.work, 'burn-'));
   try {
-    const files = { cert: path.join(dir, 'certificate.pem'), key: path.join(dir, 'private.key'), ca: path.join(dir, 'ca.pem') };
+    const files = {
+      cert: path.join(dir, 'certificate.pem'),
+      key: path.join(dir, 'private.key'),
+      ca: path.join(dir, 'ca.pem'),
+    };
     fs.writeFileSync(files.cert, unit.certificatePem, { mode: 0o600 });
     fs.writeFileSync(files.key, unit.privateKeyPem, { mode: 0o600 });
     fs.writeFileSync(files.ca, unit.caPem, { mode: 0o600 });
     unit.privateKeyPem.fill(0);
-    const argv = substitute(argvTemplate, { ...files, serial, thingName: unit.thingName, endpoint: unit.endpoint });
+    const argv = substitute(argvTemplate, {
+      ...files,
+      serial,
+      thingName: unit.thingName,
+      endpoint: unit.endpoint,
+    });
     return { unit, result: await runBurn(argv, options.burnTimeoutMs) };
   } finally {
     unit.privateKeyPem.fill(0);
@@ -47,7 +63,12 @@ async function burnUnit(ctx: StationContext, stationKey: KeyObject, options: Run
   }
 }
 
-async function confirm(ctx: StationContext, offline: boolean, serial: string, body: ConfirmBody): Promise<'server' | 'journal'> {
+async function confirm(
+  ctx: StationContext,
+  offline: boolean,
+  serial: string,
+  body: ConfirmBody,
+): Promise<'server' | 'journal'> {
   if (!offline) {
     try {
       await ctx.client.confirm(serial, body);
@@ -73,8 +94,14 @@ export async function runStation(options: RunOptions): Promise<Tally> {
   const tally: Tally = { ok: 0, failed: 0, errors: 0 };
   const counts = () => `[ok ${tally.ok} | failed ${tally.failed} | errors ${tally.errors}]`;
   const say = (line: string) => out.write(`${line}\n`);
-  say(`station ${ctx.settings.stationName} ${options.offline ? 'OFFLINE (confirmations go to the journal; run "sync" later)' : `online (${ctx.settings.server})`}: scan a serial`);
-  const lines = readline.createInterface({ input: options.input ?? process.stdin, crlfDelay: Infinity, terminal: false });
+  say(
+    `station ${ctx.settings.stationName} ${options.offline ? 'OFFLINE (confirmations go to the journal; run "sync" later)' : `online (${ctx.settings.server})`}: scan a serial`,
+  );
+  const lines = readline.createInterface({
+    input: options.input ?? process.stdin,
+    crlfDelay: Infinity,
+    terminal: false,
+  });
   for await (const raw of lines) {
     const serial = raw.trim();
     if (!serial) continue;
@@ -83,20 +110,31 @@ export async function runStation(options: RunOptions): Promise<Tally> {
       const creds = options.offline ? loadOffline(ctx.paths, serial) : await ctx.client.credentials(serial);
       const { unit, result } = await burnUnit(ctx, stationKey, options, argvTemplate, creds, serial);
       const ok = result.exitCode === 0;
-      const detail = ok ? undefined : `exit ${result.exitCode ?? result.signal}; ${result.lastLines.join(' | ')}`.slice(0, 2000);
-      const where = await confirm(ctx, Boolean(options.offline), serial, { result: ok ? 'ok' : 'failed', burnLogSha256: result.logSha256, ...(detail ? { detail } : {}) });
+      const detail = ok
+        ? undefined
+        : `exit ${result.exitCode ?? result.signal}; ${result.lastLines.join(' | ')}`.slice(0, 2000);
+      const where = await confirm(ctx, Boolean(options.offline), serial, {
+        result: ok ? 'ok' : 'failed',
+        burnLogSha256: result.logSha256,
+        ...(detail ? { detail } : {}),
+      });
       const saved = where === 'journal' ? ' (saved in the journal: run sync)' : '';
       if (ok) {
         tally.ok++;
         if (options.offline) removeOffline(ctx.paths, serial);
-        say(`OK    ${serial}  burned  thing ${unit.thingName}  ${Date.now() - started} ms${saved}  ${counts()}`);
+        say(
+          `OK    ${serial}  burned  thing ${unit.thingName}  ${Date.now() - started} ms${saved}  ${counts()}`,
+        );
       } else {
         tally.failed++;
-        say(`FAIL  ${serial}  burn command failed: exit code ${result.exitCode ?? `signal ${result.signal}`}; last output: ${result.lastLines.join(' | ') || '(none)'}${saved}  ${counts()}`);
+        say(
+          `FAIL  ${serial}  burn command failed: exit code ${result.exitCode ?? `signal ${result.signal}`}; last output: ${result.lastLines.join(' | ') || '(none)'}${saved}  ${counts()}`,
+        );
       }
     } catch (error) {
       tally.errors++;
-      const message = error instanceof StationError ? error.message : `unexpected error: ${(error as Error).message}`;
+      const message =
+        error instanceof StationError ? error.message : `unexpected error: ${(error as Error).message}`;
       const code = error instanceof StationError ? error.code : 'ERROR';
       say(`ERROR ${serial}  ${code}: ${message}  ${counts()}`);
     }

@@ -7,7 +7,9 @@ import { StationError } from '../station-error.js';
  * line advances journal.synced; a re-sent line is a no-op on the server. A confirmation the server
  * refuses for good (for example "failed" after the unit was burned elsewhere) is reported and skipped.
  */
-export async function syncJournal(options: CommonOptions & { log?: (line: string) => void }): Promise<{ uploaded: number; rejected: number; pending: number }> {
+export async function syncJournal(
+  options: CommonOptions & { log?: (line: string) => void },
+): Promise<{ uploaded: number; rejected: number; pending: number }> {
   const ctx = openStation(options);
   const log = options.log ?? ((line: string) => console.log(line));
   const { entries, synced } = readJournal(ctx.paths);
@@ -19,7 +21,10 @@ export async function syncJournal(options: CommonOptions & { log?: (line: string
       await ctx.client.confirm(serial, { result, burnLogSha256, ...(detail ? { detail } : {}) });
       uploaded++;
     } catch (error) {
-      if (error instanceof StationError && (error.code === 'SERVER_UNREACHABLE' || error.code === 'SERVER_ERROR')) {
+      if (
+        error instanceof StationError &&
+        (error.code === 'SERVER_UNREACHABLE' || error.code === 'SERVER_ERROR')
+      ) {
         markSynced(ctx.paths, i);
         log(`stopped: ${error.message}; ${entries.length - i} confirmation(s) still to upload`);
         return { uploaded, rejected, pending: entries.length - i };

@@ -35,9 +35,18 @@ export type ConnectProbe = { connected: true } | { connected: false; reason: str
 
 export type ClaimGateway = {
   withSession<T>(run: (session: ClaimSession) => Promise<T>): Promise<T>;
-  generateKeyAndCsr(algorithm: KeyAlgorithm, commonName: string): Promise<{ privateKeyPem: string; csrPem: string }>;
+  generateKeyAndCsr(
+    algorithm: KeyAlgorithm,
+    commonName: string,
+  ): Promise<{ privateKeyPem: string; csrPem: string }>;
   probeConnect(credentials: DeviceCredentials): Promise<ConnectProbe>;
 };
 
 /** A failure of a claim call, classified: AWS's own code where there is one. */
-export type ClaimFailure = { code: string; message: string; retryable: boolean; statusCode?: number; throttled: boolean };
+export type ClaimFailure = {
+  code: string;
+  message: string;
+  retryable: boolean;
+  statusCode?: number;
+  throttled: boolean;
+};

@@ -25,5 +25,11 @@ export function classifyFailure(error: unknown): ClaimFailure {
   else if (statusCode !== undefined) retryable = statusCode === 429 || statusCode >= 500;
   else retryable = true;
   const message = redactSecretsInText(e.message ?? String(error)).slice(0, 1_000);
-  return { code, message, retryable: retryable || throttled, throttled, ...(statusCode !== undefined ? { statusCode } : {}) };
+  return {
+    code,
+    message,
+    retryable: retryable || throttled,
+    throttled,
+    ...(statusCode !== undefined ? { statusCode } : {}),
+  };
 }

@@ -44,9 +44,15 @@ export async function startAttempt(deps: StoreDeps, deviceId: string, at: Date):
     RETURNING attempts`;
   const attempt = rows[0]?.attempts;
   if (attempt === undefined) {
-    const current = await deps.prisma.device.findUnique({ where: { id: deviceId }, select: { state: true, claimingAt: true } });
+    const current = await deps.prisma.device.findUnique({
+      where: { id: deviceId },
+      select: { state: true, claimingAt: true },
+    });
     if (current && !SETTLED.has(current.state) && current.claimingAt) {
-      return { kind: 'busy', retryInMs: Math.max(250, current.claimingAt.getTime() + deps.leaseMs - at.getTime()) };
+      return {
+        kind: 'busy',
+        retryInMs: Math.max(250, current.claimingAt.getTime() + deps.leaseMs - at.getTime()),
+      };
     }
     return { kind: 'skipped', state: current?.state ?? 'MISSING' };
   }
@@ -79,7 +85,12 @@ export async function releaseLease(deps: StoreDeps, fence: Fence): Promise<void>
  * one fenced statement, *before* RegisterThing is published. From here on, until an answer is
  * recorded, AWS may have registered it: it is resolved, never orphaned, whatever happens to this run.
  */
-export async function markRegistering(deps: StoreDeps, fence: Fence, certificate: PendingCertificate, at: Date): Promise<void> {
+export async function markRegistering(
+  deps: StoreDeps,
+  fence: Fence,
+  certificate: PendingCertificate,
+  at: Date,
+): Promise<void> {
   const rows = await deps.prisma.$queryRaw<{ n: number }[]>`
     WITH renewed AS (
       UPDATE device SET claiming_at = ${at}
@@ -104,8 +115,15 @@ export async function markNotRegistered(deps: StoreDeps, certificate: PendingCer
 
 /** The certificate row as the flow carries it, its sealed token included. */
 export function pendingCertificate(certificate: Certificate): PendingCertificate | null {
-  const { ownershipTokenCiphertext, ownershipTokenWrappedKey, ownershipTokenKekId, ownershipTokenAlgorithm } = certificate;
-  if (!ownershipTokenCiphertext || !ownershipTokenWrappedKey || !ownershipTokenKekId || !ownershipTokenAlgorithm) return null;
+  const { ownershipTokenCiphertext, ownershipTokenWrappedKey, ownershipTokenKekId, ownershipTokenAlgorithm } =
+    certificate;
+  if (
+    !ownershipTokenCiphertext ||
+    !ownershipTokenWrappedKey ||
+    !ownershipTokenKekId ||
+    !ownershipTokenAlgorithm
+  )
+    return null;
   return {
     id: certificate.id,
     certificateId: certificate.certificateId,
@@ -131,7 +149,10 @@ export async function saveIssuedCertificate(
 ): Promise<PendingCertificate> {
   const context = { serial: device.serial, certificateId: issued.certificateId };
   const [key, token] = await Promise.all([
-    deps.vault.seal({ plaintext: Buffer.from(issued.privateKey, 'utf8'), context: { ...context, purpose: 'private-key' } }),
+    deps.vault.seal({
+      plaintext: Buffer.from(issued.privateKey, 'utf8'),
+      context: { ...context, purpose: 'private-key' },
+    }),
     deps.vault.seal({
       plaintext: Buffer.from(issued.certificateOwnershipToken, 'utf8'),
       context: { ...context, purpose: 'ownership-token' },
@@ -184,7 +205,11 @@ export async function saveRegistration(
   at: Date,
 ): Promise<void> {
   const configuration = JSON.stringify(thing.deviceConfiguration);
-  const details = JSON.stringify({ thingName: thing.thingName, certificateId: certificate.certificateId, evidence });
+  const details = JSON.stringify({
+    thingName: thing.thingName,
+    certificateId: certificate.certificateId,
+    evidence,
+  });
   // AWS has activated the certificate: record it unless the device was registered by another run
   // meanwhile (only possible if this run outlived its lease); that conflict is left loud for an operator.
   const rows = await deps.prisma.$queryRaw<{ n: number }[]>`
@@ -222,6 +247,11 @@ export async function saveRegistration(
 export async function orphan(deps: StoreDeps, certificateRowId: string, at: Date): Promise<void> {
   await deps.prisma.certificate.updateMany({
     where: { id: certificateRowId, status: { in: ['ISSUED', 'REGISTERING'] } },
-    data: { status: 'ORPHANED', orphanedAt: at, ownershipTokenCiphertext: null, ownershipTokenWrappedKey: null },
+    data: {
+      status: 'ORPHANED',
+      orphanedAt: at,
+      ownershipTokenCiphertext: null,
+      ownershipTokenWrappedKey: null,
+    },
   });
 }

@@ -1,6 +1,12 @@
 import type { Batch, Certificate, PrismaClient } from '@claimline/db';
 import type { Vault } from '@claimline/vault';
-import type { ClaimGateway, ClaimSession, IssuedCertificate, KeyAlgorithm, PayloadFormat } from './claim-port.js';
+import type {
+  ClaimGateway,
+  ClaimSession,
+  IssuedCertificate,
+  KeyAlgorithm,
+  PayloadFormat,
+} from './claim-port.js';
 import { markBatchFinishedIfDone } from './batch-completion.js';
 import {
   markNotRegistered,
@@ -55,7 +61,10 @@ export type ProvisionOutcome =
   /** Another run holds the device's lease: try again once it may have lapsed. */
   | { kind: 'busy'; retryInMs: number };
 
-export type StepTimer = <T>(step: 'create' | 'register' | 'persist' | 'keygen', run: () => Promise<T>) => Promise<T>;
+export type StepTimer = <T>(
+  step: 'create' | 'register' | 'persist' | 'keygen',
+  run: () => Promise<T>,
+) => Promise<T>;
 
 export type ProvisionDeps = {
   prisma: PrismaClient;
@@ -92,7 +101,10 @@ export type FlowContext = {
 };
 
 const FORMAT: Record<Batch['payloadFormat'], PayloadFormat> = { JSON: 'json', CBOR: 'cbor' };
-const KEY_ALGORITHM: Record<Batch['keyAlgorithm'], KeyAlgorithm> = { EC_P256: 'ec-p256', RSA_2048: 'rsa-2048' };
+const KEY_ALGORITHM: Record<Batch['keyAlgorithm'], KeyAlgorithm> = {
+  EC_P256: 'ec-p256',
+  RSA_2048: 'rsa-2048',
+};
 
 export async function provisionDevice(deps: ProvisionDeps, deviceId: string): Promise<ProvisionOutcome> {
   const now = deps.now ?? (() => new Date());
@@ -131,7 +143,9 @@ async function runFlow(ctx: FlowContext): Promise<ProvisionOutcome> {
   await markRegistering(deps, fence, certificate, now());
   let thing;
   try {
-    thing = await time('register', () => session.registerThing(device.batch.templateName, token, ctx.parameters, ctx.format));
+    thing = await time('register', () =>
+      session.registerThing(device.batch.templateName, token, ctx.parameters, ctx.format),
+    );
   } catch (error) {
     // First send of this token: nothing of ours spent it, so a refusal means it expired.
     if (isTokenRejection(error)) {
@@ -170,19 +184,29 @@ function flowContext(
     time,
     now,
     async openToken(certificate) {
-      const context = { serial: device.serial, certificateId: certificate.certificateId, purpose: 'ownership-token' as const };
+      const context = {
+        serial: device.serial,
+        certificateId: certificate.certificateId,
+        purpose: 'ownership-token' as const,
+      };
       return (await deps.vault.open(certificate.token, context)).toString('utf8');
     },
     async openPrivateKey(certificate) {
-      const { privateKeyCiphertext, privateKeyWrappedKey, privateKeyKekId, privateKeyAlgorithm } = certificate;
-      if (!privateKeyCiphertext || !privateKeyWrappedKey || !privateKeyKekId || !privateKeyAlgorithm) return null;
+      const { privateKeyCiphertext, privateKeyWrappedKey, privateKeyKekId, privateKeyAlgorithm } =
+        certificate;
+      if (!privateKeyCiphertext || !privateKeyWrappedKey || !privateKeyKekId || !privateKeyAlgorithm)
+        return null;
       const sealed = {
         ciphertext: Buffer.from(privateKeyCiphertext),
         wrappedKey: Buffer.from(privateKeyWrappedKey),
         kekId: privateKeyKekId,
         algorithm: privateKeyAlgorithm,
       };
-      const context = { serial: device.serial, certificateId: certificate.certificateId, purpose: 'private-key' as const };
+      const context = {
+        serial: device.serial,
+        certificateId: certificate.certificateId,
+        purpose: 'private-key' as const,
+      };
       return (await deps.vault.open(sealed, context)).toString('utf8');
     },
   };
@@ -206,7 +230,11 @@ async function issueCertificate(ctx: FlowContext): Promise<IssuedCertificate & {
   const { deps, session, device, time, format } = ctx;
   if (device.batch.mode === 'CREATE_KEYS') {
     const issued = await time('create', () => session.createKeysAndCertificate(format));
-    if (!issued.privateKey) throw new PermanentProvisioningError('MissingPrivateKey', 'CreateKeysAndCertificate returned no private key');
+    if (!issued.privateKey)
+      throw new PermanentProvisioningError(
+        'MissingPrivateKey',
+        'CreateKeysAndCertificate returned no private key',
+      );
     return { ...issued, privateKey: issued.privateKey };
   }
   const { privateKeyPem, csrPem } = await time('keygen', () =>

@@ -48,7 +48,9 @@ export class RegistrationUnknownError extends Error {
     readonly certificateId: string,
     reason: string,
   ) {
-    super(`RegisterThing outcome of certificate ${certificateId} is unknown (${reason}); no new certificate until it is resolved`);
+    super(
+      `RegisterThing outcome of certificate ${certificateId} is unknown (${reason}); no new certificate until it is resolved`,
+    );
     this.name = 'RegistrationUnknownError';
   }
 }

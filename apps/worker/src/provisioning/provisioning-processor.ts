@@ -41,7 +41,10 @@ export function createProvisioningProcessor(deps: ProcessorDeps) {
       }
       if (!failure.retryable || lastAttempt) {
         deps.metrics.jobs.inc({ outcome: 'failed' });
-        log.error({ code: failure.code, statusCode: failure.statusCode, retryable: failure.retryable }, failure.message);
+        log.error(
+          { code: failure.code, statusCode: failure.statusCode, retryable: failure.retryable },
+          failure.message,
+        );
         await markFailed(deps, deviceId, failure);
         throw new UnrecoverableError(`${failure.code}: ${failure.message}`);
       }
@@ -58,7 +61,11 @@ export function createProvisioningProcessor(deps: ProcessorDeps) {
       await job.moveToDelayed(Date.now() + outcome.retryInMs, token);
       throw new DelayedError();
     }
-    if (outcome.kind === 'registered') log.info({ thingName: outcome.thingName, reused: outcome.reusedCertificate, evidence: outcome.evidence }, 'registered');
+    if (outcome.kind === 'registered')
+      log.info(
+        { thingName: outcome.thingName, reused: outcome.reusedCertificate, evidence: outcome.evidence },
+        'registered',
+      );
     else log.info({ state: outcome.state }, 'nothing to do');
     return { outcome: outcome.kind };
   };
@@ -67,7 +74,11 @@ export function createProvisioningProcessor(deps: ProcessorDeps) {
 async function recordError(prisma: PrismaClient, deviceId: string, failure: ClaimFailure): Promise<void> {
   await prisma.device.updateMany({
     where: { id: deviceId },
-    data: { lastErrorCode: failure.code, lastErrorMessage: failure.message, lastErrorRetryable: failure.retryable },
+    data: {
+      lastErrorCode: failure.code,
+      lastErrorMessage: failure.message,
+      lastErrorRetryable: failure.retryable,
+    },
   });
 }
 

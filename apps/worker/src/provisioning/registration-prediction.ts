@@ -1,8 +1,14 @@
 import { X509Certificate } from 'node:crypto';
-import { loadTemplates, planProvisioning, TemplateEvaluationError, TemplateValidationError } from '@claimline/provisioning-template';
+import {
+  loadTemplates,
+  planProvisioning,
+  TemplateEvaluationError,
+  TemplateValidationError,
+} from '@claimline/provisioning-template';
 import type { RegisteredThing } from './claim-port.js';
 
-export type Prediction = { kind: 'predicted'; thing: RegisteredThing } | { kind: 'unpredictable'; reason: string };
+export type Prediction =
+  { kind: 'predicted'; thing: RegisteredThing } | { kind: 'unpredictable'; reason: string };
 
 /**
  * What RegisterThing gave (or would give) a unit — its thing name and device configuration — computed
@@ -23,16 +29,25 @@ export async function predictRegistration(
     templates = await loadTemplates(templatesDir);
   } catch (error) {
     if (error instanceof TemplateValidationError) return { kind: 'unpredictable', reason: error.message };
-    return { kind: 'unpredictable', reason: `templates folder ${templatesDir} could not be read: ${(error as Error).message}` };
+    return {
+      kind: 'unpredictable',
+      reason: `templates folder ${templatesDir} could not be read: ${(error as Error).message}`,
+    };
   }
   const template = templates.get(templateName);
-  if (!template) return { kind: 'unpredictable', reason: `template ${templateName} is not in ${templatesDir}` };
+  if (!template)
+    return { kind: 'unpredictable', reason: `template ${templateName} is not in ${templatesDir}` };
   try {
     const plan = planProvisioning(template, parameters, certificateFacts(certificate));
-    if (!plan.thing) return { kind: 'unpredictable', reason: `template ${templateName} creates no thing to connect as` };
-    return { kind: 'predicted', thing: { thingName: plan.thing.thingName, deviceConfiguration: plan.deviceConfiguration } };
+    if (!plan.thing)
+      return { kind: 'unpredictable', reason: `template ${templateName} creates no thing to connect as` };
+    return {
+      kind: 'predicted',
+      thing: { thingName: plan.thing.thingName, deviceConfiguration: plan.deviceConfiguration },
+    };
   } catch (error) {
-    if (error instanceof TemplateEvaluationError) return { kind: 'unpredictable', reason: `${error.errorCode}: ${error.message}` };
+    if (error instanceof TemplateEvaluationError)
+      return { kind: 'unpredictable', reason: `${error.errorCode}: ${error.message}` };
     throw error;
   }
 }
@@ -44,5 +59,10 @@ function certificateFacts(certificate: { certificateId: string; certificatePem: 
       .split('\n')
       .find((line) => line.startsWith(`${name}=`))
       ?.slice(name.length + 1);
-  return { certificateId: certificate.certificateId, commonName: field('CN'), country: field('C'), organization: field('O') };
+  return {
+    certificateId: certificate.certificateId,
+    commonName: field('CN'),
+    country: field('C'),
+    organization: field('O'),
+  };
 }

@@ -24,29 +24,55 @@ export async function resolveRegistration(ctx: FlowContext, row: Certificate): P
     const token = await ctx.openToken(pending);
     await markRegistering(deps, fence, pending, now());
     try {
-      const thing = await ctx.time('register', () => session.registerThing(device.batch.templateName, token, ctx.parameters, ctx.format));
+      const thing = await ctx.time('register', () =>
+        session.registerThing(device.batch.templateName, token, ctx.parameters, ctx.format),
+      );
       return await registered(ctx, row, thing, 'answer');
     } catch (error) {
       if (!isPermanentRejection(error)) throw error;
     }
   }
   const privateKey = await ctx.openPrivateKey(row);
-  if (!privateKey) throw new RegistrationUnknownError(row.certificateId, 'claimline holds no private key to probe with');
-  const prediction = await predictRegistration(deps.templatesDir, device.batch.templateName, ctx.parameters, row);
-  if (prediction.kind === 'unpredictable') throw new RegistrationUnknownError(row.certificateId, prediction.reason);
+  if (!privateKey)
+    throw new RegistrationUnknownError(row.certificateId, 'claimline holds no private key to probe with');
+  const prediction = await predictRegistration(
+    deps.templatesDir,
+    device.batch.templateName,
+    ctx.parameters,
+    row,
+  );
+  if (prediction.kind === 'unpredictable')
+    throw new RegistrationUnknownError(row.certificateId, prediction.reason);
   const probe = await deps.claims.probeConnect({
     certificatePem: row.certificatePem,
     privateKeyPem: privateKey,
     clientId: prediction.thing.thingName,
   });
-  if (!probe.connected) throw new RegistrationUnknownError(row.certificateId, `connect probe as ${prediction.thing.thingName}: ${probe.reason}`);
+  if (!probe.connected)
+    throw new RegistrationUnknownError(
+      row.certificateId,
+      `connect probe as ${prediction.thing.thingName}: ${probe.reason}`,
+    );
   return registered(ctx, row, prediction.thing, 'connect-probe');
 }
 
-async function registered(ctx: FlowContext, row: Certificate, thing: RegisteredThing, evidence: 'answer' | 'connect-probe'): Promise<ProvisionOutcome> {
+async function registered(
+  ctx: FlowContext,
+  row: Certificate,
+  thing: RegisteredThing,
+  evidence: 'answer' | 'connect-probe',
+): Promise<ProvisionOutcome> {
   const pending = { id: row.id, certificateId: row.certificateId };
-  await ctx.time('persist', () => saveRegistration(ctx.deps, ctx.device, pending, thing, evidence, ctx.now()));
-  return { kind: 'registered', thingName: thing.thingName, certificateId: row.certificateId, reusedCertificate: true, evidence };
+  await ctx.time('persist', () =>
+    saveRegistration(ctx.deps, ctx.device, pending, thing, evidence, ctx.now()),
+  );
+  return {
+    kind: 'registered',
+    thingName: thing.thingName,
+    certificateId: row.certificateId,
+    reusedCertificate: true,
+    evidence,
+  };
 }
 
 /** A 4xx other than 429: AWS answered and applied nothing *this* time (the token, for a spent one). */

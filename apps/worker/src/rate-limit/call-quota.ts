@@ -49,7 +49,11 @@ export function createCallQuota(options: CallQuotaOptions): CallQuota {
       const started = Date.now();
       for (;;) {
         signal?.throwIfAborted();
-        const waitMs = await redis.claimlineTakeSlot(`${options.keyPrefix}:quota:${operation}`, limit, options.guardMs);
+        const waitMs = await redis.claimlineTakeSlot(
+          `${options.keyPrefix}:quota:${operation}`,
+          limit,
+          options.guardMs,
+        );
         if (waitMs === 0) break;
         // Spread the waiters over the first part of the next second instead of waking them together.
         await sleep(waitMs + Math.floor(Math.random() * 25), signal);

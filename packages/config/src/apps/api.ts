@@ -34,7 +34,10 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
     }
     const result = schema.safeParse(value);
     if (!result.success) {
-      ctx.addIssue({ code: 'custom', message: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      ctx.addIssue({
+        code: 'custom',
+        message: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
       return z.NEVER;
     }
     return result.data;
@@ -63,7 +66,9 @@ export const apiFields = {
     .describe('API: regular expression every serial number must match'),
   API_ALLOWED_TEMPLATES: jsonOf(allowedTemplatesSchema)
     .prefault(DEFAULT_TEMPLATES)
-    .describe('API: JSON {name: {parameters: {Name: {type, required, default}}}} of the provisioning templates batches may use'),
+    .describe(
+      'API: JSON {name: {parameters: {Name: {type, required, default}}}} of the provisioning templates batches may use',
+    ),
   API_RATE_LIMIT_PER_MINUTE: positiveInt()
     .default(600)
     .describe('API: requests per minute per API key (counted per process)'),
@@ -81,15 +86,25 @@ export const apiFields = {
     .string()
     .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { message: 'must be host or host:port' })
     .optional()
-    .describe('API (stations): AWS IoT data endpoint sent to devices (host or host:port); default: the emulator endpoint.json next to API_DEVICE_CA_PATH'),
+    .describe(
+      'API (stations): AWS IoT data endpoint sent to devices (host or host:port); default: the emulator endpoint.json next to API_DEVICE_CA_PATH',
+    ),
   API_KEY_RETENTION_SECONDS: nonNegativeInt()
     .default(0)
-    .describe('API (stations): seconds a BURNED unit keeps its sealed private key before it is crypto-shredded (0 = at once)'),
+    .describe(
+      'API (stations): seconds a BURNED unit keeps its sealed private key before it is crypto-shredded (0 = at once)',
+    ),
   API_SHRED_SWEEP_SECONDS: positiveInt()
     .default(60)
     .describe('API (stations): how often the shred sweep runs when API_KEY_RETENTION_SECONDS > 0'),
 };
 
-export const apiSchema = z.object({ ...apiFields, ...databaseFields, ...redisFields, ...vaultFields, ...logFields });
+export const apiSchema = z.object({
+  ...apiFields,
+  ...databaseFields,
+  ...redisFields,
+  ...vaultFields,
+  ...logFields,
+});
 
 export type ApiConfig = z.output<typeof apiSchema>;

@@ -14,9 +14,15 @@ const json = (what: string) =>
 
 /** The AWS IoT fleet-provisioning emulator (`apps/emulator`); its state lives in `${STATE_DIR}/emulator`. */
 export const emulatorFields = {
-  EMULATOR_HOST: z.string().min(1).default('127.0.0.1').describe('Address the emulator MQTT/TLS endpoint and admin API listen on'),
+  EMULATOR_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Address the emulator MQTT/TLS endpoint and admin API listen on'),
   EMULATOR_PORT: port().default(8883).describe('Emulator MQTT over TLS port (0 picks a free port)'),
-  EMULATOR_ADMIN_PORT: port().default(8884).describe('Emulator admin HTTP API port, loopback only (0 picks a free port)'),
+  EMULATOR_ADMIN_PORT: port()
+    .default(8884)
+    .describe('Emulator admin HTTP API port, loopback only (0 picks a free port)'),
   EMULATOR_KEY_ALGORITHM: z
     .enum(['rsa-2048', 'ec-p256'])
     .default('rsa-2048')
@@ -26,15 +32,23 @@ export const emulatorFields = {
     .min(1)
     .optional()
     .describe('Directory of AWS-format provisioning templates (<name>.json); default: the bundled templates'),
-  EMULATOR_TOKEN_TTL_SECONDS: positiveInt().default(3600).describe('Validity of certificate ownership tokens in seconds'),
-  EMULATOR_HOOK_TIMEOUT_MS: positiveInt().default(5000).describe('Time-out of pre-provisioning hook calls in milliseconds'),
+  EMULATOR_TOKEN_TTL_SECONDS: positiveInt()
+    .default(3600)
+    .describe('Validity of certificate ownership tokens in seconds'),
+  EMULATOR_HOOK_TIMEOUT_MS: positiveInt()
+    .default(5000)
+    .describe('Time-out of pre-provisioning hook calls in milliseconds'),
   EMULATOR_QUOTAS: z
     .union([z.literal('off'), json('quota overrides, e.g. {"registerThingPerSecond":20}')])
     .optional()
-    .describe('Emulated AWS quotas: "off", or JSON overrides of the per-second limits (see apps/emulator/README.md)'),
+    .describe(
+      'Emulated AWS quotas: "off", or JSON overrides of the per-second limits (see apps/emulator/README.md)',
+    ),
   EMULATOR_FAULTS: json('fault settings, e.g. {"errorRate":0.1,"seed":7}')
     .optional()
-    .describe('Injected faults as JSON: delayMs, dropRate, errorRate, throttleRate, disconnectAfterRequestRate, seed, operations'),
+    .describe(
+      'Injected faults as JSON: delayMs, dropRate, errorRate, throttleRate, disconnectAfterRequestRate, seed, operations',
+    ),
   ...stateDirFields,
   ...logFields,
 };

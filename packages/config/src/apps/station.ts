@@ -10,9 +10,15 @@ export const stationFields = {
     .string()
     .min(1)
     .default('~/.claimline-station')
-    .describe('Station: directory of the station key, its settings, the offline store and the journal (--dir wins)'),
-  STATION_HTTP_TIMEOUT_MS: positiveInt().default(10_000).describe('Station: time-out of one request to the API in milliseconds'),
-  STATION_BURN_TIMEOUT_SECONDS: positiveInt().default(300).describe('Station: the burn command is killed after this many seconds'),
+    .describe(
+      'Station: directory of the station key, its settings, the offline store and the journal (--dir wins)',
+    ),
+  STATION_HTTP_TIMEOUT_MS: positiveInt()
+    .default(10_000)
+    .describe('Station: time-out of one request to the API in milliseconds'),
+  STATION_BURN_TIMEOUT_SECONDS: positiveInt()
+    .default(300)
+    .describe('Station: the burn command is killed after this many seconds'),
 };
 
 export const stationSchema = z.object({ ...stationFields });

@@ -5,11 +5,18 @@ import { databaseFields, logFields, redisFields } from './common.js';
 import { vaultFields } from './vault.js';
 
 export const workerFields = {
-  WORKER_HTTP_HOST: z.string().default('127.0.0.1').describe('Worker: address of /healthz, /readyz and /metrics'),
-  WORKER_HTTP_PORT: port().default(9464).describe('Worker: port of /healthz, /readyz and /metrics (0 = any free port)'),
+  WORKER_HTTP_HOST: z
+    .string()
+    .default('127.0.0.1')
+    .describe('Worker: address of /healthz, /readyz and /metrics'),
+  WORKER_HTTP_PORT: port()
+    .default(9464)
+    .describe('Worker: port of /healthz, /readyz and /metrics (0 = any free port)'),
   WORKER_RATE_LIMIT_PER_SECOND: positiveInt()
     .default(10)
-    .describe('Worker: provisioning jobs started per second, across every worker on every host (BullMQ limiter)'),
+    .describe(
+      'Worker: provisioning jobs started per second, across every worker on every host (BullMQ limiter)',
+    ),
   WORKER_QUOTA_CREATE_KEYS_PER_SECOND: nonNegativeInt()
     .default(10)
     .describe('Worker: CreateKeysAndCertificate calls per second, shared by all workers (0 = no limit)'),
@@ -22,7 +29,9 @@ export const workerFields = {
   WORKER_QUOTA_GUARD_MS: nonNegativeInt()
     .max(500)
     .default(150)
-    .describe('Worker: no call starts in the last N ms of a second, so network delay cannot push it into the next'),
+    .describe(
+      'Worker: no call starts in the last N ms of a second, so network delay cannot push it into the next',
+    ),
   WORKER_THROTTLE_PAUSE_MS: positiveInt()
     .default(2_000)
     .describe('Worker: how long the whole queue pauses when AWS answers 429'),
@@ -42,7 +51,9 @@ export const workerFields = {
     ),
   WORKER_TOKEN_TTL_SECONDS: positiveInt()
     .default(3_600)
-    .describe('Worker: validity of an ownership token (AWS: 1 hour); a saved certificate is reused within it'),
+    .describe(
+      'Worker: validity of an ownership token (AWS: 1 hour); a saved certificate is reused within it',
+    ),
   WORKER_SERIAL_PARAMETER: z
     .string()
     .min(1)
@@ -57,7 +68,9 @@ export const workerFields = {
     ),
   WORKER_FAULT_CRASH_AFTER_CERTIFICATE_SAVED: boolean()
     .default(false)
-    .describe('Fault injection (tests, chaos runs): the worker kills itself right after saving a certificate'),
+    .describe(
+      'Fault injection (tests, chaos runs): the worker kills itself right after saving a certificate',
+    ),
 };
 
 export const workerSchema = z.object({

@@ -23,7 +23,9 @@ export type MigrationStatus = { applied: string[]; pending: string[]; failed: st
 
 /** Which migrations of the folder are applied, by reading `_prisma_migrations` directly. */
 export async function migrationStatus(
-  query: (sql: string) => Promise<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }[]>,
+  query: (
+    sql: string,
+  ) => Promise<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }[]>,
 ): Promise<MigrationStatus> {
   const onDisk = readMigrationList().migrationDirectories.map((d) => d.path);
   let rows: Awaited<ReturnType<typeof query>> = [];
@@ -32,9 +34,15 @@ export async function migrationStatus(
   } catch {
     rows = []; // no table yet: nothing applied
   }
-  const applied = new Set(rows.filter((r) => r.finished_at && !r.rolled_back_at).map((r) => r.migration_name));
+  const applied = new Set(
+    rows.filter((r) => r.finished_at && !r.rolled_back_at).map((r) => r.migration_name),
+  );
   const failed = rows.filter((r) => !r.finished_at && !r.rolled_back_at).map((r) => r.migration_name);
-  return { applied: onDisk.filter((n) => applied.has(n)), pending: onDisk.filter((n) => !applied.has(n)), failed };
+  return {
+    applied: onDisk.filter((n) => applied.has(n)),
+    pending: onDisk.filter((n) => !applied.has(n)),
+    failed,
+  };
 }
 
 /**
@@ -72,8 +80,13 @@ export async function diffMigrationsToSchema(shadowDatabaseUrl: string): Promise
 }
 
 /** Writes prisma/migrations/<timestamp>_<name>/migration.sql from the schema change; null if none. */
-export async function createMigration(shadowDatabaseUrl: string, name: string, now = new Date()): Promise<string | null> {
-  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`migration name must be snake_case letters and digits: ${name}`);
+export async function createMigration(
+  shadowDatabaseUrl: string,
+  name: string,
+  now = new Date(),
+): Promise<string | null> {
+  if (!/^[a-z0-9_]+$/.test(name))
+    throw new Error(`migration name must be snake_case letters and digits: ${name}`);
   const sql = await diffMigrationsToSchema(shadowDatabaseUrl);
   if (sql === '') return null;
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);

@@ -50,10 +50,9 @@ const PG_TEXT_OID = 25;
 class CatalogFriendlyClient extends pg.Client {
   _handleRowDescription(message: { fields: { dataTypeID: number }[] }): void {
     for (const field of message.fields) if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
-    (pg.Client.prototype as unknown as { _handleRowDescription(m: unknown): void })._handleRowDescription.call(
-      this,
-      message,
-    );
+    (
+      pg.Client.prototype as unknown as { _handleRowDescription(m: unknown): void }
+    )._handleRowDescription.call(this, message);
   }
 }
 
@@ -95,14 +94,18 @@ export type SchemaFile = { path: string; content: string };
 /** The engine and the connection pool it runs on; `close()` frees the one and ends the other. */
 export type OpenSchemaEngine = { engine: SchemaEngine; close(): Promise<void> };
 
-export async function openSchemaEngine(databaseUrl: string, schemaFiles: SchemaFile[] = []): Promise<OpenSchemaEngine> {
+export async function openSchemaEngine(
+  databaseUrl: string,
+  schemaFiles: SchemaFile[] = [],
+): Promise<OpenSchemaEngine> {
   const { SchemaEngine: Engine } = loadBindings();
   // Owned here and ended in close(): left to its idle timeout, it keeps the database busy for
   // seconds, and `CREATE DATABASE … TEMPLATE` of a just-migrated database fails meanwhile.
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, Client: CatalogFriendlyClient });
   pool.on('error', () => undefined); // an idle connection closed by the server; the next query reconnects
   const adapterFactory = bindMigrationAwareSqlAdapterFactory(new MigrationPrismaPg(pool));
-  const datamodels = schemaFiles.length > 0 ? schemaFiles.map((f): [string, string] => [f.path, f.content]) : undefined;
+  const datamodels =
+    schemaFiles.length > 0 ? schemaFiles.map((f): [string, string] => [f.path, f.content]) : undefined;
   const engine = await Engine.new({ datamodels }, () => undefined, adapterFactory);
   return {
     engine,

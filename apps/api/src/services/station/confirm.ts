@@ -12,7 +12,12 @@ export type ConfirmResult = { serial: string; state: DeviceState; changed: boole
  * DOWNLOADED (or BURN_FAILED, for a retried burn) → BURNED or BURN_FAILED. The same result twice is a
  * no-op answered 200, so a station may re-send a journal after a restart. BURNED is final.
  */
-export async function confirmBurn(ctx: HandlerContext, setup: StationSetup, serial: string, input: ConfirmInput): Promise<ConfirmResult> {
+export async function confirmBurn(
+  ctx: HandlerContext,
+  setup: StationSetup,
+  serial: string,
+  input: ConfirmInput,
+): Promise<ConfirmResult> {
   const station = await requireStation(ctx);
   const target: DeviceState = input.result === 'ok' ? 'BURNED' : 'BURN_FAILED';
   return ctx.deps.prisma.$transaction(async (tx) => {
@@ -20,21 +25,44 @@ export async function confirmBurn(ctx: HandlerContext, setup: StationSetup, seri
     if (!device) throw new AppError('DEVICE_NOT_FOUND', `unknown serial ${serial}`, { serial });
     if (device.downloadedByStationId !== station.id) {
       if (device.downloadedByStationId) {
-        throw new AppError('DEVICE_DOWNLOADED_BY_OTHER_STATION', `unit ${serial} belongs to another station`, { serial, state: device.state });
+        throw new AppError(
+          'DEVICE_DOWNLOADED_BY_OTHER_STATION',
+          `unit ${serial} belongs to another station`,
+          { serial, state: device.state },
+        );
       }
-      throw new AppError('DEVICE_NOT_DOWNLOADED', `station ${station.name} has not downloaded unit ${serial} (it is ${device.state})`, { serial, state: device.state });
+      throw new AppError(
+        'DEVICE_NOT_DOWNLOADED',
+        `station ${station.name} has not downloaded unit ${serial} (it is ${device.state})`,
+        { serial, state: device.state },
+      );
     }
     if (device.state === target) return { serial, state: device.state, changed: false, keyShredded: false };
-    if (device.state === 'BURNED') throw new AppError('DEVICE_ALREADY_BURNED', `unit ${serial} is already burned; a failed burn cannot be reported after it`, { serial, state: device.state });
+    if (device.state === 'BURNED')
+      throw new AppError(
+        'DEVICE_ALREADY_BURNED',
+        `unit ${serial} is already burned; a failed burn cannot be reported after it`,
+        { serial, state: device.state },
+      );
     if (device.state !== 'DOWNLOADED' && device.state !== 'BURN_FAILED') {
-      throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} is ${device.state}`, { serial, state: device.state });
+      throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} is ${device.state}`, {
+        serial,
+        state: device.state,
+      });
     }
     const now = new Date();
     const updated = await tx.device.updateMany({
       where: { id: device.id, state: device.state, downloadedByStationId: station.id },
-      data: { state: target, burnLogDigest: input.burnLogSha256, ...(target === 'BURNED' ? { burnedAt: now } : { burnFailedAt: now }) },
+      data: {
+        state: target,
+        burnLogDigest: input.burnLogSha256,
+        ...(target === 'BURNED' ? { burnedAt: now } : { burnFailedAt: now }),
+      },
     });
-    if (updated.count !== 1) throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} changed state meanwhile; try again`, { serial });
+    if (updated.count !== 1)
+      throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} changed state meanwhile; try again`, {
+        serial,
+      });
     await auditStation(tx, ctx, station, [
       {
         action: target === 'BURNED' ? 'station.burned' : 'station.burn-failed',
@@ -43,7 +71,10 @@ export async function confirmBurn(ctx: HandlerContext, setup: StationSetup, seri
         details: { burnLogSha256: input.burnLogSha256, ...(input.detail ? { detail: input.detail } : {}) },
       },
     ]);
-    const keyShredded = target === 'BURNED' && setup.retentionSeconds === 0 && (await shredBurnedKeys(tx, { deviceId: device.id })) > 0;
+    const keyShredded =
+      target === 'BURNED' &&
+      setup.retentionSeconds === 0 &&
+      (await shredBurnedKeys(tx, { deviceId: device.id })) > 0;
     return { serial, state: target, changed: true, keyShredded };
   });
 }

@@ -21,7 +21,15 @@ export type Credentials = {
 
 type Sealable = {
   device: Pick<Device, 'id' | 'serial' | 'batchId' | 'thingName' | 'deviceConfiguration'>;
-  certificate: Pick<Certificate, 'certificateId' | 'certificatePem' | 'privateKeyCiphertext' | 'privateKeyWrappedKey' | 'privateKeyKekId' | 'privateKeyAlgorithm'>;
+  certificate: Pick<
+    Certificate,
+    | 'certificateId'
+    | 'certificatePem'
+    | 'privateKeyCiphertext'
+    | 'privateKeyWrappedKey'
+    | 'privateKeyKekId'
+    | 'privateKeyAlgorithm'
+  >;
 };
 
 type UnitRow = {
@@ -53,7 +61,11 @@ type UnitRow = {
  */
 async function loadUnit(ctx: HandlerContext, serial: string): Promise<{ station: Station; row: UnitRow }> {
   const { stationId } = ctx.principal;
-  if (!stationId) throw new AppError('NOT_A_STATION', `the ${ctx.principal.role} key ${ctx.principal.prefix} does not belong to a station`);
+  if (!stationId)
+    throw new AppError(
+      'NOT_A_STATION',
+      `the ${ctx.principal.role} key ${ctx.principal.prefix} does not belong to a station`,
+    );
   const [row] = await ctx.deps.prisma.$queryRawUnsafe<UnitRow[]>(
     `SELECT s.id::text AS station_id, s.name AS station_name, s.line AS station_line, s.public_key, s.created_at AS station_created_at,
             s.revoked_at AS station_revoked_at,
@@ -84,11 +96,29 @@ async function loadUnit(ctx: HandlerContext, serial: string): Promise<{ station:
  * Opens the stored key (vault) and seals it to the station at once: the plaintext lives in this
  * function's buffers only, which are zeroed before it returns. It never reaches a response, log or error.
  */
-async function sealFor(setup: StationSetup, station: Station, publicKey: string, { device, certificate }: Sealable): Promise<SealedPayload> {
-  if (!certificate.privateKeyCiphertext || !certificate.privateKeyWrappedKey || !certificate.privateKeyKekId || !certificate.privateKeyAlgorithm) {
-    throw new AppError('NO_ACTIVE_CERTIFICATE', `the private key of unit ${device.serial} is no longer stored`, { serial: device.serial });
+async function sealFor(
+  setup: StationSetup,
+  station: Station,
+  publicKey: string,
+  { device, certificate }: Sealable,
+): Promise<SealedPayload> {
+  if (
+    !certificate.privateKeyCiphertext ||
+    !certificate.privateKeyWrappedKey ||
+    !certificate.privateKeyKekId ||
+    !certificate.privateKeyAlgorithm
+  ) {
+    throw new AppError(
+      'NO_ACTIVE_CERTIFICATE',
+      `the private key of unit ${device.serial} is no longer stored`,
+      { serial: device.serial },
+    );
   }
-  const context = { serial: device.serial, certificateId: certificate.certificateId, purpose: 'private-key' } as const;
+  const context = {
+    serial: device.serial,
+    certificateId: certificate.certificateId,
+    purpose: 'private-key',
+  } as const;
   const plaintext = await setup.vault().open(
     {
       ciphertext: Buffer.from(certificate.privateKeyCiphertext),
@@ -99,7 +129,11 @@ async function sealFor(setup: StationSetup, station: Station, publicKey: string,
     context,
   );
   try {
-    return sealToPublicKey(plaintext, publicKey, { serial: device.serial, certificateId: certificate.certificateId, stationId: station.id });
+    return sealToPublicKey(plaintext, publicKey, {
+      serial: device.serial,
+      certificateId: certificate.certificateId,
+      stationId: station.id,
+    });
   } finally {
     plaintext.fill(0);
   }
@@ -109,7 +143,12 @@ async function sealFor(setup: StationSetup, station: Station, publicKey: string,
  * Marks the units DOWNLOADED by this station and audits each, in one statement (one round trip, atomic),
  * only where that is still allowed: of two stations racing for a unit, exactly one gets it.
  */
-async function claimDownloads(ctx: HandlerContext, station: Station, units: Sealable[], via: 'unit' | 'prefetch'): Promise<Set<string>> {
+async function claimDownloads(
+  ctx: HandlerContext,
+  station: Station,
+  units: Sealable[],
+  via: 'unit' | 'prefetch',
+): Promise<Set<string>> {
   if (units.length === 0) return new Set();
   const rows = await ctx.deps.prisma.$queryRawUnsafe<{ id: string }[]>(
     `WITH input AS (SELECT * FROM unnest($2::uuid[], $3::text[]) AS t(id, certificate_id)),
@@ -136,7 +175,12 @@ async function claimDownloads(ctx: HandlerContext, station: Station, units: Seal
   return new Set(rows.map((r) => r.id));
 }
 
-function toCredentials(setup: StationSetup, station: Station, { device, certificate }: Sealable, sealedPrivateKey: SealedPayload): Credentials {
+function toCredentials(
+  setup: StationSetup,
+  station: Station,
+  { device, certificate }: Sealable,
+  sealedPrivateKey: SealedPayload,
+): Credentials {
   return {
     serial: device.serial,
     batchId: device.batchId,
@@ -151,15 +195,33 @@ function toCredentials(setup: StationSetup, station: Station, { device, certific
   };
 }
 
-export async function downloadCredentials(ctx: HandlerContext, setup: StationSetup, serial: string): Promise<Credentials> {
+export async function downloadCredentials(
+  ctx: HandlerContext,
+  setup: StationSetup,
+  serial: string,
+): Promise<Credentials> {
   const { station, row } = await loadUnit(ctx, serial);
   const publicKey = requirePublicKey(station);
   if (!row.id) throw new AppError('DEVICE_NOT_FOUND', `unknown serial ${serial}`, { serial });
-  assertAssigned(station, row.batch_id, row.assigned.map((stationId) => ({ stationId })));
-  assertDownloadable({ serial, state: row.state, downloadedByStationId: row.downloaded_by_station_id }, station);
-  if (!row.certificate_id) throw new AppError('NO_ACTIVE_CERTIFICATE', `unit ${serial} has no ACTIVE certificate`, { serial });
+  assertAssigned(
+    station,
+    row.batch_id,
+    row.assigned.map((stationId) => ({ stationId })),
+  );
+  assertDownloadable(
+    { serial, state: row.state, downloadedByStationId: row.downloaded_by_station_id },
+    station,
+  );
+  if (!row.certificate_id)
+    throw new AppError('NO_ACTIVE_CERTIFICATE', `unit ${serial} has no ACTIVE certificate`, { serial });
   const unit: Sealable = {
-    device: { id: row.id, serial, batchId: row.batch_id, thingName: row.thing_name, deviceConfiguration: row.device_configuration },
+    device: {
+      id: row.id,
+      serial,
+      batchId: row.batch_id,
+      thingName: row.thing_name,
+      deviceConfiguration: row.device_configuration,
+    },
     certificate: {
       certificateId: row.certificate_id,
       certificatePem: row.certificate_pem,
@@ -177,7 +239,10 @@ export async function downloadCredentials(ctx: HandlerContext, setup: StationSet
   if (!claimed.has(row.id)) {
     const now = await ctx.deps.prisma.device.findUniqueOrThrow({ where: { id: row.id } });
     assertDownloadable(now, station);
-    throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} changed state meanwhile; scan it again`, { serial, state: now.state });
+    throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} changed state meanwhile; scan it again`, {
+      serial,
+      state: now.state,
+    });
   }
   return toCredentials(setup, station, unit, sealed);
 }
@@ -188,10 +253,19 @@ export type PrefetchPage = { items: Credentials[]; nextCursor: string | null };
  * A page of a batch for offline work: every unit this station may take (REGISTERED and free, or already
  * its own and not burned), each sealed and marked DOWNLOADED by this station exactly like a single download.
  */
-export async function prefetchCredentials(ctx: HandlerContext, setup: StationSetup, batchId: string, after: string | undefined, limit: number): Promise<PrefetchPage> {
+export async function prefetchCredentials(
+  ctx: HandlerContext,
+  setup: StationSetup,
+  batchId: string,
+  after: string | undefined,
+  limit: number,
+): Promise<PrefetchPage> {
   const station = await requireStation(ctx);
   const publicKey = requirePublicKey(station);
-  const batch = await ctx.deps.prisma.batch.findUnique({ where: { id: batchId }, include: { stations: { select: { stationId: true } } } });
+  const batch = await ctx.deps.prisma.batch.findUnique({
+    where: { id: batchId },
+    include: { stations: { select: { stationId: true } } },
+  });
   if (!batch) throw new AppError('BATCH_NOT_FOUND', `no batch ${batchId}`);
   assertAssigned(station, batchId, batch.stations);
   setup.caPem();
@@ -200,17 +274,24 @@ export async function prefetchCredentials(ctx: HandlerContext, setup: StationSet
     where: {
       batchId,
       ...(after ? { id: { gt: after } } : {}),
-      OR: [{ state: 'REGISTERED', downloadedByStationId: null }, { state: { in: ['DOWNLOADED', 'BURN_FAILED'] }, downloadedByStationId: station.id }],
+      OR: [
+        { state: 'REGISTERED', downloadedByStationId: null },
+        { state: { in: ['DOWNLOADED', 'BURN_FAILED'] }, downloadedByStationId: station.id },
+      ],
     },
     orderBy: { id: 'asc' },
     take: limit + 1,
     include: { certificates: { where: { status: 'ACTIVE', privateKeyCiphertext: { not: null } } } },
   });
   const page = devices.slice(0, limit);
-  const units = page.flatMap((device) => (device.certificates[0] ? [{ device, certificate: device.certificates[0] }] : []));
+  const units = page.flatMap((device) =>
+    device.certificates[0] ? [{ device, certificate: device.certificates[0] }] : [],
+  );
   const sealed = await Promise.all(units.map((unit) => sealFor(setup, station, publicKey, unit)));
   const claimed = await claimDownloads(ctx, station, units, 'prefetch');
-  const items = units.flatMap((unit, i) => (claimed.has(unit.device.id) ? [toCredentials(setup, station, unit, sealed[i]!)] : []));
+  const items = units.flatMap((unit, i) =>
+    claimed.has(unit.device.id) ? [toCredentials(setup, station, unit, sealed[i]!)] : [],
+  );
   const last = page[page.length - 1];
   return { items, nextCursor: devices.length > limit && last ? last.id : null };
 }

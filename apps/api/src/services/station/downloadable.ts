@@ -12,15 +12,26 @@ type DeviceLike = { serial: string; state: DeviceState; downloadedByStationId: s
  */
 export function assertDownloadable(device: DeviceLike, station: Station): void {
   if (!STATION_STATES.includes(device.state)) {
-    throw new AppError('DEVICE_NOT_PROVISIONED', `unit ${device.serial} is ${device.state}, not provisioned yet`, { serial: device.serial, state: device.state });
+    throw new AppError(
+      'DEVICE_NOT_PROVISIONED',
+      `unit ${device.serial} is ${device.state}, not provisioned yet`,
+      { serial: device.serial, state: device.state },
+    );
   }
   if (device.state === 'BURNED') {
-    throw new AppError('DEVICE_ALREADY_BURNED', `unit ${device.serial} is already burned`, { serial: device.serial, state: device.state });
-  }
-  if (device.downloadedByStationId && device.downloadedByStationId !== station.id) {
-    throw new AppError('DEVICE_DOWNLOADED_BY_OTHER_STATION', `unit ${device.serial} was downloaded by another station; an admin can reassign it (POST /v1/devices/${device.serial}/reassign)`, {
+    throw new AppError('DEVICE_ALREADY_BURNED', `unit ${device.serial} is already burned`, {
       serial: device.serial,
       state: device.state,
     });
+  }
+  if (device.downloadedByStationId && device.downloadedByStationId !== station.id) {
+    throw new AppError(
+      'DEVICE_DOWNLOADED_BY_OTHER_STATION',
+      `unit ${device.serial} was downloaded by another station; an admin can reassign it (POST /v1/devices/${device.serial}/reassign)`,
+      {
+        serial: device.serial,
+        state: device.state,
+      },
+    );
   }
 }

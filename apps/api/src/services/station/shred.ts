@@ -8,7 +8,10 @@ type Db = PrismaClient | Prisma.TransactionClient;
  * NULL (the certificate stays ACTIVE: the device uses it in the field; `shredded_at` records when).
  * `olderThanSeconds` = the retention; with `deviceId`, that one burned unit now (retention 0).
  */
-export async function shredBurnedKeys(db: Db, options: { olderThanSeconds: number } | { deviceId: string }): Promise<number> {
+export async function shredBurnedKeys(
+  db: Db,
+  options: { olderThanSeconds: number } | { deviceId: string },
+): Promise<number> {
   const rows = await db.$queryRawUnsafe<{ certificate_id: string; device_id: string; batch_id: string }[]>(
     `UPDATE certificate c SET private_key_ciphertext = NULL, private_key_wrapped_key = NULL, shredded_at = now()
        FROM device d
@@ -20,7 +23,13 @@ export async function shredBurnedKeys(db: Db, options: { olderThanSeconds: numbe
   );
   if (rows.length > 0) {
     await db.auditEvent.createMany({
-      data: rows.map((r) => ({ actor: 'system', action: 'certificate.key-shredded', deviceId: r.device_id, batchId: r.batch_id, details: { certificateId: r.certificate_id } })),
+      data: rows.map((r) => ({
+        actor: 'system',
+        action: 'certificate.key-shredded',
+        deviceId: r.device_id,
+        batchId: r.batch_id,
+        details: { certificateId: r.certificate_id },
+      })),
     });
   }
   return rows.length;
@@ -29,8 +38,14 @@ export async function shredBurnedKeys(db: Db, options: { olderThanSeconds: numbe
 export type ShredSweep = { runOnce(): Promise<number>; stop(): void };
 
 /** With a retention > 0, a timer in the API process shreds the keys whose retention has passed. */
-export function startShredSweep(prisma: PrismaClient, logger: Logger, retentionSeconds: number, intervalSeconds: number): ShredSweep {
-  const runOnce = () => prisma.$transaction((tx) => shredBurnedKeys(tx, { olderThanSeconds: retentionSeconds }));
+export function startShredSweep(
+  prisma: PrismaClient,
+  logger: Logger,
+  retentionSeconds: number,
+  intervalSeconds: number,
+): ShredSweep {
+  const runOnce = () =>
+    prisma.$transaction((tx) => shredBurnedKeys(tx, { olderThanSeconds: retentionSeconds }));
   let running = false;
   const timer =
     retentionSeconds > 0

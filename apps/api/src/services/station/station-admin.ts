@@ -9,11 +9,26 @@ export async function registerStation(ctx: HandlerContext, input: { name: string
   if (await prisma.station.findUnique({ where: { name: input.name } })) {
     throw new AppError('STATION_EXISTS', `a station named ${input.name} exists`, { name: input.name });
   }
-  const key = await createApiKey(prisma, { name: `station ${input.name}`, role: 'STATION', station: input.name });
-  const station = await prisma.station.update({ where: { name: input.name }, data: { line: input.line ?? null } });
-  await audit(prisma, ctx, { action: 'station.register', details: { stationId: station.id, name: station.name, keyPrefix: key.prefix } });
+  const key = await createApiKey(prisma, {
+    name: `station ${input.name}`,
+    role: 'STATION',
+    station: input.name,
+  });
+  const station = await prisma.station.update({
+    where: { name: input.name },
+    data: { line: input.line ?? null },
+  });
+  await audit(prisma, ctx, {
+    action: 'station.register',
+    details: { stationId: station.id, name: station.name, keyPrefix: key.prefix },
+  });
   return {
-    station: { id: station.id, name: station.name, line: station.line, createdAt: station.createdAt.toISOString() },
+    station: {
+      id: station.id,
+      name: station.name,
+      line: station.line,
+      createdAt: station.createdAt.toISOString(),
+    },
     apiKey: { prefix: key.prefix, key: key.key },
   };
 }
@@ -26,10 +41,23 @@ export async function assignStations(ctx: HandlerContext, batchId: string, names
     if (!batch) throw new AppError('BATCH_NOT_FOUND', `no batch ${batchId}`);
     const stations = await tx.station.findMany({ where: { name: { in: [...names] } } });
     const unknown = names.filter((name) => !stations.some((s) => s.name === name));
-    if (unknown.length > 0) throw new AppError('STATION_NOT_FOUND', `unknown station(s): ${unknown.join(', ')}`, { stations: unknown });
-    await tx.batchStation.createMany({ data: stations.map((s) => ({ batchId, stationId: s.id })), skipDuplicates: true });
-    await audit(tx, ctx, { action: 'batch.assign-stations', batchId, details: { stations: stations.map((s) => s.name) } });
-    const all = await tx.batchStation.findMany({ where: { batchId }, include: { station: { select: { name: true } } } });
+    if (unknown.length > 0)
+      throw new AppError('STATION_NOT_FOUND', `unknown station(s): ${unknown.join(', ')}`, {
+        stations: unknown,
+      });
+    await tx.batchStation.createMany({
+      data: stations.map((s) => ({ batchId, stationId: s.id })),
+      skipDuplicates: true,
+    });
+    await audit(tx, ctx, {
+      action: 'batch.assign-stations',
+      batchId,
+      details: { stations: stations.map((s) => s.name) },
+    });
+    const all = await tx.batchStation.findMany({
+      where: { batchId },
+      include: { station: { select: { name: true } } },
+    });
     return { batchId, stations: all.map((row) => row.station.name).sort() };
   });
 }
@@ -43,15 +71,25 @@ export async function reassignDevice(ctx: HandlerContext, serial: string) {
   return prisma.$transaction(async (tx) => {
     const device = await tx.device.findUnique({ where: { serial } });
     if (!device) throw new AppError('DEVICE_NOT_FOUND', `unknown serial ${serial}`, { serial });
-    if (device.state === 'BURNED') throw new AppError('DEVICE_ALREADY_BURNED', `unit ${serial} is burned; re-provision it instead`, { serial, state: device.state });
+    if (device.state === 'BURNED')
+      throw new AppError('DEVICE_ALREADY_BURNED', `unit ${serial} is burned; re-provision it instead`, {
+        serial,
+        state: device.state,
+      });
     if (!['REGISTERED', 'DOWNLOADED', 'BURN_FAILED'].includes(device.state)) {
-      throw new AppError('INVALID_DEVICE_STATE', `a ${device.state} unit has not been downloaded`, { serial, state: device.state });
+      throw new AppError('INVALID_DEVICE_STATE', `a ${device.state} unit has not been downloaded`, {
+        serial,
+        state: device.state,
+      });
     }
     const updated = await tx.device.updateMany({
       where: { id: device.id, state: device.state },
       data: { state: 'REGISTERED', downloadedByStationId: null, downloadedAt: null },
     });
-    if (updated.count !== 1) throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} changed state meanwhile; try again`, { serial });
+    if (updated.count !== 1)
+      throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} changed state meanwhile; try again`, {
+        serial,
+      });
     await audit(tx, ctx, {
       action: 'device.reassign',
       deviceId: device.id,

@@ -41,7 +41,12 @@ export async function stationBatches(ctx: HandlerContext) {
     station.id,
   );
   return {
-    station: { id: station.id, name: station.name, line: station.line, hasPublicKey: station.publicKey !== null },
+    station: {
+      id: station.id,
+      name: station.name,
+      line: station.line,
+      hasPublicKey: station.publicKey !== null,
+    },
     items: rows.map((r) => ({
       id: r.id,
       externalRef: r.external_ref,
@@ -59,4 +64,3 @@ export async function stationBatches(ctx: HandlerContext) {
     })),
   };
 }
-

@@ -7,7 +7,11 @@ type Db = PrismaClient | Prisma.TransactionClient;
 /** The station behind a STATION key. An ADMIN key (or a key without a station) has no station to act as. */
 export async function requireStation(ctx: HandlerContext): Promise<Station> {
   const { stationId } = ctx.principal;
-  if (!stationId) throw new AppError('NOT_A_STATION', `the ${ctx.principal.role} key ${ctx.principal.prefix} does not belong to a station`);
+  if (!stationId)
+    throw new AppError(
+      'NOT_A_STATION',
+      `the ${ctx.principal.role} key ${ctx.principal.prefix} does not belong to a station`,
+    );
   const station = await ctx.deps.prisma.station.findUnique({ where: { id: stationId } });
   if (!station || station.revokedAt) throw new AppError('FORBIDDEN', 'this station is revoked');
   return station;
@@ -15,24 +19,45 @@ export async function requireStation(ctx: HandlerContext): Promise<Station> {
 
 export function requirePublicKey(station: Station): string {
   if (!station.publicKey) {
-    throw new AppError('STATION_NO_PUBLIC_KEY', `station ${station.name} has no public key yet: run "claimline-station init" on the line PC`);
+    throw new AppError(
+      'STATION_NO_PUBLIC_KEY',
+      `station ${station.name} has no public key yet: run "claimline-station init" on the line PC`,
+    );
   }
   return station.publicKey;
 }
 
 /** A batch with no batch_station rows may be served by any station. */
-export function assertAssigned(station: Station, batchId: string, assigned: readonly { stationId: string }[]): void {
+export function assertAssigned(
+  station: Station,
+  batchId: string,
+  assigned: readonly { stationId: string }[],
+): void {
   if (assigned.length > 0 && !assigned.some((row) => row.stationId === station.id)) {
-    throw new AppError('STATION_NOT_ASSIGNED', `station ${station.name} is not assigned to batch ${batchId}; an admin assigns it with POST /v1/batches/${batchId}/stations`, { batchId });
+    throw new AppError(
+      'STATION_NOT_ASSIGNED',
+      `station ${station.name} is not assigned to batch ${batchId}; an admin assigns it with POST /v1/batches/${batchId}/stations`,
+      { batchId },
+    );
   }
 }
 
 export const stationActor = (station: Station) => `station:${station.name}`;
 
-export type StationAuditEntry = { action: string; deviceId?: string; batchId?: string; details?: Prisma.InputJsonValue };
+export type StationAuditEntry = {
+  action: string;
+  deviceId?: string;
+  batchId?: string;
+  details?: Prisma.InputJsonValue;
+};
 
 /** Audit events of a station carry its name as the actor and the calling key's prefix in the details. */
-export async function auditStation(db: Db, ctx: HandlerContext, station: Station, entries: StationAuditEntry[]): Promise<void> {
+export async function auditStation(
+  db: Db,
+  ctx: HandlerContext,
+  station: Station,
+  entries: StationAuditEntry[],
+): Promise<void> {
   if (entries.length === 0) return;
   await db.auditEvent.createMany({
     data: entries.map((entry) => ({
@@ -41,7 +66,11 @@ export async function auditStation(db: Db, ctx: HandlerContext, station: Station
       deviceId: entry.deviceId ?? null,
       batchId: entry.batchId ?? null,
       origin: ctx.origin,
-      details: { stationId: station.id, keyPrefix: ctx.principal.prefix, ...(entry.details as object | undefined) },
+      details: {
+        stationId: station.id,
+        keyPrefix: ctx.principal.prefix,
+        ...(entry.details as object | undefined),
+      },
     })),
   });
 }

@@ -19,8 +19,20 @@ export async function setStationKey(ctx: HandlerContext, publicKeyPem: string) {
   await ctx.deps.prisma.$transaction(async (tx) => {
     await tx.station.update({ where: { id: station.id }, data: { publicKey: parsed.pem } });
     await auditStation(tx, ctx, station, [
-      { action: 'station.public-key', details: { algorithm: parsed.algorithm, fingerprint: parsed.fingerprint, replaced: station.publicKey !== null } },
+      {
+        action: 'station.public-key',
+        details: {
+          algorithm: parsed.algorithm,
+          fingerprint: parsed.fingerprint,
+          replaced: station.publicKey !== null,
+        },
+      },
     ]);
   });
-  return { stationId: station.id, name: station.name, algorithm: parsed.algorithm, fingerprint: parsed.fingerprint };
+  return {
+    stationId: station.id,
+    name: station.name,
+    algorithm: parsed.algorithm,
+    fingerprint: parsed.fingerprint,
+  };
 }

@@ -43,7 +43,8 @@ function readEndpoint(configured: string | undefined, caPath: string): string {
   if (configured) return configured;
   const file = path.join(path.dirname(caPath), 'endpoint.json');
   const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { host?: unknown; port?: unknown };
-  if (typeof parsed.host !== 'string' || typeof parsed.port !== 'number') throw new Error(`${file} is not {host, port}`);
+  if (typeof parsed.host !== 'string' || typeof parsed.port !== 'number')
+    throw new Error(`${file} is not {host, port}`);
   return `${parsed.host}:${parsed.port}`;
 }
 
@@ -52,7 +53,11 @@ export function createStationSetup(deps: AppDeps): StationSetup {
   return {
     vault: attempt('vault (VAULT_*)', () => createVault(config), deps),
     caPem: attempt('API_DEVICE_CA_PATH', () => readCaChain(config.API_DEVICE_CA_PATH), deps),
-    endpoint: attempt('API_DEVICE_ENDPOINT', () => readEndpoint(config.API_DEVICE_ENDPOINT, config.API_DEVICE_CA_PATH), deps),
+    endpoint: attempt(
+      'API_DEVICE_ENDPOINT',
+      () => readEndpoint(config.API_DEVICE_ENDPOINT, config.API_DEVICE_CA_PATH),
+      deps,
+    ),
     retentionSeconds: config.API_KEY_RETENTION_SECONDS,
   };
 }
