@@ -134,7 +134,7 @@ describe('docker/Dockerfile', () => {
     for (const name of ['build', 'runtime', ...APP_TARGETS]) expect(names).toContain(name);
     expect(stage('build').from).toBe('${NODE_IMAGE}');
     expect(stage('runtime').from).toBe('${NODE_IMAGE}');
-    expect(read('docker/Dockerfile')).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect(read('docker/Dockerfile')).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
   });
 
   it('installs the pnpm pinned in package.json, from the frozen lockfile, and builds every app', () => {

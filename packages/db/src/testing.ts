@@ -11,9 +11,14 @@ import { deployMigrations } from './migrations/migrator.js';
 /**
  * Test databases: migrate one template once, then give every test file its own clone
  * (`CREATE DATABASE … TEMPLATE`, a file copy on the server: milliseconds), dropped afterwards.
+ *
+ * The template is named after the migrations it holds (`claimline_test_template_<fingerprint>`), so
+ * two checkouts with different migrations (a branch, a second work tree) on one server each use
+ * their own and never rebuild the other's under its feet.
  */
 
-export const TEMPLATE_DATABASE = 'claimline_test_template';
+const TEMPLATE_PREFIX = 'claimline_test_template_';
+const READY = 'ready';
 
 export function testServerUrl(): string {
   return process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -29,22 +34,28 @@ function migrationsFingerprint(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** Creates or refreshes the migrated template; cheap when it is already current. */
+/** The template database of this checkout's migrations. */
+export function templateDatabaseName(): string {
+  return `${TEMPLATE_PREFIX}${migrationsFingerprint()}`;
+}
+
+/** Creates the migrated template unless it is there and complete; cheap when it is. */
 export async function prepareTemplateDatabase(serverUrl = testServerUrl()): Promise<string> {
-  const templateUrl = withDatabaseName(serverUrl, TEMPLATE_DATABASE);
-  const fingerprint = migrationsFingerprint();
+  const name = templateDatabaseName();
+  const templateUrl = withDatabaseName(serverUrl, name);
   await withAdminClient(serverUrl, async (admin) => {
     await admin.query('SELECT pg_advisory_lock(872341)');
     try {
       const { rows } = await admin.query<{ comment: string | null }>(
         `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
-        [TEMPLATE_DATABASE],
+        [name],
       );
-      if (rows[0]?.comment === fingerprint) return;
+      // Marked ready only after its migrations: one left half-built by a crash is built again.
+      if (rows[0]?.comment === READY) return;
       await dropDatabase(templateUrl);
       await createDatabase(templateUrl);
       await deployMigrations(templateUrl);
-      await admin.query(`COMMENT ON DATABASE ${TEMPLATE_DATABASE} IS '${fingerprint}'`);
+      await admin.query(`COMMENT ON DATABASE ${name} IS '${READY}'`);
     } finally {
       await admin.query('SELECT pg_advisory_unlock(872341)');
     }
@@ -62,7 +73,7 @@ export type TestDatabase = {
 
 export async function createTestDatabase(serverUrl = testServerUrl()): Promise<TestDatabase> {
   const url = withDatabaseName(serverUrl, `claimline_test_${randomBytes(6).toString('hex')}`);
-  await createDatabase(url, TEMPLATE_DATABASE);
+  await createDatabase(url, templateDatabaseName());
   const prisma = createPrismaClient(url, { maxConnections: 4 });
   const raw = new pg.Pool({ connectionString: url, max: 2 });
   // pg's end() resolves before its sockets close, so DROP … WITH (FORCE) can still reach an idle
