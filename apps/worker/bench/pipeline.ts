@@ -9,6 +9,7 @@
  * The emulator runs in a process of its own. Run: pnpm --filter @claimline/worker bench [--json]
  * Options: --connections K (8), --devices N (600), --quota-devices N (150), --phases throughput,quota,memory.
  */
+import { IN_FLIGHT } from '@claimline/device-ledger';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,7 +104,7 @@ async function waitSettled(b: Bench, batchId: string, timeoutMs: number): Promis
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await b.prisma.device.count({
-      where: { batchId, state: { in: ['QUEUED', 'CLAIMING', 'CERT_ISSUED'] } },
+      where: { batchId, state: { in: [...IN_FLIGHT] } },
     });
     if (open === 0) break;
     if (Date.now() > deadline) throw new Error(`${open} devices still unsettled after ${timeoutMs} ms`);

@@ -1,3 +1,4 @@
+import { IN_FLIGHT } from '@claimline/device-ledger';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -214,7 +215,7 @@ export async function waitForSettled(h: Harness, batchIds: string[], timeoutMs: 
   await waitFor(
     async () =>
       (await h.prisma.device.count({
-        where: { batchId: { in: batchIds }, state: { in: ['QUEUED', 'CLAIMING', 'CERT_ISSUED'] } },
+        where: { batchId: { in: batchIds }, state: { in: [...IN_FLIGHT] } },
       })) === 0,
     timeoutMs,
     'every device to settle',

@@ -1,26 +1,16 @@
-import type { Prisma, PrismaClient } from '@claimline/db';
+import { appendAudit, type Actor, type AuditEntry, type Db } from '@claimline/device-ledger';
 import type { HandlerContext } from '../http/route.js';
 import { actorOf } from '../auth/principal.js';
 
-type Db = PrismaClient | Prisma.TransactionClient;
+export type { AuditEntry };
 
-export type AuditEntry = {
-  action: string;
-  batchId?: string | null;
-  deviceId?: string | null;
-  details?: Prisma.InputJsonValue;
-};
+/** The calling key as the audit log names it. */
+export const callerOf = (ctx: HandlerContext): Actor => ({
+  actor: actorOf(ctx.principal),
+  origin: ctx.origin,
+});
 
 /** Appends one audit event for the calling key. Details hold identifiers and counts, never secrets. */
 export async function audit(db: Db, ctx: HandlerContext, entry: AuditEntry): Promise<void> {
-  await db.auditEvent.create({
-    data: {
-      actor: actorOf(ctx.principal),
-      action: entry.action,
-      batchId: entry.batchId ?? null,
-      deviceId: entry.deviceId ?? null,
-      origin: ctx.origin,
-      ...(entry.details === undefined ? {} : { details: entry.details }),
-    },
-  });
+  await appendAudit(db, callerOf(ctx), [entry]);
 }

@@ -1,4 +1,5 @@
 import type { Batch } from '@claimline/db';
+import { cancelQueuedDevices, requeueFailedDevices, type QueuedUnit } from '@claimline/device-ledger';
 import { provisionJobId, type DeviceToProvision } from '@claimline/jobs';
 import type { HandlerContext } from '../http/route.js';
 import { AppError } from '../errors/app-error.js';
@@ -6,7 +7,7 @@ import { audit } from './audit.js';
 import { findBatch } from './batch-view.js';
 import { enqueueOrFail, queuedDevicesOf } from './enqueue.js';
 
-type Row = { id: string; serial: string; provision_generation: number };
+type Row = QueuedUnit;
 const toJobs = (rows: Row[]): DeviceToProvision[] =>
   rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provision_generation }));
 
@@ -45,11 +46,7 @@ export async function cancelBatch(ctx: HandlerContext, id: string) {
   const rows = await prisma.$transaction(async (tx) => {
     const batch = await findBatch(tx, id);
     assertOpen(batch);
-    const cancelled = await tx.$queryRawUnsafe<Row[]>(
-      `UPDATE device SET state = 'CANCELLED', cancelled_at = now(), updated_at = now()
-        WHERE batch_id = $1::uuid AND state = 'QUEUED' RETURNING id::text AS id, serial, provision_generation`,
-      id,
-    );
+    const cancelled = await cancelQueuedDevices(tx, id);
     await tx.batch.update({ where: { id }, data: { cancelledAt: new Date() } });
     await audit(tx, ctx, { action: 'batch.cancel', batchId: id, details: { cancelled: cancelled.length } });
     return cancelled;
@@ -64,13 +61,7 @@ export async function retryBatch(ctx: HandlerContext, id: string) {
   const { rows, batch } = await prisma.$transaction(async (tx) => {
     const batch = await findBatch(tx, id);
     if (batch.cancelledAt) throw new AppError('BATCH_NOT_OPEN', `batch ${id} is cancelled`);
-    const retried = await tx.$queryRawUnsafe<Row[]>(
-      `UPDATE device SET state = 'QUEUED', queued_at = now(), updated_at = now(), attempts = 0,
-              provision_generation = provision_generation + 1,
-              last_error_code = NULL, last_error_message = NULL, last_error_retryable = NULL
-        WHERE batch_id = $1::uuid AND state = 'FAILED' RETURNING id::text AS id, serial, provision_generation`,
-      id,
-    );
+    const retried = await requeueFailedDevices(tx, id);
     if (retried.length === 0)
       throw new AppError('NO_FAILED_DEVICES', `batch ${id} has no FAILED devices to retry`);
     if (batch.finishedAt) await tx.batch.update({ where: { id }, data: { finishedAt: null } });

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { Prisma } from '@claimline/db';
+import { createDevices } from '@claimline/device-ledger';
 import type { HandlerContext } from '../http/route.js';
 import { AppError } from '../errors/app-error.js';
 import type { CreateBatchBody } from '../schemas/batch.js';
@@ -22,26 +21,6 @@ export function duplicateSerials(devices: readonly { serial: string }[]): string
   const duplicates = new Set<string>();
   for (const { serial } of devices) (seen.has(serial) ? duplicates : seen).add(serial);
   return [...duplicates];
-}
-
-/** Inserts one chunk with `unnest`; returns the rows actually inserted (existing serials are skipped). */
-async function insertDevices(
-  tx: Prisma.TransactionClient,
-  batchId: string,
-  chunk: readonly { serial: string; parameters?: object }[],
-) {
-  const ids = chunk.map(() => randomUUID());
-  return tx.$queryRawUnsafe<{ id: string; serial: string }[]>(
-    `INSERT INTO device (id, serial, batch_id, parameters, updated_at)
-     SELECT u.id, u.serial, $1::uuid, u.parameters::jsonb, now()
-     FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(id, serial, parameters)
-     ON CONFLICT (serial) DO NOTHING
-     RETURNING id::text AS id, serial`,
-    batchId,
-    ids,
-    chunk.map((d) => d.serial),
-    chunk.map((d) => JSON.stringify(d.parameters ?? {})),
-  );
 }
 
 export type CreateBatchOutcome = { answer: StoredAnswer; replayed: boolean };
@@ -89,7 +68,7 @@ export async function createBatch(
       const inserted: { id: string; serial: string }[] = [];
       for (let start = 0; start < body.devices.length; start += INSERT_CHUNK) {
         inserted.push(
-          ...(await insertDevices(tx, batch.id, body.devices.slice(start, start + INSERT_CHUNK))),
+          ...(await createDevices(tx, batch.id, body.devices.slice(start, start + INSERT_CHUNK))),
         );
       }
       const insertedSerials = new Set(inserted.map((d) => d.serial));

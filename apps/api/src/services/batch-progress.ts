@@ -1,8 +1,6 @@
 import type { Batch, PrismaClient } from '@claimline/db';
+import { IN_FLIGHT } from '@claimline/device-ledger';
 import type { DeviceStateName } from '../schemas/common.js';
-
-/** States in which a device's provisioning has not ended yet. */
-export const IN_FLIGHT: readonly DeviceStateName[] = ['QUEUED', 'CLAIMING', 'CERT_ISSUED'];
 
 export type BatchProgress = {
   total: number;

@@ -1,4 +1,5 @@
 import type { DeviceState } from '@claimline/db';
+import { fromStates, requeueForReprovision, revokeActiveCertificates } from '@claimline/device-ledger';
 import type { HandlerContext } from '../http/route.js';
 import { AppError } from '../errors/app-error.js';
 import { audit } from './audit.js';
@@ -9,13 +10,7 @@ import { enqueueOrFail } from './enqueue.js';
  * station states after it) or failed. QUEUED/CLAIMING/CERT_ISSUED are in flight (a job owns them) and
  * CANCELLED belongs to a cancelled batch, so they are refused.
  */
-export const REPROVISIONABLE: readonly DeviceState[] = [
-  'REGISTERED',
-  'DOWNLOADED',
-  'BURNED',
-  'BURN_FAILED',
-  'FAILED',
-];
+export const REPROVISIONABLE: readonly DeviceState[] = fromStates('reprovision');
 
 /**
  * New certificate for the device: its ACTIVE certificate becomes REVOKED first (at most one ACTIVE per
@@ -38,40 +33,19 @@ export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
         },
       );
     }
-    const active = await tx.certificate.findMany({
-      where: { deviceId: current.id, status: 'ACTIVE' },
-      select: { id: true, certificateId: true },
-    });
-    await tx.certificate.updateMany({
-      where: { deviceId: current.id, status: 'ACTIVE' },
-      data: { status: 'REVOKED', revokedAt: new Date() },
-    });
+    const revokedIds = await revokeActiveCertificates(tx, current.id);
     // Conditional on the state we checked, so a concurrent change makes this a no-op we detect.
-    const updated = await tx.device.updateMany({
-      where: { id: current.id, state: current.state },
-      data: {
-        state: 'QUEUED',
-        queuedAt: new Date(),
-        attempts: 0,
-        provisionGeneration: { increment: 1 },
-        lastErrorCode: null,
-        lastErrorMessage: null,
-        lastErrorRetryable: null,
-        downloadedByStationId: null,
-        burnLogDigest: null,
-      },
-    });
-    if (updated.count !== 1)
+    if (!(await requeueForReprovision(tx, current)))
       throw new AppError('INVALID_DEVICE_STATE', 'the device changed state meanwhile; try again');
     await tx.batch.update({ where: { id: current.batchId }, data: { finishedAt: null } });
     await audit(tx, ctx, {
       action: 'device.reprovision',
       deviceId: current.id,
       batchId: current.batchId,
-      details: { fromState: current.state, revokedCertificateIds: active.map((c) => c.certificateId) },
+      details: { fromState: current.state, revokedCertificateIds: revokedIds },
     });
     const device = await tx.device.findUniqueOrThrow({ where: { id: current.id } });
-    return { device, revoked: active.map((c) => c.certificateId), priority: current.batch.priority };
+    return { device, revoked: revokedIds, priority: current.batch.priority };
   });
   await enqueueOrFail(
     ctx.deps,
@@ -97,17 +71,9 @@ export async function revokeDeviceCertificate(ctx: HandlerContext, serial: strin
   return prisma.$transaction(async (tx) => {
     const device = await tx.device.findUnique({ where: { serial } });
     if (!device) throw new AppError('DEVICE_NOT_FOUND', `no device with serial ${serial}`);
-    const active = await tx.certificate.findMany({
-      where: { deviceId: device.id, status: 'ACTIVE' },
-      select: { certificateId: true },
-    });
-    if (active.length === 0)
+    const revoked = await revokeActiveCertificates(tx, device.id);
+    if (revoked.length === 0)
       throw new AppError('NO_ACTIVE_CERTIFICATE', `device ${serial} has no ACTIVE certificate`);
-    await tx.certificate.updateMany({
-      where: { deviceId: device.id, status: 'ACTIVE' },
-      data: { status: 'REVOKED', revokedAt: new Date() },
-    });
-    const revoked = active.map((c) => c.certificateId);
     await audit(tx, ctx, {
       action: 'device.revoke',
       deviceId: device.id,

@@ -1,4 +1,4 @@
-import type { Batch, Certificate, PrismaClient } from '@claimline/db';
+import type { Batch, Certificate } from '@claimline/db';
 import type { Vault } from '@claimline/vault';
 import type {
   ClaimGateway,
@@ -7,8 +7,9 @@ import type {
   KeyAlgorithm,
   PayloadFormat,
 } from './claim-port.js';
-import { markBatchFinishedIfDone } from './batch-completion.js';
 import {
+  FencedOut,
+  markBatchFinishedIfDone,
   markNotRegistered,
   markRegistering,
   orphan,
@@ -17,12 +18,14 @@ import {
   renewLease,
   saveIssuedCertificate,
   saveRegistration,
+  sealedPrivateKeyOf,
   startAttempt,
   type DeviceWithBatch,
   type Fence,
   type PendingCertificate,
-} from './device-store.js';
-import { PermanentProvisioningError, SupersededError, TokenExpiredError } from './provisioning-errors.js';
+  type ProvisioningLedger,
+} from '@claimline/device-ledger';
+import { PermanentProvisioningError, TokenExpiredError } from './provisioning-errors.js';
 import { isDefiniteRejection, resolveRegistration } from './resolve-registration.js';
 
 /**
@@ -42,7 +45,7 @@ import { isDefiniteRejection, resolveRegistration } from './resolve-registration
  *
  * One flow per device at a time, even when the queue runs a job twice: an attempt takes a *lease* on
  * the device (`claiming_at`, renewed before every AWS call) and is *fenced* by its attempt number
- * (`device-store.ts`, docs/worker.md).
+ * (the device ledger's provisioning writes, docs/worker.md).
  */
 
 /** A token this close to expiry is not worth a RegisterThing that might outlive it. */
@@ -66,20 +69,13 @@ export type StepTimer = <T>(
   run: () => Promise<T>,
 ) => Promise<T>;
 
-export type ProvisionDeps = {
-  prisma: PrismaClient;
+export type ProvisionDeps = ProvisioningLedger & {
   vault: Vault;
   claims: ClaimGateway;
-  /** Who acts, for the audit log: `worker:<host>-<pid>`. */
-  actor: string;
-  origin: string;
   /** Template parameter that receives the serial number. */
   serialParameter: string;
   /** Provisioning templates as uploaded to AWS: they name the thing a lost answer registered. */
   templatesDir: string;
-  tokenTtlMs: number;
-  /** How long an attempt owns a device without renewing; longer than any one AWS call with its quota wait. */
-  leaseMs: number;
   timeStep?: StepTimer;
   /** Fault injection for the crash-safety tests and chaos runs: called once the certificate is saved. */
   afterCertificateSaved?: (serial: string) => void;
@@ -122,7 +118,7 @@ export async function provisionDevice(deps: ProvisionDeps, deviceId: string): Pr
       await markBatchFinishedIfDone(deps.prisma, device.batchId);
       return outcome;
     } catch (error) {
-      if (error instanceof SupersededError) return { kind: 'skipped', state: 'SUPERSEDED' };
+      if (error instanceof FencedOut) return { kind: 'skipped', state: 'SUPERSEDED' };
       await releaseLease(deps, fence);
       throw error;
     }
@@ -136,7 +132,8 @@ async function runFlow(ctx: FlowContext): Promise<ProvisionOutcome> {
   if (certificate === null) {
     await renewLease(deps, fence, now());
     const issued = await issueCertificate(ctx);
-    certificate = await time('persist', () => saveIssuedCertificate(deps, device, fence, issued, now()));
+    const sealed = await sealIssued(deps.vault, device.serial, issued);
+    certificate = await time('persist', () => saveIssuedCertificate(deps, device, fence, sealed, now()));
     deps.afterCertificateSaved?.(device.serial);
   }
   const token = await ctx.openToken(certificate);
@@ -192,16 +189,8 @@ function flowContext(
       return (await deps.vault.open(certificate.token, context)).toString('utf8');
     },
     async openPrivateKey(certificate) {
-      const { privateKeyCiphertext, privateKeyWrappedKey, privateKeyKekId, privateKeyAlgorithm } =
-        certificate;
-      if (!privateKeyCiphertext || !privateKeyWrappedKey || !privateKeyKekId || !privateKeyAlgorithm)
-        return null;
-      const sealed = {
-        ciphertext: Buffer.from(privateKeyCiphertext),
-        wrappedKey: Buffer.from(privateKeyWrappedKey),
-        kekId: privateKeyKekId,
-        algorithm: privateKeyAlgorithm,
-      };
+      const sealed = sealedPrivateKeyOf(certificate);
+      if (!sealed) return null;
       const context = {
         serial: device.serial,
         certificateId: certificate.certificateId,
@@ -242,6 +231,22 @@ async function issueCertificate(ctx: FlowContext): Promise<IssuedCertificate & {
   );
   const issued = await time('create', () => session.createCertificateFromCsr(csrPem, format));
   return { ...issued, privateKey: privateKeyPem };
+}
+
+/** The new certificate's private key and ownership token, each sealed to its purpose, serial and id. */
+async function sealIssued(vault: Vault, serial: string, issued: IssuedCertificate & { privateKey: string }) {
+  const context = { serial, certificateId: issued.certificateId };
+  const [key, token] = await Promise.all([
+    vault.seal({
+      plaintext: Buffer.from(issued.privateKey, 'utf8'),
+      context: { ...context, purpose: 'private-key' },
+    }),
+    vault.seal({
+      plaintext: Buffer.from(issued.certificateOwnershipToken, 'utf8'),
+      context: { ...context, purpose: 'ownership-token' },
+    }),
+  ]);
+  return { certificateId: issued.certificateId, certificatePem: issued.certificatePem, key, token };
 }
 
 function templateParameters(device: DeviceWithBatch, serialParameter: string): Record<string, string> {

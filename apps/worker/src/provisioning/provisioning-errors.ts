@@ -26,17 +26,6 @@ export class TokenExpiredError extends Error {
 }
 
 /**
- * A newer attempt holds the device (this run's lease lapsed): this run stops without touching AWS or
- * the device again. Not a failure: the job ends and the newer run finishes the work.
- */
-export class SupersededError extends Error {
-  constructor(readonly deviceId: string) {
-    super(`device ${deviceId} is being provisioned by a newer attempt`);
-    this.name = 'SupersededError';
-  }
-}
-
-/**
  * RegisterThing was sent for this certificate and its outcome is not known: the answer was lost and
  * the re-sent token was refused, and a connect probe did not prove the registration. No new
  * certificate is issued while this holds; the job retries the resolution later (docs/worker.md).

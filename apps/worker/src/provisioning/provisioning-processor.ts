@@ -1,11 +1,9 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { PrismaClient } from '@claimline/db';
 import { provisionDevicePayload } from '@claimline/jobs';
 import type { Logger } from '@claimline/logger';
 import type { WorkerMetrics } from '../http/metrics.js';
-import { markBatchFinishedIfDone } from './batch-completion.js';
+import { markBatchFinishedIfDone, markFailed, recordFailure } from '@claimline/device-ledger';
 import { classifyFailure } from './classify-failure.js';
-import type { ClaimFailure } from './claim-port.js';
 import { provisionDevice, type ProvisionDeps } from './provision-device.js';
 
 export type ProcessorDeps = ProvisionDeps & {
@@ -31,7 +29,7 @@ export function createProvisioningProcessor(deps: ProcessorDeps) {
       if (failure.throttled && !lastAttempt) {
         deps.metrics.jobs.inc({ outcome: 'throttled' });
         log.warn({ code: failure.code }, 'throttled by AWS: pausing the queue');
-        await recordError(deps.prisma, deviceId, failure);
+        await recordFailure(deps.prisma, deviceId, failure);
         const worker = deps.worker();
         if (worker) {
           await worker.rateLimit(deps.throttlePauseMs);
@@ -45,12 +43,13 @@ export function createProvisioningProcessor(deps: ProcessorDeps) {
           { code: failure.code, statusCode: failure.statusCode, retryable: failure.retryable },
           failure.message,
         );
-        await markFailed(deps, deviceId, failure);
+        const batchId = await markFailed(deps, deviceId, failure);
+        if (batchId) await markBatchFinishedIfDone(deps.prisma, batchId);
         throw new UnrecoverableError(`${failure.code}: ${failure.message}`);
       }
       deps.metrics.jobs.inc({ outcome: 'retry' });
       log.warn({ code: failure.code }, `will retry: ${failure.message}`);
-      await recordError(deps.prisma, deviceId, failure);
+      await recordFailure(deps.prisma, deviceId, failure);
       throw error;
     }
     deps.metrics.jobs.inc({ outcome: outcome.kind });
@@ -69,44 +68,4 @@ export function createProvisioningProcessor(deps: ProcessorDeps) {
     else log.info({ state: outcome.state }, 'nothing to do');
     return { outcome: outcome.kind };
   };
-}
-
-async function recordError(prisma: PrismaClient, deviceId: string, failure: ClaimFailure): Promise<void> {
-  await prisma.device.updateMany({
-    where: { id: deviceId },
-    data: {
-      lastErrorCode: failure.code,
-      lastErrorMessage: failure.message,
-      lastErrorRetryable: failure.retryable,
-    },
-  });
-}
-
-async function markFailed(deps: ProcessorDeps, deviceId: string, failure: ClaimFailure): Promise<void> {
-  const batchId = await deps.prisma.$transaction(async (tx) => {
-    const changed = await tx.device.updateMany({
-      where: { id: deviceId, state: { in: ['QUEUED', 'CLAIMING', 'CERT_ISSUED'] } },
-      data: {
-        state: 'FAILED',
-        failedAt: new Date(),
-        lastErrorCode: failure.code,
-        lastErrorMessage: failure.message,
-        lastErrorRetryable: failure.retryable,
-      },
-    });
-    if (changed.count === 0) return null;
-    const device = await tx.device.findUniqueOrThrow({ where: { id: deviceId }, select: { batchId: true } });
-    await tx.auditEvent.create({
-      data: {
-        actor: deps.actor,
-        origin: deps.origin,
-        action: 'device.failed',
-        deviceId,
-        batchId: device.batchId,
-        details: { code: failure.code, statusCode: failure.statusCode ?? null, message: failure.message },
-      },
-    });
-    return device.batchId;
-  });
-  if (batchId) await markBatchFinishedIfDone(deps.prisma, batchId);
 }

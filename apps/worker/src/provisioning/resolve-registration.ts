@@ -1,6 +1,6 @@
 import type { Certificate } from '@claimline/db';
 import type { RegisteredThing } from './claim-port.js';
-import { markRegistering, pendingCertificate, saveRegistration } from './device-store.js';
+import { markRegistering, pendingCertificate, saveRegistration } from '@claimline/device-ledger';
 import type { FlowContext, ProvisionOutcome } from './provision-device.js';
 import { RegistrationUnknownError } from './provisioning-errors.js';
 import { predictRegistration } from './registration-prediction.js';

@@ -1,7 +1,7 @@
 import type { DeviceState } from '@claimline/db';
+import { allows, recordBurn, shredBurnedKeys } from '@claimline/device-ledger';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
-import { shredBurnedKeys } from './shred.js';
 import type { StationSetup } from './station-setup.js';
 import { auditStation, requireStation } from './station-identity.js';
 
@@ -44,22 +44,20 @@ export async function confirmBurn(
         `unit ${serial} is already burned; a failed burn cannot be reported after it`,
         { serial, state: device.state },
       );
-    if (device.state !== 'DOWNLOADED' && device.state !== 'BURN_FAILED') {
+    if (!allows(target === 'BURNED' ? 'burned' : 'burnFailed', device.state)) {
       throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} is ${device.state}`, {
         serial,
         state: device.state,
       });
     }
-    const now = new Date();
-    const updated = await tx.device.updateMany({
-      where: { id: device.id, state: device.state, downloadedByStationId: station.id },
-      data: {
-        state: target,
-        burnLogDigest: input.burnLogSha256,
-        ...(target === 'BURNED' ? { burnedAt: now } : { burnFailedAt: now }),
-      },
+    const recorded = await recordBurn(tx, {
+      deviceId: device.id,
+      from: device.state,
+      stationId: station.id,
+      result: target,
+      burnLogSha256: input.burnLogSha256,
     });
-    if (updated.count !== 1)
+    if (!recorded)
       throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} changed state meanwhile; try again`, {
         serial,
       });

@@ -1,4 +1,5 @@
 import type { Certificate, Device, DeviceState, Prisma, Station } from '@claimline/db';
+import { claimDownloads, sealedPrivateKeyOf } from '@claimline/device-ledger';
 import { sealToPublicKey, type SealedPayload } from '@claimline/station-crypto';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
@@ -102,12 +103,8 @@ async function sealFor(
   publicKey: string,
   { device, certificate }: Sealable,
 ): Promise<SealedPayload> {
-  if (
-    !certificate.privateKeyCiphertext ||
-    !certificate.privateKeyWrappedKey ||
-    !certificate.privateKeyKekId ||
-    !certificate.privateKeyAlgorithm
-  ) {
+  const sealedKey = sealedPrivateKeyOf(certificate);
+  if (!sealedKey) {
     throw new AppError(
       'NO_ACTIVE_CERTIFICATE',
       `the private key of unit ${device.serial} is no longer stored`,
@@ -119,15 +116,7 @@ async function sealFor(
     certificateId: certificate.certificateId,
     purpose: 'private-key',
   } as const;
-  const plaintext = await setup.vault().open(
-    {
-      ciphertext: Buffer.from(certificate.privateKeyCiphertext),
-      wrappedKey: Buffer.from(certificate.privateKeyWrappedKey),
-      kekId: certificate.privateKeyKekId,
-      algorithm: certificate.privateKeyAlgorithm,
-    },
-    context,
-  );
+  const plaintext = await setup.vault().open(sealedKey, context);
   try {
     return sealToPublicKey(plaintext, publicKey, {
       serial: device.serial,
@@ -143,36 +132,22 @@ async function sealFor(
  * Marks the units DOWNLOADED by this station and audits each, in one statement (one round trip, atomic),
  * only where that is still allowed: of two stations racing for a unit, exactly one gets it.
  */
-async function claimDownloads(
+async function claimForStation(
   ctx: HandlerContext,
   station: Station,
   units: Sealable[],
   via: 'unit' | 'prefetch',
 ): Promise<Set<string>> {
-  if (units.length === 0) return new Set();
-  const rows = await ctx.deps.prisma.$queryRawUnsafe<{ id: string }[]>(
-    `WITH input AS (SELECT * FROM unnest($2::uuid[], $3::text[]) AS t(id, certificate_id)),
-     claimed AS (
-       UPDATE device d SET state = 'DOWNLOADED', downloaded_by_station_id = $1::uuid, downloaded_at = now(), updated_at = now()
-         FROM input i
-        WHERE d.id = i.id
-          AND ((d.state = 'REGISTERED' AND d.downloaded_by_station_id IS NULL)
-            OR (d.state IN ('DOWNLOADED', 'BURN_FAILED') AND d.downloaded_by_station_id = $1::uuid))
-        RETURNING d.id, d.batch_id, i.certificate_id)
-     INSERT INTO audit_event (actor, action, device_id, batch_id, origin, details)
-     SELECT $4, 'station.download', id, batch_id, $5,
-            jsonb_build_object('stationId', $1::text, 'keyPrefix', $6::text, 'certificateId', certificate_id, 'via', $7::text)
-       FROM claimed
-     RETURNING device_id::text AS id`,
-    station.id,
-    units.map((u) => u.device.id),
-    units.map((u) => u.certificate.certificateId),
-    stationActor(station),
-    ctx.origin,
-    ctx.principal.prefix,
-    via,
+  return claimDownloads(
+    ctx.deps.prisma,
+    { actor: stationActor(station), origin: ctx.origin },
+    {
+      stationId: station.id,
+      keyPrefix: ctx.principal.prefix,
+      via,
+      units: units.map((u) => ({ deviceId: u.device.id, certificateId: u.certificate.certificateId })),
+    },
   );
-  return new Set(rows.map((r) => r.id));
 }
 
 function toCredentials(
@@ -235,7 +210,7 @@ export async function downloadCredentials(
   setup.caPem();
   setup.endpoint();
   const sealed = await sealFor(setup, station, publicKey, unit);
-  const claimed = await claimDownloads(ctx, station, [unit], 'unit');
+  const claimed = await claimForStation(ctx, station, [unit], 'unit');
   if (!claimed.has(row.id)) {
     const now = await ctx.deps.prisma.device.findUniqueOrThrow({ where: { id: row.id } });
     assertDownloadable(now, station);
@@ -288,7 +263,7 @@ export async function prefetchCredentials(
     device.certificates[0] ? [{ device, certificate: device.certificates[0] }] : [],
   );
   const sealed = await Promise.all(units.map((unit) => sealFor(setup, station, publicKey, unit)));
-  const claimed = await claimDownloads(ctx, station, units, 'prefetch');
+  const claimed = await claimForStation(ctx, station, units, 'prefetch');
   const items = units.flatMap((unit, i) =>
     claimed.has(unit.device.id) ? [toCredentials(setup, station, unit, sealed[i]!)] : [],
   );

@@ -1,3 +1,4 @@
+import { allows, releaseFromStation } from '@claimline/device-ledger';
 import { createApiKey } from '../../auth/api-key.js';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
@@ -76,17 +77,13 @@ export async function reassignDevice(ctx: HandlerContext, serial: string) {
         serial,
         state: device.state,
       });
-    if (!['REGISTERED', 'DOWNLOADED', 'BURN_FAILED'].includes(device.state)) {
+    if (!allows('reassign', device.state)) {
       throw new AppError('INVALID_DEVICE_STATE', `a ${device.state} unit has not been downloaded`, {
         serial,
         state: device.state,
       });
     }
-    const updated = await tx.device.updateMany({
-      where: { id: device.id, state: device.state },
-      data: { state: 'REGISTERED', downloadedByStationId: null, downloadedAt: null },
-    });
-    if (updated.count !== 1)
+    if (!(await releaseFromStation(tx, device)))
       throw new AppError('INVALID_DEVICE_STATE', `unit ${serial} changed state meanwhile; try again`, {
         serial,
       });

@@ -1,3 +1,4 @@
+import { IN_FLIGHT } from '@claimline/device-ledger';
 import type { HandlerContext } from '../../http/route.js';
 import { requireStation } from './station-identity.js';
 
@@ -26,7 +27,7 @@ export async function stationBatches(ctx: HandlerContext) {
   const rows = await ctx.deps.prisma.$queryRawUnsafe<Row[]>(
     `SELECT b.id::text AS id, b.external_ref, b.created_at,
             count(d.id)::int AS total,
-            count(d.id) FILTER (WHERE d.state IN ('QUEUED', 'CLAIMING', 'CERT_ISSUED'))::int AS provisioning,
+            count(d.id) FILTER (WHERE d.state::text = ANY($2::text[]))::int AS provisioning,
             count(d.id) FILTER (WHERE d.state = 'REGISTERED' AND d.downloaded_by_station_id IS NULL)::int AS available,
             count(d.id) FILTER (WHERE d.state = 'DOWNLOADED' AND d.downloaded_by_station_id = $1::uuid)::int AS downloaded,
             count(d.id) FILTER (WHERE d.state = 'BURNED' AND d.downloaded_by_station_id = $1::uuid)::int AS burned,
@@ -39,6 +40,7 @@ export async function stationBatches(ctx: HandlerContext) {
              OR NOT EXISTS (SELECT 1 FROM batch_station s WHERE s.batch_id = b.id))
       GROUP BY b.id ORDER BY b.created_at DESC LIMIT ${MAX_BATCHES}`,
     station.id,
+    IN_FLIGHT,
   );
   return {
     station: {

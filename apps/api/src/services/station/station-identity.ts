@@ -1,8 +1,7 @@
-import type { Prisma, PrismaClient, Station } from '@claimline/db';
+import type { Prisma, Station } from '@claimline/db';
+import { appendAudit, type Db } from '@claimline/device-ledger';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
-
-type Db = PrismaClient | Prisma.TransactionClient;
 
 /** The station behind a STATION key. An ADMIN key (or a key without a station) has no station to act as. */
 export async function requireStation(ctx: HandlerContext): Promise<Station> {
@@ -59,18 +58,16 @@ export async function auditStation(
   entries: StationAuditEntry[],
 ): Promise<void> {
   if (entries.length === 0) return;
-  await db.auditEvent.createMany({
-    data: entries.map((entry) => ({
-      actor: stationActor(station),
-      action: entry.action,
-      deviceId: entry.deviceId ?? null,
-      batchId: entry.batchId ?? null,
-      origin: ctx.origin,
+  await appendAudit(
+    db,
+    { actor: stationActor(station), origin: ctx.origin },
+    entries.map((entry) => ({
+      ...entry,
       details: {
         stationId: station.id,
         keyPrefix: ctx.principal.prefix,
         ...(entry.details as object | undefined),
       },
     })),
-  });
+  );
 }

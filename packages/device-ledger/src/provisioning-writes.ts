@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Batch, Certificate, Device } from '@claimline/db';
-import type { SealedRecord } from '@claimline/vault';
-import type { IssuedCertificate, RegisteredThing } from './claim-port.js';
-import type { ProvisionDeps } from './provision-device.js';
-import { PermanentProvisioningError, SupersededError } from './provisioning-errors.js';
+import type { Batch, Certificate, Device, PrismaClient } from '@claimline/db';
+import type { Actor } from './audit-log.js';
+import { IN_FLIGHT, SETTLED, fromStates } from './device-states.js';
+import { FencedOut, RegistrationConflict, type FailureRecord } from './ledger-errors.js';
+import { sealedTokenOf, type Sealed } from './sealed-columns.js';
 
 /**
- * The worker's writes to a device and its certificates: the lease, the fence and the guarded
- * single-statement writes of each step of the flow (docs/worker.md). The flow decides; this persists.
+ * The provisioning worker's writes: the device lease, the fence, and one guarded statement per step
+ * of the claim flow (docs/worker.md). The flow decides; this persists, each step with its audit row.
  */
 
-/** States in which there is nothing left to do: a duplicate or late job is a no-op. */
-const SETTLED = new Set(['REGISTERED', 'DOWNLOADED', 'BURNED', 'BURN_FAILED', 'CANCELLED', 'FAILED']);
+/** States an attempt holds a device in, between taking it and registering it. */
+const HELD = fromStates('certificateIssued');
 
 export type DeviceWithBatch = Device & { batch: Batch; certificates: Certificate[] };
 
@@ -19,20 +19,25 @@ export type DeviceWithBatch = Device & { batch: Batch; certificates: Certificate
 export type Fence = { deviceId: string; attempt: number };
 
 /** A certificate on its way to RegisterThing: its row, AWS id and sealed ownership token. */
-export type PendingCertificate = { id: string; certificateId: string; token: SealedRecord };
+export type PendingCertificate = { id: string; certificateId: string; token: Sealed };
+
+/** What the worker's writes need: the database, who acts, and the lease and token lifetimes. */
+export type ProvisioningLedger = { prisma: PrismaClient; who: Actor; leaseMs: number; tokenTtlMs: number };
 
 export type AttemptStart =
   | { kind: 'started'; device: DeviceWithBatch; fence: Fence }
   | { kind: 'busy'; retryInMs: number }
   | { kind: 'skipped'; state: string };
 
-type StoreDeps = Pick<ProvisionDeps, 'prisma' | 'actor' | 'origin' | 'leaseMs' | 'tokenTtlMs'>;
-
 /**
  * Takes the device for this attempt in one statement: only if it is still in the pipeline and no
  * other attempt holds a live lease. Counts the attempt; the new count is this attempt's fence.
  */
-export async function startAttempt(deps: StoreDeps, deviceId: string, at: Date): Promise<AttemptStart> {
+export async function startAttempt(
+  deps: ProvisioningLedger,
+  deviceId: string,
+  at: Date,
+): Promise<AttemptStart> {
   const lapsedBefore = new Date(at.getTime() - deps.leaseMs);
   const rows = await deps.prisma.$queryRaw<{ attempts: number }[]>`
     UPDATE device
@@ -40,7 +45,7 @@ export async function startAttempt(deps: StoreDeps, deviceId: string, at: Date):
         state = CASE WHEN state = 'QUEUED' THEN 'CLAIMING'::"DeviceState" ELSE state END
     WHERE id = ${deviceId}::uuid
       AND (state = 'QUEUED'
-        OR (state IN ('CLAIMING', 'CERT_ISSUED') AND (claiming_at IS NULL OR claiming_at < ${lapsedBefore})))
+        OR (state::text = ANY(${HELD}) AND (claiming_at IS NULL OR claiming_at < ${lapsedBefore})))
     RETURNING attempts`;
   const attempt = rows[0]?.attempts;
   if (attempt === undefined) {
@@ -48,7 +53,7 @@ export async function startAttempt(deps: StoreDeps, deviceId: string, at: Date):
       where: { id: deviceId },
       select: { state: true, claimingAt: true },
     });
-    if (current && !SETTLED.has(current.state) && current.claimingAt) {
+    if (current && !SETTLED.includes(current.state) && current.claimingAt) {
       return {
         kind: 'busy',
         retryInMs: Math.max(250, current.claimingAt.getTime() + deps.leaseMs - at.getTime()),
@@ -66,18 +71,18 @@ export async function startAttempt(deps: StoreDeps, deviceId: string, at: Date):
 }
 
 /** Extends the lease before an AWS call; a lost fence stops this run before it talks to AWS again. */
-export async function renewLease(deps: StoreDeps, fence: Fence, at: Date): Promise<void> {
+export async function renewLease(deps: ProvisioningLedger, fence: Fence, at: Date): Promise<void> {
   const renewed = await deps.prisma.$executeRaw`
     UPDATE device SET claiming_at = ${at}
-    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state IN ('CLAIMING', 'CERT_ISSUED')`;
-  if (renewed === 0) throw new SupersededError(fence.deviceId);
+    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${HELD})`;
+  if (renewed === 0) throw new FencedOut(fence.deviceId);
 }
 
 /** After a failure, lets the retry start at once instead of waiting for the lease to lapse. */
-export async function releaseLease(deps: StoreDeps, fence: Fence): Promise<void> {
+export async function releaseLease(deps: ProvisioningLedger, fence: Fence): Promise<void> {
   await deps.prisma.$executeRaw`
     UPDATE device SET claiming_at = NULL
-    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state IN ('CLAIMING', 'CERT_ISSUED')`;
+    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${HELD})`;
 }
 
 /**
@@ -86,7 +91,7 @@ export async function releaseLease(deps: StoreDeps, fence: Fence): Promise<void>
  * recorded, AWS may have registered it: it is resolved, never orphaned, whatever happens to this run.
  */
 export async function markRegistering(
-  deps: StoreDeps,
+  deps: ProvisioningLedger,
   fence: Fence,
   certificate: PendingCertificate,
   at: Date,
@@ -94,7 +99,7 @@ export async function markRegistering(
   const rows = await deps.prisma.$queryRaw<{ n: number }[]>`
     WITH renewed AS (
       UPDATE device SET claiming_at = ${at}
-      WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state IN ('CLAIMING', 'CERT_ISSUED')
+      WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${HELD})
       RETURNING id
     ), marked AS (
       UPDATE certificate SET status = 'REGISTERING', registering_at = ${at}
@@ -102,11 +107,14 @@ export async function markRegistering(
       RETURNING id
     )
     SELECT (SELECT count(*)::int FROM marked) AS n`;
-  if (rows[0]?.n !== 1) throw new SupersededError(fence.deviceId);
+  if (rows[0]?.n !== 1) throw new FencedOut(fence.deviceId);
 }
 
 /** AWS answered RegisterThing with a rejection that applied nothing (429, a 4xx other than the token). */
-export async function markNotRegistered(deps: StoreDeps, certificate: PendingCertificate): Promise<void> {
+export async function markNotRegistered(
+  deps: ProvisioningLedger,
+  certificate: PendingCertificate,
+): Promise<void> {
   await deps.prisma.certificate.updateMany({
     where: { id: certificate.id, status: 'REGISTERING' },
     data: { status: 'ISSUED', registeringAt: null },
@@ -115,25 +123,8 @@ export async function markNotRegistered(deps: StoreDeps, certificate: PendingCer
 
 /** The certificate row as the flow carries it, its sealed token included. */
 export function pendingCertificate(certificate: Certificate): PendingCertificate | null {
-  const { ownershipTokenCiphertext, ownershipTokenWrappedKey, ownershipTokenKekId, ownershipTokenAlgorithm } =
-    certificate;
-  if (
-    !ownershipTokenCiphertext ||
-    !ownershipTokenWrappedKey ||
-    !ownershipTokenKekId ||
-    !ownershipTokenAlgorithm
-  )
-    return null;
-  return {
-    id: certificate.id,
-    certificateId: certificate.certificateId,
-    token: {
-      ciphertext: Buffer.from(ownershipTokenCiphertext),
-      wrappedKey: Buffer.from(ownershipTokenWrappedKey),
-      kekId: ownershipTokenKekId,
-      algorithm: ownershipTokenAlgorithm,
-    },
-  };
+  const token = sealedTokenOf(certificate);
+  return token ? { id: certificate.id, certificateId: certificate.certificateId, token } : null;
 }
 
 /**
@@ -141,23 +132,13 @@ export function pendingCertificate(certificate: Certificate): PendingCertificate
  * a transaction, but one round trip instead of five on the hottest path of the worker.
  */
 export async function saveIssuedCertificate(
-  deps: StoreDeps & Pick<ProvisionDeps, 'vault'>,
+  deps: ProvisioningLedger,
   device: DeviceWithBatch,
   fence: Fence,
-  issued: IssuedCertificate & { privateKey: string },
+  issued: { certificateId: string; certificatePem: string; key: Sealed; token: Sealed },
   at: Date,
 ): Promise<PendingCertificate> {
-  const context = { serial: device.serial, certificateId: issued.certificateId };
-  const [key, token] = await Promise.all([
-    deps.vault.seal({
-      plaintext: Buffer.from(issued.privateKey, 'utf8'),
-      context: { ...context, purpose: 'private-key' },
-    }),
-    deps.vault.seal({
-      plaintext: Buffer.from(issued.certificateOwnershipToken, 'utf8'),
-      context: { ...context, purpose: 'ownership-token' },
-    }),
-  ]);
+  const { key, token } = issued;
   const id = randomUUID();
   const expiresAt = new Date(at.getTime() + deps.tokenTtlMs);
   const details = JSON.stringify({ certificateId: issued.certificateId, mode: device.batch.mode });
@@ -166,7 +147,7 @@ export async function saveIssuedCertificate(
   const rows = await deps.prisma.$queryRaw<{ owned: boolean }[]>`
     WITH owner AS (
       SELECT id FROM device
-      WHERE id = ${device.id}::uuid AND attempts = ${fence.attempt} AND state IN ('CLAIMING', 'CERT_ISSUED')
+      WHERE id = ${device.id}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${HELD})
       FOR UPDATE
     ), saved AS (
       INSERT INTO certificate (id, certificate_id, device_id, certificate_pem, status, orphaned_at,
@@ -184,11 +165,11 @@ export async function saveIssuedCertificate(
       WHERE id IN (SELECT id FROM owner)
     )
     INSERT INTO audit_event (actor, origin, action, device_id, batch_id, details, at)
-    VALUES (${deps.actor}, ${deps.origin},
+    VALUES (${deps.who.actor}, ${deps.who.origin},
       CASE WHEN EXISTS (SELECT 1 FROM owner) THEN 'certificate.issued' ELSE 'certificate.orphaned' END,
       ${device.id}::uuid, ${device.batchId}::uuid, ${details}::jsonb, ${at})
     RETURNING EXISTS (SELECT 1 FROM owner) AS owned`;
-  if (!rows[0]?.owned) throw new SupersededError(device.id);
+  if (!rows[0]?.owned) throw new FencedOut(device.id);
   return { id, certificateId: issued.certificateId, token };
 }
 
@@ -197,10 +178,10 @@ export type RegistrationEvidence = 'answer' | 'connect-probe';
 
 /** Certificate ACTIVE (spent token shredded), device REGISTERED and the audit event, in one statement. */
 export async function saveRegistration(
-  deps: StoreDeps,
+  deps: ProvisioningLedger,
   device: DeviceWithBatch,
   certificate: Pick<PendingCertificate, 'id' | 'certificateId'>,
-  thing: RegisteredThing,
+  thing: { thingName: string; deviceConfiguration: Record<string, string> },
   evidence: RegistrationEvidence,
   at: Date,
 ): Promise<void> {
@@ -214,7 +195,7 @@ export async function saveRegistration(
   // meanwhile (only possible if this run outlived its lease); that conflict is left loud for an operator.
   const rows = await deps.prisma.$queryRaw<{ n: number }[]>`
     WITH owner AS (
-      SELECT id FROM device WHERE id = ${device.id}::uuid AND state IN ('CLAIMING', 'CERT_ISSUED') FOR UPDATE
+      SELECT id FROM device WHERE id = ${device.id}::uuid AND state::text = ANY(${HELD}) FOR UPDATE
     ), activated AS (
       UPDATE certificate
       SET status = 'ACTIVE', activated_at = ${at}, ownership_token_ciphertext = NULL, ownership_token_wrapped_key = NULL
@@ -228,15 +209,12 @@ export async function saveRegistration(
       WHERE id IN (SELECT id FROM owner) AND EXISTS (SELECT 1 FROM activated)
     )
     INSERT INTO audit_event (actor, origin, action, device_id, batch_id, details, at)
-    VALUES (${deps.actor}, ${deps.origin},
+    VALUES (${deps.who.actor}, ${deps.who.origin},
       CASE WHEN EXISTS (SELECT 1 FROM activated) THEN 'device.registered' ELSE 'certificate.active-unrecorded' END,
       ${device.id}::uuid, ${device.batchId}::uuid, ${details}::jsonb, ${at})
     RETURNING (SELECT count(*)::int FROM activated) AS n`;
   if (rows[0]?.n !== 1) {
-    throw new PermanentProvisioningError(
-      'RegistrationConflict',
-      `certificate ${certificate.certificateId} was activated by AWS but the device was registered by another run; revoke it`,
-    );
+    throw new RegistrationConflict(certificate.certificateId);
   }
 }
 
@@ -244,7 +222,7 @@ export async function saveRegistration(
  * A certificate AWS will never register: its token expired before RegisterThing was sent (ISSUED), or
  * AWS refused the token on its first send (REGISTERING, but nothing of ours spent it).
  */
-export async function orphan(deps: StoreDeps, certificateRowId: string, at: Date): Promise<void> {
+export async function orphan(deps: ProvisioningLedger, certificateRowId: string, at: Date): Promise<void> {
   await deps.prisma.certificate.updateMany({
     where: { id: certificateRowId, status: { in: ['ISSUED', 'REGISTERING'] } },
     data: {
@@ -254,4 +232,64 @@ export async function orphan(deps: StoreDeps, certificateRowId: string, at: Date
       ownershipTokenWrappedKey: null,
     },
   });
+}
+
+/** A retryable failure on the device, for operators (the job goes on). */
+export async function recordFailure(
+  prisma: PrismaClient,
+  deviceId: string,
+  failure: FailureRecord,
+): Promise<void> {
+  await prisma.device.updateMany({
+    where: { id: deviceId },
+    data: {
+      lastErrorCode: failure.code,
+      lastErrorMessage: failure.message,
+      lastErrorRetryable: failure.retryable,
+    },
+  });
+}
+
+/** In flight → FAILED with the failure, audited; returns the batch to check for completion, if changed. */
+export async function markFailed(
+  deps: ProvisioningLedger,
+  deviceId: string,
+  failure: FailureRecord,
+): Promise<string | null> {
+  return deps.prisma.$transaction(async (tx) => {
+    const changed = await tx.device.updateMany({
+      where: { id: deviceId, state: { in: fromStates('failed') } },
+      data: {
+        state: 'FAILED',
+        failedAt: new Date(),
+        lastErrorCode: failure.code,
+        lastErrorMessage: failure.message,
+        lastErrorRetryable: failure.retryable,
+      },
+    });
+    if (changed.count === 0) return null;
+    const device = await tx.device.findUniqueOrThrow({ where: { id: deviceId }, select: { batchId: true } });
+    await tx.auditEvent.create({
+      data: {
+        actor: deps.who.actor,
+        origin: deps.who.origin,
+        action: 'device.failed',
+        deviceId,
+        batchId: device.batchId,
+        details: { code: failure.code, statusCode: failure.statusCode ?? null, message: failure.message },
+      },
+    });
+    return device.batchId;
+  });
+}
+
+/**
+ * Stamps a batch finished once none of its devices is still in flight. Called after every device
+ * settles; the single conditional UPDATE makes concurrent workers harmless.
+ */
+export async function markBatchFinishedIfDone(prisma: PrismaClient, batchId: string): Promise<void> {
+  await prisma.$executeRaw`
+    UPDATE batch SET finished_at = now()
+    WHERE id = ${batchId}::uuid AND finished_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM device WHERE batch_id = ${batchId}::uuid AND state::text = ANY(${[...IN_FLIGHT]}))`;
 }

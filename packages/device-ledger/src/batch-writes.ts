@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { Prisma } from '@claimline/db';
+import { fromStates } from './device-states.js';
+
+/** A unit as the queue needs it: id, serial and the job generation. */
+export type QueuedUnit = { id: string; serial: string; provision_generation: number };
+
+/** New units of a batch (QUEUED), one statement per chunk; serials that exist already are skipped. */
+export async function createDevices(
+  tx: Prisma.TransactionClient,
+  batchId: string,
+  chunk: readonly { serial: string; parameters?: object }[],
+): Promise<{ id: string; serial: string }[]> {
+  return tx.$queryRawUnsafe<{ id: string; serial: string }[]>(
+    `INSERT INTO device (id, serial, batch_id, parameters, updated_at)
+     SELECT u.id, u.serial, $1::uuid, u.parameters::jsonb, now()
+     FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(id, serial, parameters)
+     ON CONFLICT (serial) DO NOTHING
+     RETURNING id::text AS id, serial`,
+    batchId,
+    chunk.map(() => randomUUID()),
+    chunk.map((d) => d.serial),
+    chunk.map((d) => JSON.stringify(d.parameters ?? {})),
+  );
+}
+
+/** cancel: the batch's QUEUED units → CANCELLED, in one statement. */
+export async function cancelQueuedDevices(
+  tx: Prisma.TransactionClient,
+  batchId: string,
+): Promise<QueuedUnit[]> {
+  return tx.$queryRawUnsafe<QueuedUnit[]>(
+    `UPDATE device SET state = 'CANCELLED', cancelled_at = now(), updated_at = now()
+      WHERE batch_id = $1::uuid AND state::text = ANY($2::text[]) RETURNING id::text AS id, serial, provision_generation`,
+    batchId,
+    fromStates('cancel'),
+  );
+}
+
+/** retry: the batch's FAILED units → QUEUED with the next job generation, errors cleared. */
+export async function requeueFailedDevices(
+  tx: Prisma.TransactionClient,
+  batchId: string,
+): Promise<QueuedUnit[]> {
+  return tx.$queryRawUnsafe<QueuedUnit[]>(
+    `UPDATE device SET state = 'QUEUED', queued_at = now(), updated_at = now(), attempts = 0,
+            provision_generation = provision_generation + 1,
+            last_error_code = NULL, last_error_message = NULL, last_error_retryable = NULL
+      WHERE batch_id = $1::uuid AND state::text = ANY($2::text[]) RETURNING id::text AS id, serial, provision_generation`,
+    batchId,
+    fromStates('retry'),
+  );
+}

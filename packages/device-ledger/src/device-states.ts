@@ -1,0 +1,58 @@
+import type { DeviceState } from '@claimline/db';
+
+/**
+ * A unit's life as one table: every event that changes a device's state, the states it may start
+ * from, the state it leads to, and who may cause it. The ledger's writes guard on `from` in SQL, so
+ * a concurrent change makes a write a detected no-op instead of a wrong state.
+ */
+export type Cause = 'worker' | 'mes' | 'admin' | 'station' | 'system';
+
+export type Transition = { from: readonly DeviceState[]; to: DeviceState; by: readonly Cause[] };
+
+/** Devices a provisioning job owns: the pipeline between the MES's request and a certificate. */
+export const IN_FLIGHT: readonly DeviceState[] = ['QUEUED', 'CLAIMING', 'CERT_ISSUED'];
+
+/** Provisioning is over for these: a duplicate or late job is a no-op. */
+export const SETTLED: readonly DeviceState[] = [
+  'REGISTERED',
+  'DOWNLOADED',
+  'BURNED',
+  'BURN_FAILED',
+  'CANCELLED',
+  'FAILED',
+];
+
+export const TRANSITIONS = {
+  /** The MES's batch creates the unit (no previous state). */
+  create: { from: [], to: 'QUEUED', by: ['mes', 'admin'] },
+  /** A job's attempt takes the unit (its lease; a lapsed lease may be taken over). */
+  claim: { from: IN_FLIGHT, to: 'CLAIMING', by: ['worker'] },
+  certificateIssued: { from: ['CLAIMING', 'CERT_ISSUED'], to: 'CERT_ISSUED', by: ['worker'] },
+  registered: { from: ['CLAIMING', 'CERT_ISSUED'], to: 'REGISTERED', by: ['worker'] },
+  failed: { from: IN_FLIGHT, to: 'FAILED', by: ['worker'] },
+  cancel: { from: ['QUEUED'], to: 'CANCELLED', by: ['mes', 'admin'] },
+  retry: { from: ['FAILED'], to: 'QUEUED', by: ['mes', 'admin'] },
+  reprovision: {
+    from: ['REGISTERED', 'DOWNLOADED', 'BURNED', 'BURN_FAILED', 'FAILED'],
+    to: 'QUEUED',
+    by: ['admin'],
+  },
+  /** A station downloads a unit (again, if it is the one holding it). */
+  download: { from: ['REGISTERED', 'DOWNLOADED', 'BURN_FAILED'], to: 'DOWNLOADED', by: ['station'] },
+  burned: { from: ['DOWNLOADED', 'BURN_FAILED'], to: 'BURNED', by: ['station'] },
+  burnFailed: { from: ['DOWNLOADED', 'BURN_FAILED'], to: 'BURN_FAILED', by: ['station'] },
+  /** An admin frees a downloaded unit for another station. */
+  reassign: { from: ['REGISTERED', 'DOWNLOADED', 'BURN_FAILED'], to: 'REGISTERED', by: ['admin'] },
+} as const satisfies Record<string, Transition>;
+
+export type DeviceEvent = keyof typeof TRANSITIONS;
+
+/** May `event` happen to a unit in `state`? */
+export function allows(event: DeviceEvent, state: DeviceState): boolean {
+  return (TRANSITIONS[event].from as readonly DeviceState[]).includes(state);
+}
+
+/** The states `event` may start from, as a Postgres array literal for a guarded UPDATE. */
+export function fromStates(event: DeviceEvent): DeviceState[] {
+  return [...TRANSITIONS[event].from];
+}

@@ -1,0 +1,37 @@
+export { appendAudit, SYSTEM, type Actor, type AuditEntry } from './audit-log.js';
+export type { Db } from './db.js';
+export {
+  allows,
+  fromStates,
+  IN_FLIGHT,
+  SETTLED,
+  TRANSITIONS,
+  type Cause,
+  type DeviceEvent,
+  type Transition,
+} from './device-states.js';
+export { FencedOut, RegistrationConflict, type FailureRecord } from './ledger-errors.js';
+export {
+  markBatchFinishedIfDone,
+  markFailed,
+  markNotRegistered,
+  markRegistering,
+  orphan,
+  pendingCertificate,
+  recordFailure,
+  releaseLease,
+  renewLease,
+  saveIssuedCertificate,
+  saveRegistration,
+  startAttempt,
+  type AttemptStart,
+  type DeviceWithBatch,
+  type Fence,
+  type PendingCertificate,
+  type ProvisioningLedger,
+  type RegistrationEvidence,
+} from './provisioning-writes.js';
+export { sealedPrivateKeyOf, sealedTokenOf, type Sealed } from './sealed-columns.js';
+export { cancelQueuedDevices, createDevices, requeueFailedDevices, type QueuedUnit } from './batch-writes.js';
+export { claimDownloads, recordBurn, shredBurnedKeys } from './station-writes.js';
+export { releaseFromStation, requeueForReprovision, revokeActiveCertificates } from './unit-writes.js';
