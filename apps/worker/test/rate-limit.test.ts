@@ -18,7 +18,7 @@ it('keeps every operation at or under 5 calls per second across 3 worker process
       WORKER_QUOTA_REGISTER_THING_PER_SECOND: limit,
       WORKER_RATE_LIMIT_PER_SECOND: limit,
       // The emulator counts a call in the second it *processes* it. On a loaded 2-core runner its event
-      // loop can lag by a few hundred ms, so calls must not start late in a second (production: 150 ms).
+      // loop can lag by a few hundred ms, so the quota window is 1000 + 400 ms (production: + 150 ms).
       WORKER_QUOTA_GUARD_MS: '400',
     }),
   );

@@ -30,7 +30,7 @@ export const workerFields = {
     .max(500)
     .default(150)
     .describe(
-      'Worker: no call starts in the last N ms of a second, so network delay cannot push it into the next',
+      'Worker: each AWS quota holds over any 1000 + N ms, so calls whose delays to AWS differ by under N ms never crowd one arrival second',
     ),
   WORKER_THROTTLE_PAUSE_MS: positiveInt()
     .default(2_000)
