@@ -38,6 +38,22 @@ async function opensslVerify(dir: string, caFile: string, certificatePem: string
   return result;
 }
 
+/** A self-signed EC certificate made by openssl: `<stem>.pem` and `<stem>.key`. */
+async function selfSigned(stem: string, subject: string) {
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  await run('openssl', [
+    ...args,
+    '-subj',
+    subject,
+    '-days',
+    '1',
+    '-keyout',
+    `${stem}.key`,
+    '-out',
+    `${stem}.pem`,
+  ]);
+}
+
 /** A TLS connection as a device makes it (trusting `AmazonRootCA1.pem` alone); resolves once secure. */
 async function tlsConnect(emulator: TestEmulator, credentials: Credentials, servername: string) {
   const socket = tls.connect({
@@ -141,25 +157,12 @@ describe('device certificates: a trust path apart from the root', () => {
     );
 
     const stranger = join(emulator.stateDir, 'stranger');
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=stranger',
-      '-days',
-      '1',
-      '-keyout',
-      `${stranger}.key`,
-      '-out',
-      `${stranger}.pem`,
-    ]);
-    const selfSigned = { cert: await readFile(`${stranger}.pem`), key: await readFile(`${stranger}.key`) };
-    expect((await connectFailure(emulator, selfSigned)).message).toMatch(/Not authorized/i);
+    await selfSigned(stranger, '/CN=stranger');
+    const strangerCredentials = {
+      cert: await readFile(`${stranger}.pem`),
+      key: await readFile(`${stranger}.key`),
+    };
+    expect((await connectFailure(emulator, strangerCredentials)).message).toMatch(/Not authorized/i);
   });
 });
 
@@ -198,23 +201,7 @@ describe('state of an older emulator (one CA for everything)', () => {
   it('is replaced: the old CA files go, a new claim certificate comes from the device issuer', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'claimline-emulator-old-'));
     const old = join(dir, 'old');
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=claimline emulator root CA/O=claimline',
-      '-days',
-      '1',
-      '-keyout',
-      `${old}.key`,
-      '-out',
-      `${old}.pem`,
-    ]);
+    await selfSigned(old, '/CN=claimline emulator root CA/O=claimline');
     await mkdir(join(dir, 'pki'));
     await mkdir(join(dir, 'client'));
     for (const [from, to] of [
