@@ -39,9 +39,10 @@ export function readDeviceIssuerCas(file: string): X509Certificate[] {
  * Opens the sealed key and checks that these credentials are the scanned unit's and belong together:
  * the payload is bound to (serial, certificate id, this station); the certificate id is the SHA-256 of
  * the certificate; the certificate's public key matches the private key; when a device-issuer CA is
- * pinned (`deviceIssuerCas`, see readDeviceIssuerCas), the certificate is issued and signed by it; the thing name matches the
- * pattern. The `caPem` that comes with the credentials is the endpoint's trust root, for the device to
- * verify the server: AWS IoT's device certificates do not chain to it, so it proves nothing here.
+ * pinned (`deviceIssuerCas`, see readDeviceIssuerCas), the certificate is issued and signed by it; the
+ * thing name matches the pattern. The `caPem` that comes with the credentials is the endpoint's trust
+ * root, for the device to verify the server: AWS IoT's device certificates do not chain to it, so it
+ * proves nothing here.
  * Returns the private key PEM in a Buffer the caller must zero.
  */
 export function openAndVerify(
@@ -79,10 +80,8 @@ export function openAndVerify(
     if (!certificate.checkPrivateKey(privateKey))
       throw fail("the certificate's public key does not match the private key");
     const issuers = options.deviceIssuerCas;
-    if (issuers) {
-      if (!issuers.some((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey)))
-        throw fail('the certificate was not issued by the pinned device-issuer CA');
-    }
+    if (issuers && !issuers.some((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey)))
+      throw fail('the certificate was not issued by the pinned device-issuer CA');
     const thingName = creds.thingName ?? '';
     if (!thingName) throw fail('no thing name');
     if (options.thingNamePattern && thingName !== options.thingNamePattern.replaceAll('{serial}', scanned)) {
