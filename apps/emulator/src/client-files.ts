@@ -1,11 +1,15 @@
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProvisioningTemplate } from '@claimline/provisioning-template';
-import type { CertificateAuthority } from './pki/certificate-authority.js';
 import { certificateIdOf, pemToDer } from './pki/certificate-id.js';
+import type { EmulatorPki } from './pki/emulator-pki.js';
+import { x509 } from './pki/x509.js';
 
 export type ClientFiles = {
+  /** The endpoint's trust root, alone (AWS's `AmazonRootCA1.pem`): verifies the server, not devices. */
   caPath: string;
+  /** The CA that issues device certificates, for code that wants to pin it (AWS does not publish it). */
+  deviceIssuerCaPath: string;
   claimCertPath: string;
   claimKeyPath: string;
   endpointPath: string;
@@ -13,18 +17,20 @@ export type ClientFiles = {
 };
 
 /**
- * What a client needs to reach the emulator, in `<stateDir>/client`: the CA (named like Amazon's root),
- * the claim certificate and key (created once, kept across restarts), endpoint.json and `templates/`
- * (the provisioning templates it serves, as their owner keeps them for AWS).
+ * What a client needs to reach the emulator, in `<stateDir>/client`: the root CA (named like Amazon's
+ * root), the device-issuing CA, the claim certificate and key (created once, kept across restarts while
+ * the device CA that issued them is), endpoint.json and `templates/` (the provisioning templates it
+ * serves, as their owner keeps them for AWS).
  */
 export async function writeClientFiles(
   stateDir: string,
-  ca: CertificateAuthority,
+  pki: EmulatorPki,
 ): Promise<{ files: ClientFiles; claimCertificateId: string }> {
   const dir = join(stateDir, 'client');
   await mkdir(dir, { recursive: true });
   const files: ClientFiles = {
     caPath: join(dir, 'AmazonRootCA1.pem'),
+    deviceIssuerCaPath: join(dir, 'device-issuer-ca.pem'),
     claimCertPath: join(dir, 'claim.cert.pem'),
     claimKeyPath: join(dir, 'claim.private.key'),
     endpointPath: join(dir, 'endpoint.json'),
@@ -35,14 +41,15 @@ export async function writeClientFiles(
     () => true,
     () => false,
   );
-  if (!claimPem || !keyExists) {
-    const claim = await ca.issueWithNewKey('CN=claimline claim certificate, O=claimline');
+  if (!claimPem || !keyExists || !(await pki.deviceCa.issued(new x509.X509Certificate(claimPem)))) {
+    const claim = await pki.issueWithNewKey('CN=claimline claim certificate, O=claimline');
     await writeFile(files.claimKeyPath, claim.privateKeyPem, { mode: 0o600 });
     await writeFile(files.claimCertPath, claim.certificatePem);
     claimPem = claim.certificatePem;
   }
   await chmod(files.claimKeyPath, 0o600);
-  await writeFile(files.caPath, ca.caPem);
+  await writeFile(files.caPath, pki.root.pem);
+  await writeFile(files.deviceIssuerCaPath, pki.deviceCa.pem);
   return { files, claimCertificateId: certificateIdOf(pemToDer(claimPem)) };
 }
 

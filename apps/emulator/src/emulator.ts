@@ -8,8 +8,8 @@ import { FaultInjector } from './limits/faults.js';
 import { QuotaLimiter } from './limits/quotas.js';
 import { Broker } from './mqtt/broker.js';
 import { startTlsServer } from './mqtt/tls-server.js';
-import type { EmulatorOptions, Faults, Quotas } from './options.js';
-import { CertificateAuthority } from './pki/certificate-authority.js';
+import { DEFAULT_SERVER_NAMES, type EmulatorOptions, type Faults, type Quotas } from './options.js';
+import { EmulatorPki } from './pki/emulator-pki.js';
 import { KeyPool } from './pki/key-pool.js';
 import { ProvisioningService } from './provisioning/provisioning-service.js';
 import { createRequestRouter } from './provisioning/request-router.js';
@@ -34,9 +34,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const logger = options.logger ?? createLogger({ name: 'emulator', level: 'warn' });
   const templates = await loadTemplates(options.templatesDir, options.templates);
   await mkdir(options.stateDir, { recursive: true });
-  const ca = await CertificateAuthority.open(join(options.stateDir, 'pki'));
-  const serverCredentials = await ca.serverCredentials(join(options.stateDir, 'pki'));
-  const { files, claimCertificateId } = await writeClientFiles(options.stateDir, ca);
+  const pki = await EmulatorPki.open(join(options.stateDir, 'pki'));
+  const serverCredentials = await pki.serverCredentials(options.serverNames ?? DEFAULT_SERVER_NAMES);
+  const { files, claimCertificateId } = await writeClientFiles(options.stateDir, pki);
   await writeTemplates(files, templates);
   const store = await RegistryStore.open(join(options.stateDir, 'registry.json'));
   const tokens = new OwnershipTokens(store, options.tokenTtlSeconds ?? 3600);
@@ -45,7 +45,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const quotas = new QuotaLimiter(options.quotas);
   const faults = new FaultInjector(options.faults);
   const service = new ProvisioningService({
-    ca,
+    ca: pki,
     keys,
     store,
     tokens,
@@ -59,8 +59,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const mqttServer = await startTlsServer({
     host,
     port: options.port ?? 8883,
-    caPem: ca.caPem,
-    certPem: serverCredentials.certPem,
+    clientCaPems: [pki.deviceCa.pem, pki.root.pem],
+    certChainPem: serverCredentials.chainPem,
     keyPem: serverCredentials.keyPem,
     claimCertificateId,
     broker,

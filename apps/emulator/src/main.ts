@@ -34,6 +34,11 @@ async function main(): Promise<void> {
       throw new InvalidArgumentError('must be a non-negative integer');
     return value;
   };
+  const serverNames = (text: string) => {
+    const parsed = emulatorSchema.shape.EMULATOR_SERVER_NAMES.safeParse(text);
+    if (!parsed.success) throw new InvalidArgumentError(z.prettifyError(parsed.error));
+    return parsed.data;
+  };
   const program = new Command('claimline-emulator')
     .description(
       'Emulator of the AWS IoT Core fleet-provisioning MQTT API (by claim). Options default to the EMULATOR_* variables.',
@@ -45,6 +50,12 @@ async function main(): Promise<void> {
     )
     .option('--host <host>', 'listen address (EMULATOR_HOST)', env.EMULATOR_HOST)
     .option('--port <port>', 'MQTT/TLS port, 0 = free port (EMULATOR_PORT)', integer, env.EMULATOR_PORT)
+    .option(
+      '--server-names <names>',
+      'comma-separated DNS names and IPs in the server certificate (EMULATOR_SERVER_NAMES)',
+      serverNames,
+      env.EMULATOR_SERVER_NAMES,
+    )
     .option(
       '--admin-port <port>',
       'admin HTTP port, 0 = free port (EMULATOR_ADMIN_PORT)',
@@ -89,6 +100,7 @@ async function main(): Promise<void> {
     stateDir: string;
     host: string;
     port: number;
+    serverNames: string[];
     adminPort: number;
     keyAlgorithm: string;
     templatesDir: string;
@@ -114,6 +126,7 @@ async function main(): Promise<void> {
     stateDir: options.stateDir,
     host: options.host,
     port: options.port,
+    serverNames: options.serverNames,
     adminPort: options.adminPort,
     keyAlgorithm,
     templatesDir: options.templatesDir,

@@ -51,12 +51,16 @@ export const NO_FAULTS: Faults = {
   operations: {},
 };
 
+export const DEFAULT_SERVER_NAMES = ['localhost', '127.0.0.1'] as const;
+
 export type KeyAlgorithm = 'rsa-2048' | 'ec-p256';
 
 export type EmulatorOptions = {
   stateDir: string;
   host?: string;
   port?: number;
+  /** DNS names and IP addresses the server certificate names (its subject alternative names). */
+  serverNames?: readonly string[];
   adminPort?: number;
   keyAlgorithm?: KeyAlgorithm;
   templatesDir?: string;

@@ -20,6 +20,7 @@ const ALGORITHMS = {
 /** A CSR and its private key (PKCS#8 PEM), made the way a device or the product would. */
 export async function generateCsr(
   kind: keyof typeof ALGORITHMS = 'ec',
+  subject = 'CN=device',
 ): Promise<{ csrPem: string; keyPem: string }> {
   const algorithm = ALGORITHMS[kind];
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
@@ -27,7 +28,7 @@ export async function generateCsr(
     'verify',
   ])) as webcrypto.CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: 'CN=device',
+    name: subject,
     keys,
     signingAlgorithm: algorithm,
   });

@@ -65,19 +65,26 @@ program
   )
   .option('--offline', 'use the prefetched store and write confirmations to the journal')
   .option(
-    '--trust-ca <file>',
-    'verify device certificates against this CA file instead of the chain the server sends',
+    '--device-issuer-ca <file>',
+    'pin the CA that issues device certificates: each unit certificate must be issued by it (STATION_DEVICE_ISSUER_CA_PATH)',
+    config.STATION_DEVICE_ISSUER_CA_PATH,
   )
   .option('--thing-name <pattern>', 'require this thing name, e.g. "unit-{serial}"')
   .addOption(dirOption())
   .action(
-    async (o: { burn: string; offline?: boolean; trustCa?: string; thingName?: string; dir?: string }) => {
+    async (o: {
+      burn: string;
+      offline?: boolean;
+      deviceIssuerCa?: string;
+      thingName?: string;
+      dir?: string;
+    }) => {
       const tally = await runStation({
         ...common(o.dir),
         burn: o.burn,
         offline: o.offline ?? false,
         burnTimeoutMs: config.STATION_BURN_TIMEOUT_SECONDS * 1000,
-        ...(o.trustCa ? { trustCa: o.trustCa } : {}),
+        ...(o.deviceIssuerCa ? { deviceIssuerCa: o.deviceIssuerCa } : {}),
         ...(o.thingName ? { thingName: o.thingName } : {}),
       });
       process.exitCode = tally.failed + tally.errors > 0 ? 1 : 0;

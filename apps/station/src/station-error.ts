@@ -13,7 +13,8 @@ export type StationErrorCode =
   | 'VERIFY_FAILED'
   | 'BURN_FAILED'
   | 'NOT_INITIALISED'
-  | 'BAD_KEY';
+  | 'BAD_KEY'
+  | 'BAD_DEVICE_ISSUER_CA';
 
 export class StationError extends Error {
   readonly code: StationErrorCode;

@@ -1,4 +1,5 @@
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
 import { openSealed } from '@claimline/station-crypto';
 import type { Credentials } from './api-client.js';
 import { StationError } from './station-error.js';
@@ -13,17 +14,35 @@ export type VerifiedUnit = {
   certificateId: string;
 };
 
-function caCertificates(pem: string): X509Certificate[] {
-  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
-    (block) => new X509Certificate(block),
-  );
+/**
+ * Reads the pinned device-issuer CA file (the CA that issues device certificates: at AWS not published as
+ * a trust anchor; the emulator writes its own as `device-issuer-ca.pem`). Fails before the first scan.
+ */
+export function readDeviceIssuerCas(file: string): X509Certificate[] {
+  const fail = (why: string) => new StationError('BAD_DEVICE_ISSUER_CA', `device-issuer CA ${file}: ${why}`);
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw fail(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw fail('holds no PEM certificate');
+  try {
+    return blocks.map((block) => new X509Certificate(block));
+  } catch {
+    throw fail('holds a certificate that does not parse');
+  }
 }
 
 /**
  * Opens the sealed key and checks that these credentials are the scanned unit's and belong together:
  * the payload is bound to (serial, certificate id, this station); the certificate id is the SHA-256 of
- * the certificate; the certificate's public key matches the private key; the certificate is issued and
- * signed by a CA of the chain (or of the pinned `trustedCaPem`); the thing name matches the pattern.
+ * the certificate; the certificate's public key matches the private key; when a device-issuer CA is
+ * pinned (`deviceIssuerCas`, see readDeviceIssuerCas), the certificate is issued and signed by it; the
+ * thing name matches the pattern. The `caPem` that comes with the credentials is the endpoint's trust
+ * root, for the device to verify the server: AWS IoT's device certificates do not chain to it, so it
+ * proves nothing here.
  * Returns the private key PEM in a Buffer the caller must zero.
  */
 export function openAndVerify(
@@ -31,7 +50,7 @@ export function openAndVerify(
   scanned: string,
   stationKey: KeyObject,
   stationId: string,
-  options: { trustedCaPem?: string; thingNamePattern?: string } = {},
+  options: { deviceIssuerCas?: X509Certificate[]; thingNamePattern?: string } = {},
 ): VerifiedUnit {
   const fail = (why: string) =>
     new StationError('VERIFY_FAILED', `unit ${scanned}: ${why}; do not burn, report it`);
@@ -60,9 +79,9 @@ export function openAndVerify(
       throw fail('the certificate id does not match the certificate');
     if (!certificate.checkPrivateKey(privateKey))
       throw fail("the certificate's public key does not match the private key");
-    const cas = caCertificates(options.trustedCaPem ?? creds.caPem);
-    if (!cas.some((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey)))
-      throw fail('the certificate does not chain to the CA');
+    const issuers = options.deviceIssuerCas;
+    if (issuers && !issuers.some((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey)))
+      throw fail('the certificate was not issued by the pinned device-issuer CA');
     const thingName = creds.thingName ?? '';
     if (!thingName) throw fail('no thing name');
     if (options.thingNamePattern && thingName !== options.thingNamePattern.replaceAll('{serial}', scanned)) {

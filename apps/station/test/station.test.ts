@@ -87,7 +87,12 @@ describe('full loop: provisioned through the emulator and a worker, burned by th
       const certificate = device.certificates[0]!;
       expect(image.cert).toBe(certificate.certificatePem);
       expect(new X509Certificate(image.cert).checkPrivateKey(createPrivateKey(image.key))).toBe(true);
-      expect(new X509Certificate(image.cert).verify(new X509Certificate(image.ca).publicKey)).toBe(true);
+      // The CA burned with the unit is the endpoint's root (for the device to check the server); the
+      // device certificate comes from the separate device issuer, as at AWS.
+      expect(image.ca).toBe(fs.readFileSync(loop.h.emulator.files.caPath, 'utf8'));
+      expect(new X509Certificate(image.cert).verify(new X509Certificate(image.ca).publicKey)).toBe(false);
+      const deviceIssuer = fs.readFileSync(loop.h.emulator.files.deviceIssuerCaPath, 'utf8');
+      expect(new X509Certificate(image.cert).verify(new X509Certificate(deviceIssuer).publicKey)).toBe(true);
       expect(image.endpoint).toBe(`${loop.h.emulator.host}:${loop.h.emulator.port}`);
       expect(image.thingName).toBe(`unit-${serial}`);
       expect(device.state).toBe('BURNED');
@@ -128,6 +133,26 @@ describe('full loop: provisioned through the emulator and a worker, burned by th
     });
     expect(reassign.status).toBe(200);
     expect((await clientB.credentials(held)).sealedPrivateKey.alg).toBe('P256-HKDF-SHA256-A256GCM');
+
+    // A pinned device-issuer CA: the endpoint's root is not the issuer and is refused; the emulator's
+    // device issuer is, and the unit burns.
+    const images = path.join(loop.root, 'images-pinned');
+    fs.mkdirSync(images);
+    const pinned = (file: string) =>
+      runCli(['run', '--dir', dirOf('line-b'), '--burn', burnCommand(images), '--device-issuer-ca', file], {
+        stdin: `${held}\n`,
+      });
+    const wrongPin = await pinned(loop.h.emulator.files.caPath);
+    expect(wrongPin.stdout).toMatch(
+      new RegExp(`ERROR ${held} +VERIFY_FAILED: .*not issued by the pinned device-issuer CA`),
+    );
+    const missingPin = await pinned(path.join(loop.root, 'no-such-ca.pem'));
+    expect(missingPin.code).toBe(1);
+    expect(missingPin.stderr).toMatch(
+      /BAD_DEVICE_ISSUER_CA: device-issuer CA .*no-such-ca\.pem: cannot be read \(ENOENT\)/,
+    );
+    const rightPin = await pinned(loop.h.emulator.files.deviceIssuerCaPath);
+    expect(rightPin.stdout).toMatch(new RegExp(`OK +${held} +burned`));
     // A station key cannot call the MES endpoints.
     const mes = await fetch(`${loop.url}/v1/batches`, {
       headers: { Authorization: `Bearer ${settingsB.apiKey}` },

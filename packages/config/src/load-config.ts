@@ -46,6 +46,8 @@ export function describeSchema(
 /** Defaults live in the source code, so showing them hides nothing (a Secret default is a local URL). */
 function displayDefault(value: unknown): string {
   if (value instanceof Secret) return value.reveal();
+  // A list variable is written comma-separated, so show its default that way.
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.join(',');
   if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return String(value);
 }

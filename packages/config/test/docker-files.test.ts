@@ -67,9 +67,9 @@ const SCHEMA_OF: Record<string, string> = {
 };
 /**
  * Variables read outside the zod schemas: NODE_ENV (Node libraries), CLAIMLINE_PRISMA_DIR
- * (packages/db/src/migrations/migration-files.ts), CLAIMLINE_EMULATOR_RELAY (docker/emulator-relay.cjs).
+ * (packages/db/src/migrations/migration-files.ts).
  */
-const EXTRA_VARIABLES = ['NODE_ENV', 'CLAIMLINE_PRISMA_DIR', 'CLAIMLINE_EMULATOR_RELAY'];
+const EXTRA_VARIABLES = ['NODE_ENV', 'CLAIMLINE_PRISMA_DIR'];
 const known = (schema: string) => new Set([...Object.keys(envSchemas[schema]!.shape), ...EXTRA_VARIABLES]);
 
 /** The HTTP paths each process serves, read from its source. */
@@ -203,7 +203,6 @@ describe('docker/Dockerfile', () => {
     expect(read('packages/db/src/migrations/migration-files.ts')).toContain(
       'process.env.CLAIMLINE_PRISMA_DIR',
     );
-    expect(read('docker/emulator-relay.cjs')).toContain('process.env.CLAIMLINE_EMULATOR_RELAY');
   });
 
   it('every ENV of a process target is a variable its process reads', () => {
@@ -250,7 +249,6 @@ describe('docker/Dockerfile', () => {
       'pnpm-lock.yaml',
       'apps/api/src/main.ts',
       'prisma/schema.prisma',
-      'docker/emulator-relay.cjs',
       'docker/.env.example',
       'apps/emulator/templates',
     ]) {
@@ -443,27 +441,24 @@ describe('docker/compose.yaml', () => {
     }
   });
 
-  it('reaches the emulator through the relay, since its certificate names only localhost and 127.0.0.1', () => {
-    expect(read('apps/emulator/src/pki/certificate-authority.ts')).toMatch(
-      /\{ type: 'dns', value: 'localhost' \},\s*\{ type: 'ip', value: '127\.0\.0\.1' \}/,
-    );
+  it('reaches the emulator by its service name, which its server certificate names (no relay)', () => {
+    const emulator = services.emulator!;
     const worker = services.worker!;
-    expect(worker.environment!.AWS_IOT_ENDPOINT).toBe('127.0.0.1');
-    expect(worker.environment!.CLAIMLINE_EMULATOR_RELAY).toBe(`emulator:${worker.environment!.AWS_IOT_PORT}`);
-    expect(String(services.emulator!.environment!.EMULATOR_PORT)).toBe(
-      String(worker.environment!.AWS_IOT_PORT),
-    );
-    expect(worker.command).toEqual([
-      'sh',
-      '-c',
-      'node /opt/claimline/emulator-relay.cjs & exec node dist/main.js',
-    ]);
-    expect(stage('worker').instructions).toContainEqual({
-      op: 'COPY',
-      args: 'docker/emulator-relay.cjs /opt/claimline/emulator-relay.cjs',
-    });
-    // Published to the host's loopback only (no certificate name for anything else; admin has no auth).
-    for (const port of services.emulator!.ports!) expect(port).toMatch(/^127\.0\.0\.1:/);
+    const serverNames = loadConfig('emulator', envSchemas.emulator!, {
+      EMULATOR_SERVER_NAMES: String(emulator.environment!.EMULATOR_SERVER_NAMES),
+    }).EMULATOR_SERVER_NAMES as string[];
+    expect(serverNames).toEqual(expect.arrayContaining(['localhost', '127.0.0.1', 'emulator']));
+    expect(worker.environment!.AWS_IOT_ENDPOINT).toBe('emulator');
+    expect(String(emulator.environment!.EMULATOR_PORT)).toBe(String(worker.environment!.AWS_IOT_PORT));
+    // The server names become the certificate's subject alternative names (apps/emulator/src/pki).
+    expect(read('apps/emulator/src/emulator.ts')).toContain('pki.serverCredentials(options.serverNames');
+    expect(read('apps/emulator/src/main.ts')).toContain('env.EMULATOR_SERVER_NAMES');
+    expect(worker.command).toBeUndefined();
+    expect(fs.existsSync(path.join(root, 'docker/emulator-relay.cjs'))).toBe(false);
+    expect(composeText).not.toMatch(/relay/i);
+    expect(read('docker/Dockerfile')).not.toMatch(/relay/i);
+    // Published to the host's loopback only (the admin API has no authentication).
+    for (const port of emulator.ports!) expect(port).toMatch(/^127\.0\.0\.1:/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { x509 } from './x509.js';
 
-export type CsrCheck = { ok: true; publicKey: x509.PublicKey } | { ok: false; reason: string };
+export type CsrCheck =
+  { ok: true; publicKey: x509.PublicKey; subject: x509.Name } | { ok: false; reason: string };
 
 const ACCEPTED_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
@@ -31,5 +32,5 @@ export async function checkCsr(pem: unknown): Promise<CsrCheck> {
     valid = false;
   }
   if (!valid) return { ok: false, reason: 'CSR signature does not verify' };
-  return { ok: true, publicKey: csr.publicKey };
+  return { ok: true, publicKey: csr.publicKey, subject: csr.subjectName };
 }

@@ -6,8 +6,8 @@ import {
   type ProvisioningPlan,
   type ProvisioningTemplate,
 } from '@claimline/provisioning-template';
-import type { CertificateAuthority, IssuedCertificate } from '../pki/certificate-authority.js';
 import { checkCsr } from '../pki/csr.js';
+import type { EmulatorPki, IssuedCertificate } from '../pki/emulator-pki.js';
 import type { KeyPool } from '../pki/key-pool.js';
 import { x509 } from '../pki/x509.js';
 import type { OwnershipTokens } from '../registry/ownership-tokens.js';
@@ -19,7 +19,8 @@ import { ProvisioningError } from './provisioning-error.js';
 export type RequestContext = { clientId: string; claimCertificateId: string };
 
 export type ServiceDeps = {
-  ca: CertificateAuthority;
+  /** Issues device certificates from the device CA. */
+  ca: Pick<EmulatorPki, 'issueDeviceCertificate'>;
   keys: KeyPool;
   store: RegistryStore;
   tokens: OwnershipTokens;
@@ -39,7 +40,7 @@ export class ProvisioningService {
     if (request !== undefined && !isObject(request))
       throw new ProvisioningError('InvalidPayload', 'request must be an object');
     const key = await this.deps.keys.take();
-    const issued = await this.deps.ca.issue(key.publicKeyDer);
+    const issued = await this.deps.ca.issueDeviceCertificate(key.publicKeyDer);
     return { ...this.#record(issued), privateKey: key.privateKeyPem };
   }
 
@@ -51,7 +52,8 @@ export class ProvisioningService {
       );
     const csr = await checkCsr(request.certificateSigningRequest);
     if (!csr.ok) throw new ProvisioningError('InvalidCsr', csr.reason);
-    return this.#record(await this.deps.ca.issue(csr.publicKey));
+    // AWS keeps the CSR's subject as sent.
+    return this.#record(await this.deps.ca.issueDeviceCertificate(csr.publicKey, csr.subject));
   }
 
   async registerThing(templateName: string, request: unknown, context: RequestContext) {

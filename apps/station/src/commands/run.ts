@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -11,13 +11,14 @@ import { loadOffline, removeOffline } from '../offline-store.js';
 import { ensurePrivateDir } from '../station-dir.js';
 import { loadPrivateKey, openStation, type CommonOptions, type StationContext } from '../station-context.js';
 import { StationError } from '../station-error.js';
-import { openAndVerify } from '../verify.js';
+import { openAndVerify, readDeviceIssuerCas } from '../verify.js';
 
 export type RunOptions = CommonOptions & {
   burn: string;
   offline?: boolean;
   burnTimeoutMs: number;
-  trustCa?: string;
+  /** File of the CA that issues device certificates; pinned when given. */
+  deviceIssuerCa?: string;
   thingName?: string;
   input?: Readable;
   output?: Writable;
@@ -33,9 +34,10 @@ async function burnUnit(
   argvTemplate: string[],
   creds: Credentials,
   serial: string,
+  deviceIssuerCas: X509Certificate[] | undefined,
 ) {
   const unit = openAndVerify(creds, serial, stationKey, ctx.settings.stationId, {
-    ...(options.trustCa ? { trustedCaPem: fs.readFileSync(options.trustCa, 'utf8') } : {}),
+    ...(deviceIssuerCas ? { deviceIssuerCas } : {}),
     ...(options.thingName ? { thingNamePattern: options.thingName } : {}),
   });
   ensurePrivateDir(ctx.paths.work);
@@ -89,6 +91,7 @@ async function confirm(
 export async function runStation(options: RunOptions): Promise<Tally> {
   const ctx = openStation(options);
   const stationKey = loadPrivateKey(ctx); // a wrong passphrase fails before the first scan
+  const deviceIssuerCas = options.deviceIssuerCa ? readDeviceIssuerCas(options.deviceIssuerCa) : undefined;
   const argvTemplate = parseBurnCommand(options.burn);
   const out = options.output ?? process.stdout;
   const tally: Tally = { ok: 0, failed: 0, errors: 0 };
@@ -108,7 +111,15 @@ export async function runStation(options: RunOptions): Promise<Tally> {
     const started = Date.now();
     try {
       const creds = options.offline ? loadOffline(ctx.paths, serial) : await ctx.client.credentials(serial);
-      const { unit, result } = await burnUnit(ctx, stationKey, options, argvTemplate, creds, serial);
+      const { unit, result } = await burnUnit(
+        ctx,
+        stationKey,
+        options,
+        argvTemplate,
+        creds,
+        serial,
+        deviceIssuerCas,
+      );
       const ok = result.exitCode === 0;
       const detail = ok
         ? undefined

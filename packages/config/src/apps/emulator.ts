@@ -20,6 +20,23 @@ export const emulatorFields = {
     .default('127.0.0.1')
     .describe('Address the emulator MQTT/TLS endpoint and admin API listen on'),
   EMULATOR_PORT: port().default(8883).describe('Emulator MQTT over TLS port (0 picks a free port)'),
+  EMULATOR_SERVER_NAMES: z
+    .string()
+    .default('localhost,127.0.0.1')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.union([z.ipv4(), z.ipv6(), z.hostname()], { error: 'must be a DNS name or an IP address' }))
+        .min(1, 'needs at least one name'),
+    )
+    .describe(
+      'Comma-separated DNS names and IP addresses the emulator server certificate names (subject alternative names)',
+    ),
   EMULATOR_ADMIN_PORT: port()
     .default(8884)
     .describe('Emulator admin HTTP API port, loopback only (0 picks a free port)'),

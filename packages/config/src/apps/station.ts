@@ -13,6 +13,13 @@ export const stationFields = {
     .describe(
       'Station: directory of the station key, its settings, the offline store and the journal (--dir wins)',
     ),
+  STATION_DEVICE_ISSUER_CA_PATH: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Station: PEM file of the CA that issues device certificates; when set, each unit certificate must be issued by it (--device-issuer-ca wins). Not the endpoint root sent to units',
+    ),
   STATION_HTTP_TIMEOUT_MS: positiveInt()
     .default(10_000)
     .describe('Station: time-out of one request to the API in milliseconds'),
