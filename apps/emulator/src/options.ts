@@ -58,6 +58,8 @@ export type EmulatorOptions = {
   host?: string;
   port?: number;
   adminPort?: number;
+  /** HTTPS port of the AWS IoT control plane (REST, SigV4); 0 = a free port. Default 8885. */
+  controlPort?: number;
   keyAlgorithm?: KeyAlgorithm;
   templatesDir?: string;
   templates?: Record<string, unknown>;
