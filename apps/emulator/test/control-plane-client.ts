@@ -7,7 +7,14 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { MqttClient } from 'mqtt';
 import type { RunningEmulator } from '../src/index.js';
-import { provision } from './helpers.js';
+import {
+  claimCredentials,
+  connectMqttJs,
+  endClient,
+  provision,
+  startTestEmulator,
+  type TestEmulator,
+} from './helpers.js';
 
 export type ControlPlaneFile = {
   endpoint: string;
@@ -133,4 +140,22 @@ export async function refusal(
   );
   if (!error) throw new Error('the call succeeded');
   return { name: error.name, status: error.$metadata?.httpStatusCode, message: error.message };
+}
+
+export type ControlPlaneFixture = { emulator: TestEmulator; iot: IoTClient; claim: MqttClient };
+
+/** A test file's emulator, an SDK client of its control plane and a claim connection, closed after the file. */
+export function controlPlaneFixture(): ControlPlaneFixture {
+  const fixture = {} as ControlPlaneFixture;
+  beforeAll(async () => {
+    fixture.emulator = await startTestEmulator();
+    fixture.iot = await iotClient(fixture.emulator);
+    fixture.claim = await connectMqttJs(fixture.emulator, await claimCredentials(fixture.emulator));
+  });
+  afterAll(async () => {
+    fixture.iot.destroy();
+    await endClient(fixture.claim);
+    await fixture.emulator.cleanup();
+  });
+  return fixture;
 }

@@ -4,35 +4,20 @@ import {
   DescribeProvisioningTemplateCommand,
   DetachPolicyCommand,
   GetPolicyCommand,
-  IoTClient,
   ListAttachedPoliciesCommand,
   ResourceAlreadyExistsException,
 } from '@aws-sdk/client-iot';
-import type { MqttClient } from 'mqtt';
+import { DEFAULT_TEMPLATE } from './helpers.js';
 import {
-  claimCredentials,
-  connectMqttJs,
-  DEFAULT_TEMPLATE,
-  endClient,
-  startTestEmulator,
-  type TestEmulator,
-} from './helpers.js';
-import { ARN, iotClient, provisionUnit, rawRequest, refusal, signedHeaders } from './control-plane-client.js';
+  ARN,
+  controlPlaneFixture,
+  provisionUnit,
+  rawRequest,
+  refusal,
+  signedHeaders,
+} from './control-plane-client.js';
 
-let emulator: TestEmulator;
-let iot: IoTClient;
-let claim: MqttClient;
-
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-  iot = await iotClient(emulator);
-  claim = await connectMqttJs(emulator, await claimCredentials(emulator));
-});
-afterAll(async () => {
-  iot.destroy();
-  await endClient(claim);
-  await emulator.cleanup();
-});
+const cp = controlPlaneFixture();
 
 const DOCUMENT = JSON.stringify({
   Version: '2012-10-17',
@@ -41,7 +26,7 @@ const DOCUMENT = JSON.stringify({
 
 describe('policies', () => {
   it('CreatePolicy then GetPolicy return the document; the registry keeps it', async () => {
-    const created = await iot.send(
+    const created = await cp.iot.send(
       new CreatePolicyCommand({ policyName: 'cp-policy@1', policyDocument: DOCUMENT }),
     );
     expect(created).toMatchObject({
@@ -50,7 +35,7 @@ describe('policies', () => {
       policyDocument: DOCUMENT,
       policyVersionId: '1',
     });
-    expect(await iot.send(new GetPolicyCommand({ policyName: 'cp-policy@1' }))).toMatchObject({
+    expect(await cp.iot.send(new GetPolicyCommand({ policyName: 'cp-policy@1' }))).toMatchObject({
       policyName: 'cp-policy@1',
       policyArn: `${ARN}:policy/cp-policy@1`,
       policyDocument: DOCUMENT,
@@ -59,8 +44,8 @@ describe('policies', () => {
   });
 
   it('CreatePolicy refuses a duplicate (409 with resourceId), a malformed document and a bad name', async () => {
-    await iot.send(new CreatePolicyCommand({ policyName: 'cp-dup', policyDocument: DOCUMENT }));
-    const error = await iot
+    await cp.iot.send(new CreatePolicyCommand({ policyName: 'cp-dup', policyDocument: DOCUMENT }));
+    const error = await cp.iot
       .send(new CreatePolicyCommand({ policyName: 'cp-dup', policyDocument: DOCUMENT }))
       .then(
         () => undefined,
@@ -73,7 +58,7 @@ describe('policies', () => {
       $metadata: { httpStatusCode: 409 },
     });
     const malformed = new CreatePolicyCommand({ policyName: 'cp-bad', policyDocument: '{"Version":' });
-    expect(await refusal(iot.send(malformed))).toMatchObject({
+    expect(await refusal(cp.iot.send(malformed))).toMatchObject({
       name: 'MalformedPolicyException',
       status: 400,
     });
@@ -81,36 +66,43 @@ describe('policies', () => {
       policyName: 'cp-bad',
       policyDocument: '{"Version":"2012-10-17"}',
     });
-    expect(await refusal(iot.send(noStatement))).toMatchObject({ name: 'MalformedPolicyException' });
+    expect(await refusal(cp.iot.send(noStatement))).toMatchObject({ name: 'MalformedPolicyException' });
     const badName = new CreatePolicyCommand({ policyName: 'no spaces', policyDocument: DOCUMENT });
-    expect(await refusal(iot.send(badName))).toMatchObject({ name: 'InvalidRequestException', status: 400 });
-    expect(await refusal(iot.send(new GetPolicyCommand({ policyName: 'cp-bad' })))).toMatchObject({
+    expect(await refusal(cp.iot.send(badName))).toMatchObject({
+      name: 'InvalidRequestException',
+      status: 400,
+    });
+    expect(await refusal(cp.iot.send(new GetPolicyCommand({ policyName: 'cp-bad' })))).toMatchObject({
       name: 'ResourceNotFoundException',
       status: 404,
     });
   });
 
   it("ListAttachedPolicies pages a certificate's policies; DetachPolicy removes one", async () => {
-    const unit = await provisionUnit(claim, 'CP-POLICIES');
-    const first = await iot.send(
+    const unit = await provisionUnit(cp.claim, 'CP-POLICIES');
+    const first = await cp.iot.send(
       new ListAttachedPoliciesCommand({ target: unit.certificateArn, pageSize: 1 }),
     );
     expect(first).toMatchObject({
       policies: [{ policyName: 'claimline-device', policyArn: `${ARN}:policy/claimline-device` }],
     });
     expect(first.nextMarker).toBeUndefined();
-    await iot.send(new DetachPolicyCommand({ policyName: 'claimline-device', target: unit.certificateArn }));
+    await cp.iot.send(
+      new DetachPolicyCommand({ policyName: 'claimline-device', target: unit.certificateArn }),
+    );
     expect(
-      (await iot.send(new ListAttachedPoliciesCommand({ target: unit.certificateArn }))).policies,
+      (await cp.iot.send(new ListAttachedPoliciesCommand({ target: unit.certificateArn }))).policies,
     ).toEqual([]);
     expect(
-      await refusal(iot.send(new ListAttachedPoliciesCommand({ target: `${ARN}:cert/${'d'.repeat(64)}` }))),
+      await refusal(
+        cp.iot.send(new ListAttachedPoliciesCommand({ target: `${ARN}:cert/${'d'.repeat(64)}` })),
+      ),
     ).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
     const unknownTarget = new DetachPolicyCommand({
       policyName: 'claimline-device',
       target: 'eu-west-1:cognito',
     });
-    expect(await refusal(iot.send(unknownTarget))).toMatchObject({
+    expect(await refusal(cp.iot.send(unknownTarget))).toMatchObject({
       name: 'InvalidRequestException',
       status: 400,
     });
@@ -119,7 +111,7 @@ describe('policies', () => {
 
 describe('provisioning templates and endpoint', () => {
   it('DescribeProvisioningTemplate returns the template as AWS stores it', async () => {
-    const described = await iot.send(
+    const described = await cp.iot.send(
       new DescribeProvisioningTemplateCommand({ templateName: 'claimline-default' }),
     );
     expect(described).toMatchObject({
@@ -132,27 +124,30 @@ describe('provisioning templates and endpoint', () => {
     });
     expect(JSON.parse(described.templateBody!)).toMatchObject({ Resources: DEFAULT_TEMPLATE.Resources });
     const missing = new DescribeProvisioningTemplateCommand({ templateName: 'absent' });
-    expect(await refusal(iot.send(missing))).toMatchObject({
+    expect(await refusal(cp.iot.send(missing))).toMatchObject({
       name: 'ResourceNotFoundException',
       status: 404,
     });
     const invalid = new DescribeProvisioningTemplateCommand({ templateName: 'not valid!' });
-    expect(await refusal(iot.send(invalid))).toMatchObject({ name: 'InvalidRequestException', status: 400 });
+    expect(await refusal(cp.iot.send(invalid))).toMatchObject({
+      name: 'InvalidRequestException',
+      status: 400,
+    });
   });
 
   it('DescribeEndpoint names the MQTT endpoint; other endpoint types are refused', async () => {
-    const endpoint = await iot.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }));
-    expect(endpoint.endpointAddress).toBe(`${emulator.host}:${emulator.port}`);
+    const endpoint = await cp.iot.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }));
+    expect(endpoint.endpointAddress).toBe(`${cp.emulator.host}:${cp.emulator.port}`);
     const jobs = new DescribeEndpointCommand({ endpointType: 'iot:Jobs' });
-    expect(await refusal(iot.send(jobs))).toMatchObject({ name: 'InvalidRequestException' });
+    expect(await refusal(cp.iot.send(jobs))).toMatchObject({ name: 'InvalidRequestException' });
   });
 
   it('a signed request for no operation is answered 404 with an error type, not an HTML page', async () => {
     const response = await rawRequest(
-      emulator,
+      cp.emulator,
       'GET',
       '/no-such-thing',
-      await signedHeaders(emulator, 'GET', '/no-such-thing'),
+      await signedHeaders(cp.emulator, 'GET', '/no-such-thing'),
     );
     expect(response.status).toBe(404);
     expect(response.headers['x-amzn-errortype']).toBe('UnknownOperationException:');

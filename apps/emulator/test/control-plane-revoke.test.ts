@@ -4,7 +4,6 @@ import {
   UpdateCertificateCommand,
   type CertificateStatus,
 } from '@aws-sdk/client-iot';
-import type { MqttClient } from 'mqtt';
 import {
   claimCredentials,
   closed,
@@ -14,19 +13,14 @@ import {
   startTestEmulator,
   type TestEmulator,
 } from './helpers.js';
-import { iotClient, provisionUnit, readControlPlaneFile } from './control-plane-client.js';
+import {
+  controlPlaneFixture,
+  iotClient,
+  provisionUnit,
+  readControlPlaneFile,
+} from './control-plane-client.js';
 
-let emulator: TestEmulator;
-let claim: MqttClient;
-
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-  claim = await connectMqttJs(emulator, await claimCredentials(emulator));
-});
-afterAll(async () => {
-  await endClient(claim);
-  await emulator.cleanup();
-});
+const cp = controlPlaneFixture();
 
 /** Rejects if `promise` has not settled within `ms` (a bounded wait for a positive signal). */
 const within = <T>(ms: number, promise: Promise<T>, what: string) =>
@@ -48,28 +42,28 @@ async function setStatus(target: TestEmulator, certificateId: string, newStatus:
 
 describe.each(['REVOKED', 'INACTIVE'] as const)('UpdateCertificate(%s)', (status) => {
   it("closes the device's live connection at once and refuses its next CONNECT", async () => {
-    const unit = await provisionUnit(claim, `CP-${status}`);
+    const unit = await provisionUnit(cp.claim, `CP-${status}`);
     const device = { cert: unit.certificatePem, key: unit.privateKey };
-    const live = await connectMqttJs(emulator, device, { clientId: unit.thingName });
+    const live = await connectMqttJs(cp.emulator, device, { clientId: unit.thingName });
     const disconnected = closed(live);
-    await setStatus(emulator, unit.certificateId, status);
+    await setStatus(cp.emulator, unit.certificateId, status);
     await within(5000, disconnected, 'the device connection was not closed');
     live.end(true);
-    expect(emulator.registry.certificates().find((c) => c.certificateId === unit.certificateId)?.status).toBe(
-      status,
-    );
-    const refused = await connectFailure(emulator, device, { clientId: unit.thingName });
+    expect(
+      cp.emulator.registry.certificates().find((c) => c.certificateId === unit.certificateId)?.status,
+    ).toBe(status);
+    const refused = await connectFailure(cp.emulator, device, { clientId: unit.thingName });
     expect(refused.message).toMatch(/Not authorized|closed before CONNACK/i);
   });
 });
 
 it('an INACTIVE certificate made ACTIVE again connects', async () => {
-  const unit = await provisionUnit(claim, 'CP-REACTIVATE');
+  const unit = await provisionUnit(cp.claim, 'CP-REACTIVATE');
   const device = { cert: unit.certificatePem, key: unit.privateKey };
-  await setStatus(emulator, unit.certificateId, 'INACTIVE');
-  await connectFailure(emulator, device, { clientId: unit.thingName });
-  await setStatus(emulator, unit.certificateId, 'ACTIVE');
-  await endClient(await connectMqttJs(emulator, device, { clientId: unit.thingName }));
+  await setStatus(cp.emulator, unit.certificateId, 'INACTIVE');
+  await connectFailure(cp.emulator, device, { clientId: unit.thingName });
+  await setStatus(cp.emulator, unit.certificateId, 'ACTIVE');
+  await endClient(await connectMqttJs(cp.emulator, device, { clientId: unit.thingName }));
 });
 
 it('status changes and the access key survive a restart; the client file is 0600', async () => {

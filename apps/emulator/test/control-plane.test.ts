@@ -6,7 +6,6 @@ import {
   DescribeThingCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
-  IoTClient,
   ListPrincipalThingsCommand,
   ListThingPrincipalsCommand,
   UpdateCertificateCommand,
@@ -14,43 +13,20 @@ import {
   paginateListPrincipalThings,
   type CertificateStatus,
 } from '@aws-sdk/client-iot';
-import type { MqttClient } from 'mqtt';
-import {
-  claimCredentials,
-  connectMqttJs,
-  endClient,
-  startTestEmulator,
-  type TestEmulator,
-} from './helpers.js';
-import { ARN, iotClient, provisionUnit, refusal } from './control-plane-client.js';
+import { ARN, controlPlaneFixture, provisionUnit, refusal } from './control-plane-client.js';
 
-let emulator: TestEmulator;
-let iot: IoTClient;
-let claim: MqttClient;
-
-const provisioned = (serial: string) => provisionUnit(claim, serial);
-
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-  iot = await iotClient(emulator);
-  claim = await connectMqttJs(emulator, await claimCredentials(emulator));
-});
-afterAll(async () => {
-  iot.destroy();
-  await endClient(claim);
-  await emulator.cleanup();
-});
-
+const cp = controlPlaneFixture();
+const provisioned = (serial: string) => provisionUnit(cp.claim, serial);
 const setStatus = (certificateId: string, newStatus: CertificateStatus) =>
-  iot.send(new UpdateCertificateCommand({ certificateId, newStatus }));
+  cp.iot.send(new UpdateCertificateCommand({ certificateId, newStatus }));
 
 describe('certificates', () => {
   it('DescribeCertificate returns the registry record with epoch-second dates', async () => {
     const unit = await provisioned('CP-DESCRIBE');
-    const { certificateDescription: d } = await iot.send(
+    const { certificateDescription: d } = await cp.iot.send(
       new DescribeCertificateCommand({ certificateId: unit.certificateId }),
     );
-    const record = emulator.registry.certificates().find((c) => c.certificateId === unit.certificateId)!;
+    const record = cp.emulator.registry.certificates().find((c) => c.certificateId === unit.certificateId)!;
     expect(d).toMatchObject({
       certificateArn: unit.certificateArn,
       certificateId: unit.certificateId,
@@ -65,12 +41,14 @@ describe('certificates', () => {
 
   it('DescribeCertificate refuses an unknown (404) and a malformed (400) id', async () => {
     expect(
-      await refusal(iot.send(new DescribeCertificateCommand({ certificateId: 'a'.repeat(64) }))),
+      await refusal(cp.iot.send(new DescribeCertificateCommand({ certificateId: 'a'.repeat(64) }))),
     ).toMatchObject({
       name: 'ResourceNotFoundException',
       status: 404,
     });
-    expect(await refusal(iot.send(new DescribeCertificateCommand({ certificateId: 'xyz' })))).toMatchObject({
+    expect(
+      await refusal(cp.iot.send(new DescribeCertificateCommand({ certificateId: 'xyz' }))),
+    ).toMatchObject({
       name: 'InvalidRequestException',
       status: 400,
     });
@@ -80,9 +58,9 @@ describe('certificates', () => {
     await provisioned('CP-LIST-1');
     await provisioned('CP-LIST-2');
     const pages = [];
-    for await (const page of paginateListCertificates({ client: iot, pageSize: 1 }, {})) pages.push(page);
+    for await (const page of paginateListCertificates({ client: cp.iot, pageSize: 1 }, {})) pages.push(page);
     const listed = pages.flatMap((page) => page.certificates ?? []);
-    const registry = emulator.registry.certificates();
+    const registry = cp.emulator.registry.certificates();
     expect(pages.length).toBe(registry.length);
     expect(new Set(listed.map((c) => c.certificateId))).toEqual(
       new Set(registry.map((c) => c.certificateId)),
@@ -90,7 +68,10 @@ describe('certificates', () => {
     const dates = listed.map((c) => c.creationDate!.getTime());
     expect(dates).toEqual([...dates].sort((a, b) => b - a));
     const ascending = [];
-    for await (const page of paginateListCertificates({ client: iot, pageSize: 2 }, { ascendingOrder: true }))
+    for await (const page of paginateListCertificates(
+      { client: cp.iot, pageSize: 2 },
+      { ascendingOrder: true },
+    ))
       ascending.push(...(page.certificates ?? []));
     expect(ascending.map((c) => c.certificateId)).toEqual(listed.map((c) => c.certificateId).reverse());
     expect(listed[0]).toEqual({
@@ -108,7 +89,7 @@ describe('certificates', () => {
     await setStatus(certificateId, 'ACTIVE');
     await setStatus(certificateId, 'REVOKED');
     const status = async () =>
-      (await iot.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription!.status;
+      (await cp.iot.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription!.status;
     expect(await status()).toBe('REVOKED');
     expect(await refusal(setStatus(certificateId, 'ACTIVE'))).toMatchObject({
       name: 'CertificateStateException',
@@ -128,7 +109,7 @@ describe('certificates', () => {
   it('DeleteCertificate refuses ACTIVE (406), attached to a thing (409), policies attached (409)', async () => {
     const unit = await provisioned('CP-DELETE');
     const del = (forceDelete?: boolean) =>
-      iot.send(new DeleteCertificateCommand({ certificateId: unit.certificateId, forceDelete }));
+      cp.iot.send(new DeleteCertificateCommand({ certificateId: unit.certificateId, forceDelete }));
     expect(await refusal(del())).toEqual({
       name: 'CertificateStateException',
       status: 406,
@@ -140,7 +121,7 @@ describe('certificates', () => {
       status: 409,
       message: `Things must be detached before deletion (arn: ${unit.certificateArn})`,
     });
-    await iot.send(
+    await cp.iot.send(
       new DetachThingPrincipalCommand({ thingName: unit.thingName, principal: unit.certificateArn }),
     );
     expect(await refusal(del())).toEqual({
@@ -148,21 +129,25 @@ describe('certificates', () => {
       status: 409,
       message: `Certificate policies must be detached before deletion (arn: ${unit.certificateArn})`,
     });
-    await iot.send(new DetachPolicyCommand({ policyName: 'claimline-device', target: unit.certificateArn }));
+    await cp.iot.send(
+      new DetachPolicyCommand({ policyName: 'claimline-device', target: unit.certificateArn }),
+    );
     await del();
-    expect(emulator.registry.certificates().some((c) => c.certificateId === unit.certificateId)).toBe(false);
+    expect(cp.emulator.registry.certificates().some((c) => c.certificateId === unit.certificateId)).toBe(
+      false,
+    );
     expect(await refusal(del())).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
   });
 
   it('DeleteCertificate with forceDelete skips only the policy check', async () => {
     const unit = await provisioned('CP-FORCE');
     await setStatus(unit.certificateId, 'REVOKED');
-    await iot.send(
+    await cp.iot.send(
       new DetachThingPrincipalCommand({ thingName: unit.thingName, principal: unit.certificateArn }),
     );
-    await iot.send(new DeleteCertificateCommand({ certificateId: unit.certificateId, forceDelete: true }));
+    await cp.iot.send(new DeleteCertificateCommand({ certificateId: unit.certificateId, forceDelete: true }));
     expect(
-      await refusal(iot.send(new DescribeCertificateCommand({ certificateId: unit.certificateId }))),
+      await refusal(cp.iot.send(new DescribeCertificateCommand({ certificateId: unit.certificateId }))),
     ).toMatchObject({ name: 'ResourceNotFoundException' });
   });
 });
@@ -170,7 +155,7 @@ describe('certificates', () => {
 describe('things and principals', () => {
   it('DescribeThing, ListThingPrincipals, ListPrincipalThings show the provisioned unit', async () => {
     const unit = await provisioned('CP-THING');
-    expect(await iot.send(new DescribeThingCommand({ thingName: unit.thingName }))).toMatchObject({
+    expect(await cp.iot.send(new DescribeThingCommand({ thingName: unit.thingName }))).toMatchObject({
       thingName: unit.thingName,
       thingArn: `${ARN}:thing/${unit.thingName}`,
       defaultClientId: unit.thingName,
@@ -179,12 +164,14 @@ describe('things and principals', () => {
       version: 1,
     });
     expect(
-      (await iot.send(new ListThingPrincipalsCommand({ thingName: unit.thingName }))).principals,
+      (await cp.iot.send(new ListThingPrincipalsCommand({ thingName: unit.thingName }))).principals,
     ).toEqual([unit.certificateArn]);
     expect(
-      (await iot.send(new ListPrincipalThingsCommand({ principal: unit.certificateArn }))).things,
+      (await cp.iot.send(new ListPrincipalThingsCommand({ principal: unit.certificateArn }))).things,
     ).toEqual([unit.thingName]);
-    expect(await refusal(iot.send(new DescribeThingCommand({ thingName: 'no-such-thing' })))).toMatchObject({
+    expect(
+      await refusal(cp.iot.send(new DescribeThingCommand({ thingName: 'no-such-thing' }))),
+    ).toMatchObject({
       name: 'ResourceNotFoundException',
       status: 404,
     });
@@ -193,11 +180,13 @@ describe('things and principals', () => {
   it('AttachThingPrincipal attaches to a second thing (paged listing); EXCLUSIVE_THING and unknowns refused', async () => {
     const a = await provisioned('CP-ATTACH-A');
     const b = await provisioned('CP-ATTACH-B');
-    await iot.send(new AttachThingPrincipalCommand({ thingName: b.thingName, principal: a.certificateArn }));
+    await cp.iot.send(
+      new AttachThingPrincipalCommand({ thingName: b.thingName, principal: a.certificateArn }),
+    );
     const things: string[] = [];
     let pages = 0;
     for await (const page of paginateListPrincipalThings(
-      { client: iot, pageSize: 1 },
+      { client: cp.iot, pageSize: 1 },
       { principal: a.certificateArn },
     )) {
       pages += 1;
@@ -209,10 +198,10 @@ describe('things and principals', () => {
       principal: b.certificateArn,
       thingPrincipalType: 'EXCLUSIVE_THING',
     });
-    await iot.send(exclusive); // b's certificate is attached to b only
+    await cp.iot.send(exclusive); // b's certificate is attached to b only
     expect(
       await refusal(
-        iot.send(
+        cp.iot.send(
           new AttachThingPrincipalCommand({
             thingName: a.thingName,
             principal: b.certificateArn,
@@ -225,33 +214,35 @@ describe('things and principals', () => {
       thingName: 'nothing-here',
       principal: a.certificateArn,
     });
-    expect(await refusal(iot.send(missingThing))).toMatchObject({ name: 'ResourceNotFoundException' });
+    expect(await refusal(cp.iot.send(missingThing))).toMatchObject({ name: 'ResourceNotFoundException' });
     const missingCert = new AttachThingPrincipalCommand({
       thingName: a.thingName,
       principal: `${ARN}:cert/${'c'.repeat(64)}`,
     });
-    expect(await refusal(iot.send(missingCert))).toMatchObject({ name: 'ResourceNotFoundException' });
-    await iot.send(new DetachThingPrincipalCommand({ thingName: b.thingName, principal: a.certificateArn }));
-    expect((await iot.send(new ListPrincipalThingsCommand({ principal: a.certificateArn }))).things).toEqual([
-      a.thingName,
-    ]);
+    expect(await refusal(cp.iot.send(missingCert))).toMatchObject({ name: 'ResourceNotFoundException' });
+    await cp.iot.send(
+      new DetachThingPrincipalCommand({ thingName: b.thingName, principal: a.certificateArn }),
+    );
+    expect(
+      (await cp.iot.send(new ListPrincipalThingsCommand({ principal: a.certificateArn }))).things,
+    ).toEqual([a.thingName]);
   });
 
   it('DeleteThing: principals attached → 400, wrong expectedVersion → 409, unknown thing → 200', async () => {
     const unit = await provisioned('CP-DELTHING');
-    expect(await refusal(iot.send(new DeleteThingCommand({ thingName: unit.thingName })))).toEqual({
+    expect(await refusal(cp.iot.send(new DeleteThingCommand({ thingName: unit.thingName })))).toEqual({
       name: 'InvalidRequestException',
       status: 400,
       message: `Cannot delete. Thing ${unit.thingName} is still attached to one or more principals`,
     });
-    await iot.send(
+    await cp.iot.send(
       new DetachThingPrincipalCommand({ thingName: unit.thingName, principal: unit.certificateArn }),
     );
     expect(
-      await refusal(iot.send(new DeleteThingCommand({ thingName: unit.thingName, expectedVersion: 7 }))),
+      await refusal(cp.iot.send(new DeleteThingCommand({ thingName: unit.thingName, expectedVersion: 7 }))),
     ).toMatchObject({ name: 'VersionConflictException', status: 409 });
-    await iot.send(new DeleteThingCommand({ thingName: unit.thingName, expectedVersion: 1 }));
-    expect(emulator.registry.things().some((t) => t.thingName === unit.thingName)).toBe(false);
-    await iot.send(new DeleteThingCommand({ thingName: unit.thingName }));
+    await cp.iot.send(new DeleteThingCommand({ thingName: unit.thingName, expectedVersion: 1 }));
+    expect(cp.emulator.registry.things().some((t) => t.thingName === unit.thingName)).toBe(false);
+    await cp.iot.send(new DeleteThingCommand({ thingName: unit.thingName }));
   });
 });
