@@ -6,6 +6,7 @@ import {
   DescribeThingCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
+  ListCertificatesCommand,
   ListPrincipalThingsCommand,
   ListThingPrincipalsCommand,
   UpdateCertificateCommand,
@@ -81,6 +82,14 @@ describe('certificates', () => {
       certificateMode: 'DEFAULT',
       creationDate: expect.any(Date),
     });
+  });
+
+  it('ListCertificates refuses a page size outside 1..250 and a marker that is not base64 (400)', async () => {
+    for (const input of [{ pageSize: 0 }, { pageSize: 251 }, { marker: 'not a marker!' }])
+      expect(await refusal(cp.iot.send(new ListCertificatesCommand(input)))).toMatchObject({
+        name: 'InvalidRequestException',
+        status: 400,
+      });
   });
 
   it('UpdateCertificate changes the status; REVOKED is final; PENDING_* cannot be set', async () => {
