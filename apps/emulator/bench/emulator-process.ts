@@ -10,6 +10,7 @@ async function main(): Promise<void> {
     stateDir: await mkdtemp(join(tmpdir(), 'claimline-bench-')),
     port: 0,
     adminPort: 0,
+    controlPort: 0,
     keyAlgorithm,
     keyPoolSize: 8,
     quotas: 'off',

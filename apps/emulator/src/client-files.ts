@@ -14,6 +14,8 @@ export type ClientFiles = {
   claimKeyPath: string;
   endpointPath: string;
   templatesDir: string;
+  /** control-plane.json (0600): endpoint, region, accessKeyId, secretAccessKey. */
+  controlPlanePath: string;
 };
 
 /**
@@ -35,6 +37,7 @@ export async function writeClientFiles(
     claimKeyPath: join(dir, 'claim.private.key'),
     endpointPath: join(dir, 'endpoint.json'),
     templatesDir: join(dir, 'templates'),
+    controlPlanePath: join(dir, 'control-plane.json'),
   };
   let claimPem = await readFile(files.claimCertPath, 'utf8').catch(() => undefined);
   const keyExists = await readFile(files.claimKeyPath).then(
@@ -58,6 +61,15 @@ export async function writeEndpoint(
   endpoint: { host: string; port: number },
 ): Promise<void> {
   await writeFile(files.endpointPath, JSON.stringify(endpoint, null, 2) + '\n');
+}
+
+/** What `@aws-sdk/client-iot` needs to call the control plane (the CA is `caPath`); 0600, it holds a secret. */
+export async function writeControlPlane(
+  files: ClientFiles,
+  controlPlane: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string },
+): Promise<void> {
+  await writeFile(files.controlPlanePath, JSON.stringify(controlPlane, null, 2) + '\n', { mode: 0o600 });
+  await chmod(files.controlPlanePath, 0o600);
 }
 
 /**

@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { createLogger } from '@claimline/logger';
 import { loadTemplates } from '@claimline/provisioning-template';
 import { startAdminHttp } from './admin/admin-http.js';
-import { writeClientFiles, writeEndpoint, writeTemplates, type ClientFiles } from './client-files.js';
+import { EMULATED_REGION } from './aws-arns.js';
+import {
+  writeClientFiles,
+  writeControlPlane,
+  writeEndpoint,
+  writeTemplates,
+  type ClientFiles,
+} from './client-files.js';
+import { changeCertificateStatus } from './control-plane/certificates.js';
+import { startControlPlane } from './control-plane/control-plane-http.js';
+import { loadOrCreateAccessKey } from './control-plane/credentials.js';
 import { FaultInjector } from './limits/faults.js';
 import { QuotaLimiter } from './limits/quotas.js';
 import { Broker } from './mqtt/broker.js';
@@ -21,6 +31,8 @@ export type RunningEmulator = {
   host: string;
   port: number;
   adminUrl: string;
+  /** The AWS IoT control plane: `https://<host>:<port>`, SigV4 with the key in `files.controlPlanePath`. */
+  controlPlaneUrl: string;
   files: ClientFiles;
   registry: { things(): Thing[]; certificates(): CertificateRecord[]; counters(): CounterSecond[] };
   setFaults(f: Partial<Faults>): void;
@@ -33,6 +45,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? createLogger({ name: 'emulator', level: 'warn' });
   const templates = await loadTemplates(options.templatesDir, options.templates);
+  const templatesLoadedAt = new Date();
   await mkdir(options.stateDir, { recursive: true });
   const pki = await EmulatorPki.open(join(options.stateDir, 'pki'));
   const serverCredentials = await pki.serverCredentials(options.serverNames ?? DEFAULT_SERVER_NAMES);
@@ -67,23 +80,40 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     logger,
   });
   await writeEndpoint(files, { host, port: mqttServer.port });
+  const controlDeps = {
+    store,
+    templates,
+    templatesLoadedAt,
+    mqttEndpoint: () => ({ host, port: mqttServer.port }),
+    disconnectCertificate: (certificateId: string) => broker.disconnectCertificate(certificateId),
+  };
   const admin = await startAdminHttp(host, options.adminPort ?? 8884, {
     store,
     getFaults: () => faults.faults,
     setFaults: (f) => faults.set(f),
     getQuotas: () => quotas.quotas,
     setQuotas: (q) => quotas.set(q),
-    revoke: (certificateId) => {
-      const cert = store.certificates.get(certificateId);
-      if (!cert) return false;
-      store.certificates.set(certificateId, { ...cert, status: 'REVOKED' });
-      store.changed();
-      broker.disconnectCertificate(certificateId);
-      return true;
-    },
+    revoke: (certificateId) => changeCertificateStatus(controlDeps, certificateId, 'REVOKED'),
   });
+  const accessKey = await loadOrCreateAccessKey(join(options.stateDir, 'control-plane', 'access-key.json'));
+  const controlPlane = await startControlPlane({
+    host,
+    port: options.controlPort ?? 8885,
+    certChainPem: serverCredentials.chainPem,
+    keyPem: serverCredentials.keyPem,
+    accessKey,
+    deps: controlDeps,
+    logger,
+  });
+  const controlPlaneUrl = `https://${host}:${controlPlane.port}`;
+  await writeControlPlane(files, { endpoint: controlPlaneUrl, region: EMULATED_REGION, ...accessKey });
   logger.info(
-    { port: mqttServer.port, adminPort: admin.port, templates: [...templates.keys()] },
+    {
+      port: mqttServer.port,
+      adminPort: admin.port,
+      controlPort: controlPlane.port,
+      templates: [...templates.keys()],
+    },
     'emulator started',
   );
 
@@ -92,6 +122,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     host,
     port: mqttServer.port,
     adminUrl: `http://${host}:${admin.port}`,
+    controlPlaneUrl,
     files,
     registry: {
       things: () => structuredClone([...store.things.values()]),
@@ -108,6 +139,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         admin.server.closeAllConnections();
         await Promise.all([
           mqttServer.close(),
+          controlPlane.close(),
           new Promise<void>((resolve) => admin.server.close(() => resolve())),
         ]);
         await store.flush();

@@ -63,6 +63,12 @@ async function main(): Promise<void> {
       env.EMULATOR_ADMIN_PORT,
     )
     .option(
+      '--control-port <port>',
+      'AWS IoT control plane HTTPS port, 0 = free port (EMULATOR_CONTROL_PORT)',
+      integer,
+      env.EMULATOR_CONTROL_PORT,
+    )
+    .option(
       '--key-algorithm <algorithm>',
       'rsa-2048 or ec-p256 (EMULATOR_KEY_ALGORITHM)',
       env.EMULATOR_KEY_ALGORITHM,
@@ -102,6 +108,7 @@ async function main(): Promise<void> {
     port: number;
     serverNames: string[];
     adminPort: number;
+    controlPort: number;
     keyAlgorithm: string;
     templatesDir: string;
     tokenTtlSeconds: number;
@@ -128,6 +135,7 @@ async function main(): Promise<void> {
     port: options.port,
     serverNames: options.serverNames,
     adminPort: options.adminPort,
+    controlPort: options.controlPort,
     keyAlgorithm,
     templatesDir: options.templatesDir,
     tokenTtlSeconds: options.tokenTtlSeconds,
@@ -140,7 +148,9 @@ async function main(): Promise<void> {
     { endpoint: `${emulator.host}:${emulator.port}`, admin: emulator.adminUrl, files: emulator.files },
     'emulator ready',
   );
-  console.log(`claimline emulator: mqtts://${emulator.host}:${emulator.port}, admin ${emulator.adminUrl}`);
+  console.log(
+    `claimline emulator: mqtts://${emulator.host}:${emulator.port}, admin ${emulator.adminUrl}, control plane ${emulator.controlPlaneUrl}`,
+  );
   console.log(`client files: ${JSON.stringify(emulator.files, null, 2)}`);
 
   let stopping = false;

@@ -62,6 +62,8 @@ export type EmulatorOptions = {
   /** DNS names and IP addresses the server certificate names (its subject alternative names). */
   serverNames?: readonly string[];
   adminPort?: number;
+  /** HTTPS port of the AWS IoT control plane (REST, SigV4); 0 = a free port. Default 8885. */
+  controlPort?: number;
   keyAlgorithm?: KeyAlgorithm;
   templatesDir?: string;
   templates?: Record<string, unknown>;

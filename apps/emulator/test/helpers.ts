@@ -47,6 +47,7 @@ export async function startTestEmulator(
     stateDir: dir,
     port: 0,
     adminPort: 0,
+    controlPort: 0,
     keyAlgorithm: 'ec-p256',
     quotas: 'off',
     templates: { 'claimline-default': DEFAULT_TEMPLATE },

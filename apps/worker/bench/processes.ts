@@ -104,6 +104,8 @@ export async function startEmulatorChild(stateDir: string): Promise<EmulatorChil
       '0',
       '--admin-port',
       '0',
+      '--control-port',
+      '0',
       '--key-algorithm',
       'ec-p256',
       '--quotas',

@@ -72,6 +72,7 @@ export async function startHarness(options: Partial<EmulatorOptions> = {}): Prom
     stateDir: path.join(dir, 'emulator'),
     port: 0,
     adminPort: 0,
+    controlPort: 0,
     keyAlgorithm: 'ec-p256',
     quotas: 'off',
     templates: { [TEST_TEMPLATE]: testTemplate },

@@ -130,6 +130,7 @@ async function main(): Promise<void> {
     stateDir,
     port: 0,
     adminPort: 0,
+    controlPort: 0,
     keyAlgorithm: 'ec-p256',
     quotas: 'off',
     keyPoolSize: 64,

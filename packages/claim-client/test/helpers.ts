@@ -44,6 +44,7 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
     stateDir,
     port: 0,
     adminPort: 0,
+    controlPort: 0,
     keyAlgorithm: 'ec-p256',
     quotas: 'off',
     templates: { [TEMPLATE_NAME]: DEFAULT_TEMPLATE },

@@ -1,3 +1,4 @@
+export { EMULATED_ACCOUNT_ID, EMULATED_REGION } from './aws-account.js';
 export {
   planProvisioning,
   type CertificateFacts,

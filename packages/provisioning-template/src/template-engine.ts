@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { EMULATED_ACCOUNT_ID, EMULATED_REGION } from './aws-account.js';
 import { TemplateEvaluationError } from './template-error.js';
 
 import { asString, evaluate, type EvalContext } from './intrinsics.js';
@@ -61,8 +62,8 @@ function resolveParameters(
   if (cert.commonName !== undefined) values['AWS::IoT::Certificate::CommonName'] = cert.commonName;
   if (cert.country !== undefined) values['AWS::IoT::Certificate::Country'] = cert.country;
   if (cert.organization !== undefined) values['AWS::IoT::Certificate::Organization'] = cert.organization;
-  values['AWS::Region'] = 'us-east-1';
-  values['AWS::AccountId'] = '123456789012';
+  values['AWS::Region'] = EMULATED_REGION;
+  values['AWS::AccountId'] = EMULATED_ACCOUNT_ID;
   return values;
 }
 

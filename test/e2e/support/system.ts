@@ -363,6 +363,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         String(mqttPort),
         '--admin-port',
         String(adminPort),
+        '--control-port',
+        '0',
         '--key-algorithm',
         emulatorSettings.keyAlgorithm,
         '--log-level',

@@ -6,6 +6,7 @@ import {
   type ProvisioningPlan,
   type ProvisioningTemplate,
 } from '@claimline/provisioning-template';
+import { arns } from '../aws-arns.js';
 import { checkCsr } from '../pki/csr.js';
 import type { EmulatorPki, IssuedCertificate } from '../pki/emulator-pki.js';
 import type { KeyPool } from '../pki/key-pool.js';
@@ -87,7 +88,7 @@ export class ProvisioningService {
             claimCertificateId: context.claimCertificateId,
             certificateId,
             certificatePem: cert.certificatePem,
-            templateArn: `arn:aws:iot:us-east-1:123456789012:provisioningtemplate/${templateName}`,
+            templateArn: arns.provisioningTemplate(templateName),
             clientId: context.clientId,
             parameters,
           },

@@ -9,6 +9,8 @@ export type CertificateRecord = {
   thingName?: string;
   policyNames: string[];
   createdAt: string;
+  /** The last status change (UpdateCertificate); absent until there is one. */
+  lastModifiedAt?: string;
 };
 
 export type Thing = {

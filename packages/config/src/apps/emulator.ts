@@ -40,6 +40,9 @@ export const emulatorFields = {
   EMULATOR_ADMIN_PORT: port()
     .default(8884)
     .describe('Emulator admin HTTP API port, loopback only (0 picks a free port)'),
+  EMULATOR_CONTROL_PORT: port()
+    .default(8885)
+    .describe('Emulator AWS IoT control plane (HTTPS, SigV4) port (0 picks a free port)'),
   EMULATOR_KEY_ALGORITHM: z
     .enum(['rsa-2048', 'ec-p256'])
     .default('rsa-2048')
