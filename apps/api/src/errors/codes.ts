@@ -2,6 +2,17 @@
 export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
   MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  MALFORMED_URL: { status: 400, title: 'The request path is not valid percent-encoded UTF-8' },
+  UNSTORABLE_TEXT: {
+    status: 400,
+    title: 'The request holds text that cannot be stored (a NUL character or a lone UTF-16 surrogate)',
+  },
+  RESERVED_KEY: {
+    status: 400,
+    title: 'The request uses a reserved object key (__proto__, constructor, prototype)',
+  },
+  INVALID_HEADER: { status: 400, title: 'A request header is not valid' },
+  BAD_REQUEST: { status: 400, title: 'The request could not be read' },
   INVALID_CURSOR: { status: 400, title: 'The paging cursor is not valid' },
   DUPLICATE_SERIALS: { status: 400, title: 'The batch lists some serial numbers more than once' },
   UNAUTHENTICATED: { status: 401, title: 'A valid API key is required' },

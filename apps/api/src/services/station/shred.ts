@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient } from '@claimline/db';
 import type { Logger } from '@claimline/logger';
+import { startPeriodicSweep, type Sweep } from '../periodic-sweep.js';
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -35,29 +36,16 @@ export async function shredBurnedKeys(
   return rows.length;
 }
 
-export type ShredSweep = { runOnce(): Promise<number>; stop(): void };
-
 /** With a retention > 0, a timer in the API process shreds the keys whose retention has passed. */
 export function startShredSweep(
   prisma: PrismaClient,
   logger: Logger,
   retentionSeconds: number,
   intervalSeconds: number,
-): ShredSweep {
-  const runOnce = () =>
-    prisma.$transaction((tx) => shredBurnedKeys(tx, { olderThanSeconds: retentionSeconds }));
-  let running = false;
-  const timer =
-    retentionSeconds > 0
-      ? setInterval(() => {
-          if (running) return;
-          running = true;
-          runOnce()
-            .then((n) => n > 0 && logger.info({ shredded: n }, 'shredded burned units’ private keys'))
-            .catch((err: unknown) => logger.warn({ err }, 'shred sweep failed; will retry'))
-            .finally(() => (running = false));
-        }, intervalSeconds * 1000)
-      : undefined;
-  timer?.unref();
-  return { runOnce, stop: () => clearInterval(timer) };
+): Sweep {
+  return startPeriodicSweep(
+    logger,
+    { intervalSeconds, enabled: retentionSeconds > 0, name: 'private-key shred', done: 'shredded' },
+    () => prisma.$transaction((tx) => shredBurnedKeys(tx, { olderThanSeconds: retentionSeconds })),
+  );
 }
