@@ -6,6 +6,7 @@ import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { createLogger } from '@claimline/logger';
 import { createApp } from './app.js';
 import { openStreams } from './handlers/batch-events.js';
+import { answerClientErrors } from './http/client-error.js';
 import { startIdempotencySweep } from './services/idempotency.js';
 import { startShredSweep } from './services/station/shred.js';
 
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');
   });
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server);
 
   let stopping = false;
   const stop = (signal: string) => {
