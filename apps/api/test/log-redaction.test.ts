@@ -41,7 +41,8 @@ afterAll(async () => {
   fs.rmSync(fixtures.dir, { recursive: true, force: true });
 });
 
-const secretPartOf = (apiKey: string) => apiKey.slice(apiKey.lastIndexOf('_') + 1);
+/** `cl_<12 hex>_<secret>`: the secret may itself hold `_`. */
+const secretPartOf = (apiKey: string) => apiKey.slice('cl_0123456789ab_'.length);
 const pemBody = (pem: string) => pem.split('\n').slice(1, -2).join('');
 
 it('logs no PEM key, ownership token, API key or sealed payload through a batch, a station loop and failures', async () => {

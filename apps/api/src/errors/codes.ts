@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   INTERNAL: { status: 500, title: 'Internal error' },
   QUEUE_UNAVAILABLE: { status: 503, title: 'The job queue is unavailable' },
   NOT_READY: { status: 503, title: 'A dependency is not ready' },
+  DATABASE_BUSY: { status: 503, title: 'The database is busy; retry shortly' },
   CREDENTIALS_UNAVAILABLE: {
     status: 503,
     title: 'The server cannot hand out credentials (vault or device CA not configured)',

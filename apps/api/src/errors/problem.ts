@@ -71,6 +71,18 @@ function fromFramework(error: unknown): AppError | undefined {
   return undefined;
 }
 
+/**
+ * Prisma's transient refusals: no connection within the pool wait (P2024), a transaction that could not
+ * start or outlived its time-out (P2028), a write conflict or deadlock (P2034). Overload, not a bug:
+ * 503 with Retry-After, and the request can be repeated.
+ */
+const TRANSIENT_PRISMA_CODES = new Set(['P2024', 'P2028', 'P2034']);
+function fromDatabase(error: unknown): AppError | undefined {
+  const { name, code } = (error ?? {}) as { name?: string; code?: string };
+  if (!name?.startsWith('PrismaClient') || !code || !TRANSIENT_PRISMA_CODES.has(code)) return undefined;
+  return new AppError('DATABASE_BUSY', `the database did not answer in time (${code}); retry shortly`);
+}
+
 export const notFoundHandler: RequestHandler = (req) => {
   throw new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
 };
@@ -84,7 +96,12 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
   else
     appError =
       fromFramework(error) ??
+      fromDatabase(error) ??
       new AppError('INTERNAL', 'internal error; see the server log with this request id');
   if (appError.code === 'INTERNAL') req.log?.error({ err: error }, 'unhandled error');
+  if (appError.code === 'DATABASE_BUSY') {
+    req.log?.warn({ err: error }, 'database busy');
+    res.setHeader('Retry-After', '1');
+  }
   sendProblem(res, appError);
 };

@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { Writable } from 'node:stream';
+import { createLogger } from '@claimline/logger';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import request from 'supertest';
@@ -23,8 +25,12 @@ const SEED = Number(process.env.FUZZ_SEED ?? 15_2026);
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000);
 const PARALLEL = 8;
 const MAX_BODY_READ = 64 * 1024;
+/** Ends the run (as a failure) before Jest's time-out would tear the database down under it. */
+const TIME_LIMIT_MS = 270_000;
 
 let fixtures: StationFixtures;
+/** The app's error log lines, to show with a failing answer. */
+const serverErrors: string[] = [];
 let api: TestApi;
 let server: http.Server;
 let agent: http.Agent;
@@ -32,7 +38,18 @@ let port: number;
 
 type Answer = { status: number; contentType: string; body: string };
 
+const inFlight = new Set<Promise<Answer>>();
+let stopped = false;
+
 function send(req: WireRequest): Promise<Answer> {
+  if (stopped) return Promise.reject(new Error('the test has ended'));
+  const answer = sendNow(req);
+  inFlight.add(answer);
+  void answer.catch(() => undefined).finally(() => inFlight.delete(answer));
+  return answer;
+}
+
+function sendNow(req: WireRequest): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const outgoing = http.request(
       { host: '127.0.0.1', port, agent, method: req.method, path: req.path, headers: req.headers },
@@ -89,7 +106,17 @@ const show = (req: WireRequest) =>
 
 beforeAll(async () => {
   fixtures = createStationFixtures();
-  api = await startTestApi({ ...fixtures.env, API_MAX_DEVICES_PER_BATCH: '20', API_BODY_LIMIT: '64kb' });
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      serverErrors.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  api = await startTestApi(
+    { ...fixtures.env, API_MAX_DEVICES_PER_BATCH: '20', API_BODY_LIMIT: '64kb' },
+    // The production pool size (the test clone's default is 4, too few for 8 requests at a time).
+    { logger: createLogger({ name: 'api', level: 'error', destination }), maxConnections: 10 },
+  );
   server = api.app.listen(0, '127.0.0.1');
   answerClientErrors(server);
   await new Promise((resolve) => server.once('listening', resolve));
@@ -103,6 +130,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  stopped = true;
+  await Promise.allSettled([...inFlight]);
   agent?.destroy();
   server?.closeAllConnections();
   await new Promise((resolve) => server?.close(resolve));
@@ -146,10 +175,20 @@ it(`answers ${REQUESTS} generated requests with no 5xx, every 4xx a problem docu
       answers.forEach((answer, i) => {
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
         const breach = contractBreach(answer);
-        if (breach) throw new Error(`${breach}: ${show(requests[i]!)} → ${answer.body.slice(0, 500)}`);
+        if (breach) {
+          const log = serverErrors.slice(-3).map((line) => line.slice(0, 1_500));
+          throw new Error(
+            `${breach}: ${show(requests[i]!)} → ${answer.body.slice(0, 500)}\n${log.join('\n')}`,
+          );
+        }
       });
     }),
-    { seed: SEED, numRuns: Math.ceil(REQUESTS / PARALLEL), endOnFailure: false },
+    {
+      seed: SEED,
+      numRuns: Math.ceil(REQUESTS / PARALLEL),
+      interruptAfterTimeLimit: TIME_LIMIT_MS,
+      markInterruptAsFailure: true,
+    },
   );
   const histogram = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`);
   const cpu = process.cpuUsage(cpuBefore);
