@@ -6,6 +6,8 @@ import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { createLogger } from '@claimline/logger';
 import { createApp } from './app.js';
 import { openStreams } from './handlers/batch-events.js';
+import { answerClientErrors } from './http/client-error.js';
+import { startIdempotencySweep } from './services/idempotency.js';
 import { startShredSweep } from './services/station/shred.js';
 
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -24,17 +26,25 @@ async function main(): Promise<void> {
     config.API_KEY_RETENTION_SECONDS,
     config.API_SHRED_SWEEP_SECONDS,
   );
+  const idempotencySweep = startIdempotencySweep(
+    prisma,
+    logger,
+    config.API_IDEMPOTENCY_TTL_SECONDS,
+    config.API_IDEMPOTENCY_SWEEP_SECONDS,
+  );
 
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');
   });
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     shredSweep.stop();
+    idempotencySweep.stop();
     logger.info({ signal }, 'stopping: no new connections; finishing in-flight requests');
     const force = setTimeout(() => {
       logger.error('in-flight requests did not finish in time; exiting');

@@ -3,7 +3,7 @@ import { createPrismaClient, type ApiKeyRole } from '@claimline/db';
 import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
 import { createQueues, createRedisConnection, type Queues } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
-import { createLogger } from '@claimline/logger';
+import { createLogger, type Logger } from '@claimline/logger';
 import type { Redis } from 'ioredis';
 import { createApiKey, createApp, type ClaimlineApp } from '../src/index.js';
 
@@ -23,7 +23,7 @@ export type TestApi = {
 /** A real app on its own database clone and queue prefix; close() obliterates and disconnects it all. */
 export async function startTestApi(
   env: Env = {},
-  options: { maxConnections?: number } = {},
+  options: { maxConnections?: number; logger?: Logger } = {},
 ): Promise<TestApi> {
   const db = await createTestDatabase();
   const prisma = options.maxConnections
@@ -41,7 +41,7 @@ export async function startTestApi(
     API_RATE_LIMIT_PER_MINUTE: '1000000',
     ...env,
   });
-  const logger = createLogger({ name: 'api-test', level: 'silent' });
+  const logger = options.logger ?? createLogger({ name: 'api-test', level: 'silent' });
   const app = createApp({ config, prisma, redis, queues, logger });
   const make = async (role: ApiKeyRole, station?: string) =>
     (await createApiKey(db.prisma, { name: `test ${role}`, role, station })).key;

@@ -38,11 +38,22 @@ export function jitteredBackoff(attemptsMade: number, random: () => number = Mat
 }
 
 /**
+ * BullMQ refuses a custom job id with `:` (its key separator). A serial may hold one when the
+ * deployment's API_SERIAL_PATTERN allows it, so `:` is percent-encoded, and `%` with it so that two
+ * serials never share an id. Serials of the default pattern (letters, digits, `.`, `_`, `-`) are
+ * unchanged, and so are their job ids.
+ */
+function jobIdSafe(serial: string): string {
+  return serial.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
+}
+
+/**
  * BullMQ job id of a device's provisioning. Deterministic from the serial, so enqueueing a serial
  * twice is a no-op; a deliberate re-provisioning uses the next generation.
  */
 export function provisionJobId(serial: string, generation = 0): string {
-  return generation === 0 ? `device-${serial}` : `device-${serial}-g${generation}`;
+  const safe = jobIdSafe(serial);
+  return generation === 0 ? `device-${safe}` : `device-${safe}-g${generation}`;
 }
 
 /** Batch priority (higher runs first, 0–100) to BullMQ's (1 is the highest, 0 means none). */

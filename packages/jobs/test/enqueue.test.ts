@@ -33,6 +33,16 @@ describe('enqueueProvisioning', () => {
     expect(job?.opts.priority).toBe(toQueuePriority(50));
   });
 
+  it('enqueues serials with ":" and "%" (BullMQ refuses ":" in a custom job id), each under its own id', async () => {
+    const serials = ['C:1', 'C%3A1', 'C:2:3', 'C%1'];
+    const devices = serials.map((serial) => ({ deviceId: randomUUID(), serial }));
+    await enqueueProvisioning(queue, devices, 0);
+    await enqueueProvisioning(queue, devices, 0);
+    const ids = serials.map((serial) => provisionJobId(serial));
+    expect(new Set(ids).size).toBe(serials.length);
+    for (const [i, id] of ids.entries()) expect((await queue.getJob(id))?.data.serial).toBe(serials[i]);
+  });
+
   it('keeps secrets out of job data by construction', async () => {
     await expect(
       enqueueProvisioning(queue, [{ deviceId: 'not-a-uuid', serial: 'SN-X' }], 0),
@@ -57,5 +67,7 @@ describe('policy helpers', () => {
   it('gives a re-provisioning a new job id', () => {
     expect(provisionJobId('A1')).toBe('device-A1');
     expect(provisionJobId('A1', 2)).toBe('device-A1-g2');
+    expect(provisionJobId('A:1', 2)).toBe('device-A%3A1-g2');
+    expect(provisionJobId('A%1')).toBe('device-A%251');
   });
 });

@@ -1,27 +1,10 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import { redactSecretsInText } from './redact-text.js';
+import { REDACTED_PATHS } from './secret-fields.js';
 
 export type { Logger } from 'pino';
-
-/**
- * Paths whose values are never logged. Private keys and ownership tokens must not reach a log even
- * by accident (an error object carrying a payload, a request body): these paths cover the shapes
- * the product handles, and `redactSecretsInText` covers free text.
- */
-export const REDACTED_PATHS = [
-  'privateKey',
-  '*.privateKey',
-  '*.*.privateKey',
-  'certificateOwnershipToken',
-  '*.certificateOwnershipToken',
-  '*.*.certificateOwnershipToken',
-  'password',
-  '*.password',
-  'secret',
-  '*.secret',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-];
+export { REDACTED_PATHS, SECRET_FIELD_NAMES } from './secret-fields.js';
+export { REDACTED, redactSecretsInText } from './redact-text.js';
 
 export type CreateLoggerOptions = {
   name: string;
@@ -30,19 +13,30 @@ export type CreateLoggerOptions = {
   destination?: pino.DestinationStream;
 };
 
+/** pino's error serializer, with PEM keys, API keys and secret fields taken out of message and stack. */
+function errorSerializer(error: Error): pino.SerializedError {
+  const serialized = pino.stdSerializers.err(error);
+  serialized.message = redactSecretsInText(serialized.message);
+  if (serialized.stack) serialized.stack = redactSecretsInText(serialized.stack);
+  return serialized;
+}
+
+/**
+ * The one logger factory of every process. Secret fields are censored by name at any depth up to four
+ * (SECRET_FIELD_NAMES), errors and the message text go through `redactSecretsInText`.
+ */
 export function createLogger({ name, level = 'info', destination }: CreateLoggerOptions): Logger {
   const options: LoggerOptions = {
     name,
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    serializers: { err: pino.stdSerializers.err },
+    serializers: { err: errorSerializer },
+    hooks: {
+      logMethod(args, method) {
+        const redacted = args.map((arg) => (typeof arg === 'string' ? redactSecretsInText(arg) : arg));
+        method.apply(this, redacted as Parameters<typeof method>);
+      },
+    },
   };
   return destination ? pino(options, destination) : pino(options);
-}
-
-const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
-
-/** Replaces any PEM private key in a string; for error messages built from foreign payloads. */
-export function redactSecretsInText(text: string): string {
-  return text.replace(PEM_PRIVATE_KEY, '[redacted private key]');
 }

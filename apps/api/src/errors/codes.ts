@@ -2,6 +2,17 @@
 export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
   MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  MALFORMED_URL: { status: 400, title: 'The request path is not valid percent-encoded UTF-8' },
+  UNSTORABLE_TEXT: {
+    status: 400,
+    title: 'The request holds text that cannot be stored (a NUL character or a lone UTF-16 surrogate)',
+  },
+  RESERVED_KEY: {
+    status: 400,
+    title: 'The request uses a reserved object key (__proto__, constructor, prototype)',
+  },
+  INVALID_HEADER: { status: 400, title: 'A request header is not valid' },
+  BAD_REQUEST: { status: 400, title: 'The request could not be read' },
   INVALID_CURSOR: { status: 400, title: 'The paging cursor is not valid' },
   DUPLICATE_SERIALS: { status: 400, title: 'The batch lists some serial numbers more than once' },
   UNAUTHENTICATED: { status: 401, title: 'A valid API key is required' },
@@ -13,6 +24,7 @@ export const ERROR_CODES = {
   DEVICE_NOT_FOUND: { status: 404, title: 'No such device' },
   STATION_NOT_FOUND: { status: 404, title: 'No such station' },
   NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
   SERIALS_EXIST: { status: 409, title: 'Some serial numbers already exist' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, title: 'This Idempotency-Key was used for another request' },
   BATCH_NOT_OPEN: { status: 409, title: 'The batch is finished or cancelled' },
@@ -40,10 +52,12 @@ export const ERROR_CODES = {
     status: 422,
     title: 'The station public key must be an SPKI PEM X25519 or P-256 key',
   },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request line or headers are too large' },
   RATE_LIMITED: { status: 429, title: 'Too many requests for this API key' },
   INTERNAL: { status: 500, title: 'Internal error' },
   QUEUE_UNAVAILABLE: { status: 503, title: 'The job queue is unavailable' },
   NOT_READY: { status: 503, title: 'A dependency is not ready' },
+  DATABASE_BUSY: { status: 503, title: 'The database is busy; retry shortly' },
   CREDENTIALS_UNAVAILABLE: {
     status: 503,
     title: 'The server cannot hand out credentials (vault or device CA not configured)',

@@ -32,21 +32,30 @@ export function sendProblem(res: Response, error: AppError): void {
     .send(JSON.stringify(toProblem(error, res.req.originalUrl)));
 }
 
-export function validationError(error: ZodError, location: string): AppError {
+export function validationError(
+  error: ZodError,
+  location: string,
+  code: 'VALIDATION_FAILED' | 'INVALID_HEADER' = 'VALIDATION_FAILED',
+): AppError {
   const issues = error.issues.slice(0, MAX_ISSUES).map((issue) => ({
     path: [location, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
     message: issue.message,
     code: issue.code,
   }));
-  return new AppError('VALIDATION_FAILED', `${error.issues.length} problem(s) in the request ${location}`, {
+  return new AppError(code, `${error.issues.length} problem(s) in the request ${location}`, {
     issues,
     truncated: error.issues.length > MAX_ISSUES,
   });
 }
 
-/** body-parser's errors carry a `type`; map them to our codes. */
-function fromBodyParser(error: { type?: string; status?: number }): AppError | undefined {
-  switch (error.type) {
+/**
+ * Errors from the layers below the routes: body-parser's carry a `type`, the router's path decoding a
+ * URIError with status 400. Any other client error they raise (status 4xx) is a 400 BAD_REQUEST, so a
+ * request the framework refuses never answers 500.
+ */
+function fromFramework(error: unknown): AppError | undefined {
+  const { type, status } = (error ?? {}) as { type?: string; status?: number };
+  switch (type) {
     case 'entity.parse.failed':
       return new AppError('MALFORMED_JSON');
     case 'entity.too.large':
@@ -54,9 +63,24 @@ function fromBodyParser(error: { type?: string; status?: number }): AppError | u
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new AppError('UNSUPPORTED_MEDIA_TYPE', 'unsupported body encoding or charset');
-    default:
-      return undefined;
   }
+  if (error instanceof URIError && status === 400)
+    return new AppError('MALFORMED_URL', 'a path segment is not valid percent-encoded UTF-8');
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new AppError('BAD_REQUEST', `the request could not be read (${type ?? status})`);
+  return undefined;
+}
+
+/**
+ * Prisma's transient refusals: no connection within the pool wait (P2024), a transaction that could not
+ * start or outlived its time-out (P2028), a write conflict or deadlock (P2034). Overload, not a bug:
+ * 503 with Retry-After, and the request can be repeated.
+ */
+const TRANSIENT_PRISMA_CODES = new Set(['P2024', 'P2028', 'P2034']);
+function fromDatabase(error: unknown): AppError | undefined {
+  const { name, code } = (error ?? {}) as { name?: string; code?: string };
+  if (!name?.startsWith('PrismaClient') || !code || !TRANSIENT_PRISMA_CODES.has(code)) return undefined;
+  return new AppError('DATABASE_BUSY', `the database did not answer in time (${code}); retry shortly`);
 }
 
 export const notFoundHandler: RequestHandler = (req) => {
@@ -71,8 +95,13 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
   else if (error instanceof ZodError) appError = validationError(error, 'body');
   else
     appError =
-      fromBodyParser(error as { type?: string }) ??
+      fromFramework(error) ??
+      fromDatabase(error) ??
       new AppError('INTERNAL', 'internal error; see the server log with this request id');
   if (appError.code === 'INTERNAL') req.log?.error({ err: error }, 'unhandled error');
+  if (appError.code === 'DATABASE_BUSY') {
+    req.log?.warn({ err: error }, 'database busy');
+    res.setHeader('Retry-After', '1');
+  }
   sendProblem(res, appError);
 };

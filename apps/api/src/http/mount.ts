@@ -6,11 +6,17 @@ import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors/app-error.js';
 import { validationError } from '../errors/problem.js';
 import type { ApiRoute, HandlerContext } from './route.js';
+import { assertStorableInput } from './storable-input.js';
 
-function parse(schema: ZodType | undefined, value: unknown, location: string): unknown {
+type Location = 'params' | 'query' | 'body' | 'headers';
+
+/** Storable text and no reserved keys first (what Postgres and the prototype chain cannot hold), then zod. */
+function parse(schema: ZodType | undefined, value: unknown, location: Location): unknown {
   if (!schema) return undefined;
+  if (location !== 'headers') assertStorableInput(value, location);
   const result = schema.safeParse(value);
-  if (!result.success) throw validationError(result.error, location);
+  if (!result.success)
+    throw validationError(result.error, location, location === 'headers' ? 'INVALID_HEADER' : undefined);
   return result.data;
 }
 
@@ -33,7 +39,8 @@ export function clientOrigin(req: Request): string | null {
 
 /**
  * Mounts each route: authentication and role before anything reads the body (so an anonymous client
- * cannot make us parse 16 MB), then rate limit, content type, JSON parsing, zod, and the handler.
+ * cannot make us parse 16 MB), then rate limit, content type, JSON parsing, the storable-input check
+ * and zod (headers, path, query, body, each against the route's contract), and the handler.
  */
 export function mountRoutes(
   app: Express,
@@ -51,6 +58,7 @@ export function mountRoutes(
       const ctx: HandlerContext = { deps, principal: req.principal!, origin: clientOrigin(req) };
       if (route.precheck) route.precheck(ctx, req.body);
       const input = {
+        headers: parse(route.headers, req.headers, 'headers'),
         params: parse(route.params, req.params, 'params'),
         query: parse(route.query, req.query, 'query'),
         body: parse(route.body, req.body ?? {}, 'body'),

@@ -27,6 +27,7 @@ export type ApiRoute<
   P extends ZodObject | undefined = ZodObject | undefined,
   Q extends ZodObject | undefined = ZodObject | undefined,
   B extends ZodType | undefined = ZodType | undefined,
+  H extends ZodObject | undefined = ZodObject | undefined,
 > = {
   method: 'get' | 'post' | 'put';
   path: string;
@@ -36,13 +37,14 @@ export type ApiRoute<
   params?: P;
   query?: Q;
   body?: B;
-  headers?: ZodObject;
+  /** Request headers the route reads; validated like the rest (lower-case names, other headers pass). */
+  headers?: H;
   /** Runs before the body is validated (cheap checks that give a better code than zod would). */
   precheck?: (ctx: HandlerContext, rawBody: unknown) => void;
   responses: Record<number, ResponseSpec>;
   handle: (
     ctx: HandlerContext,
-    input: { params: Out<P>; query: Out<Q>; body: Out<B> },
+    input: { params: Out<P>; query: Out<Q>; body: Out<B>; headers: Out<H> },
     req: Request,
     res: Response,
   ) => Promise<HandlerResult | void>;
@@ -52,7 +54,8 @@ export function defineRoute<
   P extends ZodObject | undefined = undefined,
   Q extends ZodObject | undefined = undefined,
   B extends ZodType | undefined = undefined,
->(route: ApiRoute<P, Q, B>): ApiRoute {
+  H extends ZodObject | undefined = undefined,
+>(route: ApiRoute<P, Q, B, H>): ApiRoute {
   return route as unknown as ApiRoute;
 }
 

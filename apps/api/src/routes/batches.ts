@@ -53,7 +53,7 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
           schema: createBatchResponse,
         },
       },
-      handle: (ctx, { body }, req) => createBatchHandler(ctx, body, req.get('idempotency-key') || undefined),
+      handle: (ctx, { body, headers }) => createBatchHandler(ctx, body, headers['idempotency-key']),
     }),
     defineRoute({
       method: 'get',

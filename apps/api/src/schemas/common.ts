@@ -39,8 +39,7 @@ export type DeviceStateName = z.infer<typeof deviceStateSchema>;
 export const idempotencyHeaders = z.object({
   'idempotency-key': z
     .string()
-    .min(1)
-    .max(255)
+    .regex(/^[\x21-\x7E]{1,255}$/, { message: 'must be 1-255 visible ASCII characters' })
     .optional()
-    .describe('Replays the first answer for a retried POST'),
+    .describe('Replays the first answer for a retried POST (1-255 visible ASCII characters)'),
 });

@@ -49,7 +49,13 @@ export async function createBatch(
   const result = await deps.prisma.$transaction(
     async (tx) => {
       if (idempotencyKey) {
-        const stored = await findIdempotentAnswer(tx, principal.keyId, idempotencyKey, hash);
+        const stored = await findIdempotentAnswer(
+          tx,
+          principal.keyId,
+          idempotencyKey,
+          hash,
+          deps.config.API_IDEMPOTENCY_TTL_SECONDS,
+        );
         if (stored)
           return { answer: stored, replayed: true, inserted: [] as { id: string; serial: string }[] };
       }

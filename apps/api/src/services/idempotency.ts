@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Prisma } from '@claimline/db';
+import type { Prisma, PrismaClient } from '@claimline/db';
+import type { Logger } from '@claimline/logger';
 import { AppError } from '../errors/app-error.js';
+import { startPeriodicSweep, type Sweep } from './periodic-sweep.js';
 
 /** JSON with object keys sorted, so that key order does not change the hash. */
 export function canonicalJson(value: unknown): string {
@@ -24,16 +26,25 @@ export type StoredAnswer = { status: number; body: unknown };
 /**
  * Inside the caller's transaction: takes a lock on (key id, idempotency key) so that concurrent
  * retries wait for the first, then returns the stored answer, or undefined if this is the first try.
+ * A record older than `ttlSeconds` is deleted here, so expiry does not depend on when the sweep runs.
  */
 export async function findIdempotentAnswer(
   tx: Prisma.TransactionClient,
   apiKeyId: string,
   key: string,
   hash: string,
+  ttlSeconds: number,
 ): Promise<StoredAnswer | undefined> {
   await tx.$queryRawUnsafe(
     'SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS l',
     `${apiKeyId}:${key}`,
+  );
+  await tx.$executeRawUnsafe(
+    `DELETE FROM idempotency_record
+      WHERE api_key_id = $1::uuid AND key = $2 AND created_at <= now() - make_interval(secs => $3::double precision)`,
+    apiKeyId,
+    key,
+    ttlSeconds,
   );
   const record = await tx.idempotencyRecord.findUnique({ where: { apiKeyId_key: { apiKeyId, key } } });
   if (!record) return undefined;
@@ -62,4 +73,28 @@ export async function storeIdempotentAnswer(
       responseBody: answer.body as Prisma.InputJsonValue,
     },
   });
+}
+
+/** Deletes every record older than `ttlSeconds`; returns how many. */
+export async function deleteExpiredIdempotencyRecords(db: PrismaClient, ttlSeconds: number): Promise<number> {
+  return db.$executeRawUnsafe(
+    'DELETE FROM idempotency_record WHERE created_at <= now() - make_interval(secs => $1::double precision)',
+    ttlSeconds,
+  );
+}
+
+/**
+ * Idempotency records expire after `API_IDEMPOTENCY_TTL_SECONDS`; this timer deletes them. The delete
+ * scans `created_at`, which has no index: fine at the rate records are written (one per idempotent POST),
+ * an index on `idempotency_record (created_at)` would be the migration to add if the table grows large.
+ */
+export function startIdempotencySweep(
+  prisma: PrismaClient,
+  logger: Logger,
+  ttlSeconds: number,
+  intervalSeconds: number,
+): Sweep {
+  return startPeriodicSweep(logger, { intervalSeconds, name: 'idempotency record', done: 'deleted' }, () =>
+    deleteExpiredIdempotencyRecords(prisma, ttlSeconds),
+  );
 }

@@ -9,6 +9,14 @@ const WORKER_PARAMETERS = new Set(['SerialNumber']);
 const MAX_REPORTED = 20;
 
 /**
+ * The own property `key` of a record built from configuration or a request, never one inherited from
+ * `Object.prototype`: `templates['constructor']` would otherwise be a function, not "no such template".
+ */
+function own<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/**
  * Checks a batch against the deployment's allowed templates: the name, each parameter's name and type,
  * and that every required parameter has a value (from the batch, the device, or a default).
  */
@@ -18,7 +26,7 @@ export function checkTemplate(
   batchParameters: Params,
   devices: readonly { serial: string; parameters?: Params }[],
 ): void {
-  const template = templates[name];
+  const template = own(templates, name);
   if (!template) {
     throw new AppError(
       'UNKNOWN_TEMPLATE',
@@ -31,7 +39,7 @@ export function checkTemplate(
   const problems: string[] = [];
   const checkValues = (where: string, params: Params) => {
     for (const [key, value] of Object.entries(params ?? {})) {
-      const spec = template.parameters[key];
+      const spec = own(template.parameters, key);
       if (!spec) problems.push(`${where}: unknown parameter ${key}`);
       else if (typeof value !== spec.type) problems.push(`${where}: parameter ${key} must be a ${spec.type}`);
     }
@@ -42,8 +50,8 @@ export function checkTemplate(
         spec.required &&
         spec.default === undefined &&
         !WORKER_PARAMETERS.has(key) &&
-        params?.[key] === undefined &&
-        batchParameters?.[key] === undefined,
+        own(params, key) === undefined &&
+        own(batchParameters, key) === undefined,
     );
   checkValues('templateParameters', batchParameters);
   const batchMissing = missingRequired(undefined);

@@ -72,6 +72,12 @@ export const apiFields = {
   API_RATE_LIMIT_PER_MINUTE: positiveInt()
     .default(600)
     .describe('API: requests per minute per API key (counted per process)'),
+  API_IDEMPOTENCY_TTL_SECONDS: positiveInt()
+    .default(86_400)
+    .describe('API: seconds an Idempotency-Key answer is replayed; older records are deleted'),
+  API_IDEMPOTENCY_SWEEP_SECONDS: positiveInt()
+    .default(600)
+    .describe('API: how often expired Idempotency-Key records are deleted'),
   API_BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 16mb' })
