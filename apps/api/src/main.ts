@@ -5,7 +5,7 @@ import { createPrismaClient } from '@claimline/db';
 import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { createLogger } from '@claimline/logger';
 import { createApp } from './app.js';
-import { openStreams } from './handlers/batch-events.js';
+import { endEventStreams } from './handlers/batch-events.js';
 import { answerClientErrors } from './http/client-error.js';
 import { startIdempotencySweep } from './services/idempotency.js';
 import { startShredSweep } from './services/station/shred.js';
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close(async () => {
+      await endEventStreams();
       await queues.close().catch(() => undefined);
       redis.disconnect();
       await prisma.$disconnect();
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
       process.exit(0);
     });
     server.closeIdleConnections();
-    for (const end of [...openStreams]) end(); // event streams would otherwise hold the server open
+    void endEventStreams(); // event streams would otherwise hold the server open
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -1,3 +1,4 @@
+import { endEventStreams } from '../src/handlers/batch-events.js';
 import { apiSchema, loadConfig, type Env } from '@claimline/config';
 import { createPrismaClient, type ApiKeyRole } from '@claimline/db';
 import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
@@ -68,6 +69,7 @@ export async function startTestApi(
       return { batches, devices, jobs, audit };
     },
     async close() {
+      await endEventStreams();
       await queues.provisioning.obliterate({ force: true });
       await queues.close();
       redis.disconnect();

@@ -6,14 +6,17 @@ import type { Principal } from './principal.js';
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** One indexed lookup by the key's hash per request; `last_used_at` is refreshed at most once a minute. */
+/**
+ * One indexed lookup by the key's hash per request; `last_used_at` is refreshed at most once a minute,
+ * awaited (not left running after the answer, where a shutdown or a test's teardown would cut it off).
+ */
 export async function findPrincipal(prisma: PrismaClient, key: string): Promise<Principal | undefined> {
   const parsed = parseApiKey(key);
   if (!parsed) return undefined;
   const row = await prisma.apiKey.findUnique({ where: { secretHash: parsed.hash } });
   if (!row || row.revokedAt || row.prefix !== parsed.prefix) return undefined;
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    void prisma.apiKey
+    await prisma.apiKey
       .update({ where: { id: row.id }, data: { lastUsedAt: new Date() } })
       .catch(() => undefined);
   }

@@ -7,7 +7,15 @@ const INTERVAL_MS = 1_000;
 const HEARTBEAT_MS = 15_000;
 
 /** Open event streams, ended when the server shuts down so that it can close. */
-export const openStreams = new Set<() => void>();
+const openStreams = new Set<() => void>();
+/** Their polls under way: a stream ended mid-poll still finishes its queries. */
+const polling = new Set<Promise<void>>();
+
+/** Ends every event stream and waits for polls under way, so the database can be closed after it. */
+export async function endEventStreams(): Promise<void> {
+  for (const end of [...openStreams]) end();
+  await Promise.allSettled([...polling]);
+}
 
 /**
  * Server-Sent Events: a `progress` event at once, then every second when the counts changed (a comment
@@ -62,7 +70,12 @@ export async function batchEventsHandler(
       ctx.deps.logger.warn({ err: error, batchId: id }, 'batch event stream failed');
       return stop();
     }
-    if (!closed) timer = setTimeout(() => void tick(), INTERVAL_MS);
+    if (!closed) timer = setTimeout(() => void poll(), INTERVAL_MS);
   };
-  await tick();
+  const poll = () => {
+    const running = tick();
+    polling.add(running);
+    return running.finally(() => polling.delete(running));
+  };
+  await poll();
 }
