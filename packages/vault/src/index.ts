@@ -9,7 +9,9 @@ export {
 } from './record-context.js';
 export { DATA_ALGORITHM } from './envelope.js';
 export {
+  addLocalKey,
   ensureLocalKeyFile,
+  removeLocalKey,
   parseLocalKeys,
   readLocalKeyFile,
   type LocalKeySet,

@@ -47,6 +47,7 @@ export function createLocalProvider(keySet: LocalKeySet): KeyProvider {
     name: 'local',
     activeKekId,
     isActive: (kekId) => kekId === activeKekId,
+    resolveActiveKekId: async () => activeKekId,
 
     async wrap(dataKey, context, kekId = activeKekId): Promise<WrapResult> {
       const kek = kekFor(kekId, context);
