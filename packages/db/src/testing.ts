@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadConfig, testSuiteSchema } from '@claimline/config';
 import pg from 'pg';
 import { createDatabase, dropDatabase, withAdminClient, withDatabaseName } from './admin-database.js';
 import { createPrismaClient } from './client.js';
@@ -16,7 +17,7 @@ import { deployMigrations } from './migrations/migrator.js';
 export const TEMPLATE_DATABASE = 'claimline_test_template';
 
 export function testServerUrl(): string {
-  return process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  return loadConfig('tests', testSuiteSchema).TEST_DATABASE_URL;
 }
 
 function migrationsFingerprint(): string {
