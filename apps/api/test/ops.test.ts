@@ -47,6 +47,23 @@ describe('OpenAPI', () => {
     }
   });
 
+  it('names the station components from @claimline/station-contract and refers to them', async () => {
+    const doc = (await request(api.app).get('/openapi.json')).body as {
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    for (const name of ['DeviceCredentials', 'SealedPrivateKey', 'CredentialsPage', 'ConfirmBurnResult']) {
+      expect(doc.components.schemas).toHaveProperty(name);
+    }
+    expect(doc.components.schemas.DeviceCredentials?.properties?.sealedPrivateKey).toEqual({
+      $ref: '#/components/schemas/SealedPrivateKey',
+    });
+    const download = doc.paths['/v1/station/devices/{serial}/credentials']?.get?.responses['200'];
+    expect(download).toMatchObject({
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/DeviceCredentials' } } },
+    });
+  });
+
   it('renders the docs page from local assets', async () => {
     const page = await request(api.app).get('/docs/');
     expect(page.status).toBe(200);

@@ -1,29 +1,26 @@
-import type { SealedPayload } from '@claimline/station-crypto';
+import {
+  confirmResultSchema,
+  credentialsPageSchema,
+  credentialsSchema,
+  isStationProblemCode,
+  stationBatchesSchema,
+  stationKeySchema,
+  type ConfirmBody,
+  type ConfirmResult,
+  type Credentials,
+  type CredentialsPage,
+  type StationBatches,
+  type StationKey,
+  type StationProblemCode,
+} from '@claimline/station-contract';
+import type { z } from 'zod';
 import { StationError, type StationErrorCode } from './station-error.js';
 
-export type Credentials = {
-  serial: string;
-  batchId: string;
-  thingName: string | null;
-  deviceConfiguration: unknown;
-  certificateId: string;
-  certificatePem: string;
-  caPem: string;
-  endpoint: string;
-  stationId: string;
-  sealedPrivateKey: SealedPayload;
-};
-
-export type ConfirmBody = { result: 'ok' | 'failed'; burnLogSha256: string; detail?: string };
-export type StationBatch = {
-  id: string;
-  externalRef: string;
-  createdAt: string;
-  counts: Record<string, number>;
-};
+// The answers' types and schemas are the API's own (@claimline/station-contract).
+export type { ConfirmBody, Credentials, StationBatch } from '@claimline/station-contract';
 
 /** API problem codes → what the operator is told. */
-const CODES: Record<string, StationErrorCode> = {
+const CODES: Record<StationProblemCode, StationErrorCode> = {
   DEVICE_NOT_FOUND: 'UNKNOWN_SERIAL',
   DEVICE_NOT_PROVISIONED: 'NOT_PROVISIONED',
   DEVICE_ALREADY_BURNED: 'ALREADY_BURNED',
@@ -35,7 +32,7 @@ const CODES: Record<string, StationErrorCode> = {
 type Problem = { code?: string; detail?: string; state?: string };
 
 function explain(status: number, problem: Problem, serial?: string): StationError {
-  const code = problem.code ? CODES[problem.code] : undefined;
+  const code = isStationProblemCode(problem.code) ? CODES[problem.code] : undefined;
   const unit = serial ? `unit ${serial}` : 'request';
   switch (code) {
     case 'UNKNOWN_SERIAL':
@@ -84,20 +81,23 @@ function explain(status: number, problem: Problem, serial?: string): StationErro
 
 export type ApiClient = {
   credentials(serial: string): Promise<Credentials>;
-  prefetchPage(
-    batchId: string,
-    cursor: string | null,
-    limit: number,
-  ): Promise<{ items: Credentials[]; nextCursor: string | null }>;
-  confirm(serial: string, body: ConfirmBody): Promise<{ state: string; changed: boolean }>;
-  batches(): Promise<{
-    station: { name: string; line: string | null; hasPublicKey: boolean };
-    items: StationBatch[];
-  }>;
-  setKey(
-    publicKey: string,
-  ): Promise<{ stationId: string; name: string; algorithm: string; fingerprint: string }>;
+  prefetchPage(batchId: string, cursor: string | null, limit: number): Promise<CredentialsPage>;
+  confirm(serial: string, body: ConfirmBody): Promise<ConfirmResult>;
+  batches(): Promise<StationBatches>;
+  setKey(publicKey: string): Promise<StationKey>;
 };
+
+/** An answer that is not what the contract says: a server of another version, or a proxy's page. */
+function unexpectedAnswer(path: string, error: z.ZodError): StationError {
+  const where = error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(answer)'}: ${issue.message}`)
+    .join('; ');
+  return new StationError(
+    'SERVER_ERROR',
+    `server answered ${path} with an unexpected body (${where}): is the station at the server's version?`,
+  );
+}
 
 const MAX_THROTTLED_ATTEMPTS = 8;
 
@@ -109,7 +109,13 @@ function retryAfterMs(header: string | null): number {
 
 export function createApiClient(server: string, apiKey: string, timeoutMs: number): ApiClient {
   const base = server.replace(/\/+$/, '');
-  async function call<T>(method: string, path: string, body?: unknown, serial?: string): Promise<T> {
+  async function call<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+    serial?: string,
+  ): Promise<z.output<S>> {
     // Every station call is idempotent (downloads, PUT key, confirm), so a 429 is waited out and retried.
     for (let attempt = 1; ; attempt++) {
       const res = await send(method, path, body);
@@ -125,7 +131,9 @@ export function createApiClient(server: string, apiKey: string, timeoutMs: numbe
         continue;
       }
       if (!res.ok) throw explain(res.status, parsed as Problem, serial);
-      return parsed as T;
+      const answer = schema.safeParse(parsed);
+      if (!answer.success) throw unexpectedAnswer(path.split('?')[0] ?? path, answer.error);
+      return answer.data;
     }
   }
   async function send(method: string, path: string, body?: unknown): Promise<Response> {
@@ -152,14 +160,17 @@ export function createApiClient(server: string, apiKey: string, timeoutMs: numbe
   }
   const enc = encodeURIComponent;
   return {
-    credentials: (serial) => call('GET', `/v1/station/devices/${enc(serial)}/credentials`, undefined, serial),
+    credentials: (serial) =>
+      call(credentialsSchema, 'GET', `/v1/station/devices/${enc(serial)}/credentials`, undefined, serial),
     prefetchPage: (batchId, cursor, limit) =>
       call(
+        credentialsPageSchema,
         'GET',
         `/v1/station/batches/${enc(batchId)}/credentials?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
       ),
-    confirm: (serial, body) => call('POST', `/v1/station/devices/${enc(serial)}/confirm`, body, serial),
-    batches: () => call('GET', '/v1/station/batches'),
-    setKey: (publicKey) => call('PUT', '/v1/station/key', { publicKey }),
+    confirm: (serial, body) =>
+      call(confirmResultSchema, 'POST', `/v1/station/devices/${enc(serial)}/confirm`, body, serial),
+    batches: () => call(stationBatchesSchema, 'GET', '/v1/station/batches'),
+    setKey: (publicKey) => call(stationKeySchema, 'PUT', '/v1/station/key', { publicKey }),
   };
 }

@@ -98,6 +98,8 @@ export async function startHarness(options: Partial<EmulatorOptions> = {}): Prom
     WORKER_TEMPLATES_DIR: emulator.files.templatesDir,
     CLAIM_POOL_SIZE: '4',
     CLAIM_OPERATION_TIMEOUT_MS: '2000',
+    // Allows the fault-injection switches a test passes (WORKER_FAULT_*); refused without it.
+    CLAIMLINE_TEST_FAULTS: '1',
     WORKER_HTTP_PORT: '0',
     WORKER_QUOTA_CREATE_KEYS_PER_SECOND: '0',
     WORKER_QUOTA_CREATE_FROM_CSR_PER_SECOND: '0',

@@ -5,7 +5,7 @@ import { databaseSchema } from './apps/database.js';
 import { emulatorSchema } from './apps/emulator.js';
 import { stationSchema } from './apps/station.js';
 import { testSuiteSchema } from './apps/test-suite.js';
-import { vaultSchema } from './apps/vault.js';
+import { vaultCliSchema, vaultSchema } from './apps/vault.js';
 import { workerSchema } from './apps/worker.js';
 
 /**
@@ -20,5 +20,6 @@ export const envSchemas: Record<string, EnvSchema> = {
   station: stationSchema,
   tests: testSuiteSchema,
   vault: vaultSchema,
+  'claimline-vault': vaultCliSchema,
   worker: workerSchema,
 };

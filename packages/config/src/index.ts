@@ -4,7 +4,13 @@ export { loadConfig, describeSchema, type EnvSchema, type Env } from './load-con
 export * as fields from './fields.js';
 export { databaseFields, redisFields, logFields, stateDirFields } from './apps/common.js';
 export { databaseSchema, type DatabaseConfig } from './apps/database.js';
-export { vaultFields, vaultSchema, type VaultConfig } from './apps/vault.js';
+export {
+  vaultFields,
+  vaultSchema,
+  vaultCliSchema,
+  type VaultConfig,
+  type VaultCliConfig,
+} from './apps/vault.js';
 export { testSuiteSchema } from './apps/test-suite.js';
 export { claimFields, claimSchema, type ClaimConfig } from './apps/claim.js';
 export {

@@ -1,5 +1,7 @@
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.js';
+import { DEFAULT_STATE_DIR, stateDirDefaultOf } from './fields.js';
 import { Secret } from './secret.js';
 
 export type EnvSchema = z.ZodObject<z.ZodRawShape>;
@@ -19,6 +21,12 @@ export function loadConfig<S extends EnvSchema>(
     const value = env[key];
     if (value !== undefined && value !== '') input[key] = value;
   }
+  // Defaults under STATE_DIR follow it (the emulator writes its client files there).
+  const stateDir = input.STATE_DIR ?? DEFAULT_STATE_DIR;
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const relative = stateDirDefaultOf(field);
+    if (relative !== undefined && input[key] === undefined) input[key] = posix.join(stateDir, relative);
+  }
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.map((issue) => ({
@@ -37,6 +45,9 @@ export function describeSchema(
     const zodField = field as z.ZodType;
     const parsedDefault = zodField.safeParse(undefined);
     const description = zodField.description ?? '';
+    const underStateDir = stateDirDefaultOf(field);
+    if (underStateDir !== undefined)
+      return { variable, description, defaultValue: `<STATE_DIR>/${underStateDir}` };
     return parsedDefault.success && parsedDefault.data !== undefined
       ? { variable, description, defaultValue: displayDefault(parsedDefault.data) }
       : { variable, description };

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadConfig, testSuiteSchema } from '@claimline/config';
 import pg from 'pg';
 import { createDatabase, dropDatabase, withAdminClient, withDatabaseName } from './admin-database.js';
 import { createPrismaClient } from './client.js';
@@ -21,7 +22,7 @@ const TEMPLATE_PREFIX = 'claimline_test_template_';
 const READY = 'ready';
 
 export function testServerUrl(): string {
-  return process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  return loadConfig('tests', testSuiteSchema).TEST_DATABASE_URL;
 }
 
 function migrationsFingerprint(): string {

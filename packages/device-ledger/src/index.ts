@@ -31,7 +31,15 @@ export {
   type ProvisioningLedger,
   type RegistrationEvidence,
 } from './provisioning-writes.js';
-export { sealedPrivateKeyOf, sealedTokenOf, type Sealed } from './sealed-columns.js';
+export {
+  rewrapSealed,
+  SEALED_COLUMNS,
+  sealedPrivateKeyOf,
+  sealedTokenOf,
+  type Rewrap,
+  type Sealed,
+  type SealedColumns,
+} from './sealed-columns.js';
 export { cancelQueuedDevices, createDevices, requeueFailedDevices, type QueuedUnit } from './batch-writes.js';
 export { claimDownloads, recordBurn, shredBurnedKeys } from './station-writes.js';
 export { releaseFromStation, requeueForReprovision, revokeActiveCertificates } from './unit-writes.js';

@@ -1,4 +1,4 @@
-import type { Certificate } from '@claimline/db';
+import type { Certificate, PrismaClient } from '@claimline/db';
 
 /**
  * A sealed secret as the vault produces it (structurally `@claimline/vault`'s SealedRecord) and how it
@@ -45,3 +45,53 @@ export const sealedTokenOf = (row: Partial<Row>): Sealed | null =>
     row.ownershipTokenKekId ?? null,
     row.ownershipTokenAlgorithm ?? null,
   );
+
+/**
+ * The certificate table's two sealed secrets, each stored as four columns (`<prefix>_ciphertext`,
+ * `_wrapped_key`, `_kek_id`, `_algorithm`). A shredded secret keeps its kek id but has no wrapped key,
+ * so only rows whose wrapped key is present count as using a key-encryption key.
+ */
+export type SealedColumns = {
+  purpose: 'private-key' | 'ownership-token';
+  prefix: 'private_key' | 'ownership_token';
+};
+
+export const SEALED_COLUMNS: readonly SealedColumns[] = [
+  { purpose: 'private-key', prefix: 'private_key' },
+  { purpose: 'ownership-token', prefix: 'ownership_token' },
+];
+
+/** A sealed secret's data key, wrapped again under another key-encryption key. */
+export type Rewrap = {
+  id: string;
+  fromKekId: string;
+  fromWrappedKey: Buffer;
+  kekId: string;
+  wrappedKey: Buffer;
+};
+
+/**
+ * Key rotation's write: each row's wrapped data key and key id replaced, in one transaction, only where
+ * the row still holds what was read (a row changed meanwhile keeps the newer value). Per row: 1 written,
+ * 0 changed since.
+ */
+export async function rewrapSealed(
+  prisma: PrismaClient,
+  { prefix }: SealedColumns,
+  rows: readonly Rewrap[],
+): Promise<number[]> {
+  if (rows.length === 0) return [];
+  return prisma.$transaction(
+    rows.map((row) =>
+      prisma.$executeRawUnsafe(
+        `UPDATE certificate SET ${prefix}_wrapped_key = $1, ${prefix}_kek_id = $2
+         WHERE id = $3::uuid AND ${prefix}_kek_id = $4 AND ${prefix}_wrapped_key = $5`,
+        row.wrappedKey,
+        row.kekId,
+        row.id,
+        row.fromKekId,
+        row.fromWrappedKey,
+      ),
+    ),
+  );
+}

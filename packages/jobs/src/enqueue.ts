@@ -14,7 +14,6 @@ export async function enqueueProvisioning(
   queue: Queue,
   devices: readonly DeviceToProvision[],
   batchPriority: number,
-  onProgress?: (enqueued: number) => void,
 ): Promise<number> {
   const priority = toQueuePriority(batchPriority);
   let enqueued = 0;
@@ -33,7 +32,6 @@ export async function enqueueProvisioning(
     }));
     await queue.addBulk(chunk);
     enqueued += chunk.length;
-    onProgress?.(enqueued);
   }
   return enqueued;
 }

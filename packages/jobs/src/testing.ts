@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { loadConfig, testSuiteSchema } from '@claimline/config';
 
 /** A queue prefix no other test uses, so tests that leave workers running never meet. */
 export function uniqueQueuePrefix(label = 'test'): string {
@@ -6,5 +7,5 @@ export function uniqueQueuePrefix(label = 'test'): string {
 }
 
 export function testRedisUrl(): string {
-  return process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  return loadConfig('tests', testSuiteSchema).TEST_REDIS_URL;
 }

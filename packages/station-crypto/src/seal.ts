@@ -10,7 +10,7 @@ import {
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
-import { encodeFields } from './encode-fields.js';
+import { encodeFields } from '@claimline/field-encoding';
 import { StationCryptoError } from './station-crypto-error.js';
 
 /**

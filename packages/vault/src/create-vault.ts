@@ -21,6 +21,11 @@ export type Vault = {
   rewrap(record: SealedRecord, context: RecordContext, toKekId?: string): Promise<SealedRecord>;
   /** True when the record is not wrapped under the active KEK: the rotate command re-wraps those rows. */
   needsRewrap(record: SealedRecord): boolean;
+  /**
+   * The active KEK's id exactly as records store it. Equal to `activeKekId` except with an alias or a
+   * bare key id in `VAULT_KMS_KEY_ID`: then one KMS Encrypt learns the key ARN (once per vault).
+   */
+  resolveActiveKekId(): Promise<string>;
 };
 
 export type CreateVaultOptions = {
@@ -150,5 +155,6 @@ export function createVault(config: VaultConfig, options: CreateVaultOptions = {
     },
 
     needsRewrap: (record) => !provider.isActive(record.kekId),
+    resolveActiveKekId: () => provider.resolveActiveKekId(),
   };
 }

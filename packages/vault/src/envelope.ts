@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { encodeFields, type RecordContext } from './record-context.js';
+import { encodeFields } from '@claimline/field-encoding';
+import type { RecordContext } from './record-context.js';
 import { VaultError } from './vault-error.js';
 
 /**

@@ -1,15 +1,11 @@
 export { createVault, type Vault, type SealInput, type CreateVaultOptions } from './create-vault.js';
 export { VaultError, type VaultErrorCode } from './vault-error.js';
-export {
-  PURPOSES,
-  encodeFields,
-  type Purpose,
-  type RecordContext,
-  type SealedRecord,
-} from './record-context.js';
+export { PURPOSES, type Purpose, type RecordContext, type SealedRecord } from './record-context.js';
 export { DATA_ALGORITHM } from './envelope.js';
 export {
+  addLocalKey,
   ensureLocalKeyFile,
+  removeLocalKey,
   parseLocalKeys,
   readLocalKeyFile,
   type LocalKeySet,

@@ -34,23 +34,3 @@ export function checkContext(context: RecordContext): RecordContext {
     throw new VaultError('INVALID_CONTEXT', `Invalid record context: ${problems.join('; ')}`, context);
   return { serial: context.serial, certificateId: context.certificateId, purpose: context.purpose };
 }
-
-/**
- * Canonical, unambiguous encoding of a list of strings for use as authenticated data:
- * u32be(count) then, per field, u32be(byte length) ‖ UTF-8 bytes. Unlike concatenation,
- * ("ab", "c") and ("a", "bc") encode differently.
- */
-export function encodeFields(fields: readonly string[]): Buffer {
-  const parts: Buffer[] = [u32(fields.length)];
-  for (const field of fields) {
-    const bytes = Buffer.from(field, 'utf8');
-    parts.push(u32(bytes.length), bytes);
-  }
-  return Buffer.concat(parts);
-}
-
-function u32(value: number): Buffer {
-  const buffer = Buffer.alloc(4);
-  buffer.writeUInt32BE(value);
-  return buffer;
-}

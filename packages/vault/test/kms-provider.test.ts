@@ -1,5 +1,5 @@
 import { createVault, type CreateVaultOptions } from '../src/index.js';
-import { startFakeKms, type FakeKms } from './fake-kms.js';
+import { startFakeKms, type FakeKms } from '../src/testing.js';
 import {
   PRIVATE_KEY_PEM,
   caught,
@@ -113,6 +113,17 @@ describe('aws-kms provider against a local fake of the KMS JSON protocol', () =>
     expect(vault.needsRewrap(probe)).toBe(true);
     await vault.seal({ plaintext, context: contextA });
     expect(vault.needsRewrap(probe)).toBe(false);
+  });
+
+  it('resolveActiveKekId learns the ARN behind an alias with one Encrypt, then answers without KMS', async () => {
+    const vault = kmsVault(kms.alias);
+    const from = kms.calls.length;
+    expect(await vault.resolveActiveKekId()).toBe(`aws-kms:${kms.keyArns[0]}`);
+    expect(await vault.resolveActiveKekId()).toBe(`aws-kms:${kms.keyArns[0]}`);
+    expect(kms.calls.slice(from).map((call) => call.operation)).toEqual(['Encrypt']);
+    const byArn = kmsVault(kms.keyArns[1]);
+    expect(await byArn.resolveActiveKekId()).toBe(`aws-kms:${kms.keyArns[1]}`);
+    expect(kms.calls.length).toBe(from + 1);
   });
 
   it('maps KMS answers to codes: unknown key, access denied, server error', async () => {

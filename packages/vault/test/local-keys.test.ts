@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@claimline/config';
-import { createVault, ensureLocalKeyFile } from '../src/index.js';
+import {
+  addLocalKey,
+  createVault,
+  ensureLocalKeyFile,
+  readLocalKeyFile,
+  removeLocalKey,
+} from '../src/index.js';
 import { contextA, key, vaultConfig } from './helpers.js';
 
 function configErrorOf(run: () => unknown): ConfigError {
@@ -98,5 +104,28 @@ describe('local key configuration', () => {
     expect(vault.activeKekId).toMatch(/^local:k\d{8}$/);
     const record = await vault.seal({ plaintext: Buffer.from('y'), context: contextA });
     expect(await vault.open(record, contextA)).toEqual(Buffer.from('y'));
+  });
+
+  it('addLocalKey makes a new key active and keeps the old; removeLocalKey refuses the active key', async () => {
+    const path = join(dir, 'rotate', 'vault-keys.json');
+    ensureLocalKeyFile(path);
+    const old = createVault(vaultConfig({ VAULT_LOCAL_KEYS_FILE: path }));
+    const record = await old.seal({ plaintext: Buffer.from('z'), context: contextA });
+
+    const { id, previous } = addLocalKey(path);
+    expect(`local:${previous}`).toBe(old.activeKekId);
+    expect(id).not.toBe(previous);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const both = createVault(vaultConfig({ VAULT_LOCAL_KEYS_FILE: path }));
+    expect(both.activeKekId).toBe(`local:${id}`);
+    expect(await both.open(record, contextA)).toEqual(Buffer.from('z'));
+    expect(addLocalKey(path).id).not.toBe(id);
+
+    expect(configErrorOf(() => removeLocalKey(path, readLocalKeyFile(path).active)).message).toContain(
+      'is the active key',
+    );
+    removeLocalKey(path, previous);
+    expect([...readLocalKeyFile(path).keys.keys()]).not.toContain(previous);
+    expect(configErrorOf(() => removeLocalKey(path, previous)).message).toContain('has no key');
   });
 });

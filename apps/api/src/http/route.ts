@@ -58,8 +58,3 @@ export function defineRoute<
 >(route: ApiRoute<P, Q, B, H>): ApiRoute {
   return route as unknown as ApiRoute;
 }
-
-/** `/v1/batches/:id` → `/v1/batches/{id}` */
-export function toOpenApiPath(path: string): string {
-  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-}

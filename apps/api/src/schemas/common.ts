@@ -23,18 +23,7 @@ export const serialParams = z
   .object({ serial: z.string().min(1).max(256).describe('Device serial number') })
   .strict();
 
-export const deviceStateSchema = z.enum([
-  'QUEUED',
-  'CLAIMING',
-  'CERT_ISSUED',
-  'REGISTERED',
-  'DOWNLOADED',
-  'BURNED',
-  'BURN_FAILED',
-  'FAILED',
-  'CANCELLED',
-]);
-export type DeviceStateName = z.infer<typeof deviceStateSchema>;
+export { deviceStateSchema, type DeviceStateName } from '@claimline/station-contract';
 
 export const idempotencyHeaders = z.object({
   'idempotency-key': z

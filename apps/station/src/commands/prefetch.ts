@@ -13,8 +13,8 @@ export async function prefetchBatch(options: PrefetchOptions): Promise<{ stored:
   const ctx = openStation(options);
   ensurePrivateDir(ctx.paths.dir);
   const { items } = await ctx.client.batches();
-  const counts = items.find((b) => b.id === options.batch)?.counts ?? {};
-  const expected = (counts.available ?? 0) + (counts.downloadedHere ?? 0) + (counts.burnFailedHere ?? 0);
+  const counts = items.find((b) => b.id === options.batch)?.counts;
+  const expected = counts ? counts.available + counts.downloadedHere + counts.burnFailedHere : 0;
   const bar =
     options.progress === false
       ? undefined

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { nonNegativeInt, port, positiveInt } from '../fields.js';
-import { databaseFields, logFields, redisFields } from './common.js';
+import { nonNegativeInt, pathUnderStateDir, port, positiveInt } from '../fields.js';
+import { databaseFields, logFields, redisFields, stateDirFields } from './common.js';
 import { vaultFields } from './vault.js';
 
 const templateParameter = z
@@ -83,11 +83,10 @@ export const apiFields = {
     .regex(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 16mb' })
     .default('16mb')
     .describe('API: largest accepted JSON request body'),
-  API_DEVICE_CA_PATH: z
-    .string()
-    .min(1)
-    .default('.claimline/emulator/client/AmazonRootCA1.pem')
-    .describe('API (stations): PEM file of the CA chain a device must trust, sent with its credentials'),
+  API_DEVICE_CA_PATH: pathUnderStateDir(
+    'emulator/client/AmazonRootCA1.pem',
+    'API (stations): PEM file of the CA chain a device must trust, sent with its credentials',
+  ),
   API_DEVICE_ENDPOINT: z
     .string()
     .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { message: 'must be host or host:port' })
@@ -107,6 +106,7 @@ export const apiFields = {
 
 export const apiSchema = z.object({
   ...apiFields,
+  ...stateDirFields,
   ...databaseFields,
   ...redisFields,
   ...vaultFields,

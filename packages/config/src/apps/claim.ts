@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { port, positiveInt } from '../fields.js';
+import { pathUnderStateDir, port, positiveInt } from '../fields.js';
+import { stateDirFields } from './common.js';
 
 /**
  * The claim connections of `@claimline/claim-client`. Defaults point at the local emulator's client
@@ -14,21 +15,18 @@ export const claimFields = {
   AWS_IOT_PORT: port()
     .default(8883)
     .describe('MQTT port of the endpoint: 8883, or 443 (TLS with ALPN x-amzn-mqtt-ca)'),
-  AWS_IOT_CA_PATH: z
-    .string()
-    .min(1)
-    .default('.claimline/emulator/client/AmazonRootCA1.pem')
-    .describe('PEM file of the CA that signed the endpoint certificate (Amazon Root CA 1 for AWS)'),
-  AWS_IOT_CLAIM_CERT_PATH: z
-    .string()
-    .min(1)
-    .default('.claimline/emulator/client/claim.cert.pem')
-    .describe('PEM file of the shared claim certificate'),
-  AWS_IOT_CLAIM_KEY_PATH: z
-    .string()
-    .min(1)
-    .default('.claimline/emulator/client/claim.private.key')
-    .describe('PEM file of the claim certificate private key'),
+  AWS_IOT_CA_PATH: pathUnderStateDir(
+    'emulator/client/AmazonRootCA1.pem',
+    'PEM file of the CA that signed the endpoint certificate (Amazon Root CA 1 for AWS)',
+  ),
+  AWS_IOT_CLAIM_CERT_PATH: pathUnderStateDir(
+    'emulator/client/claim.cert.pem',
+    'PEM file of the shared claim certificate',
+  ),
+  AWS_IOT_CLAIM_KEY_PATH: pathUnderStateDir(
+    'emulator/client/claim.private.key',
+    'PEM file of the claim certificate private key',
+  ),
   AWS_REGION: z
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: 'must be an AWS region such as eu-west-1' })
@@ -48,6 +46,6 @@ export const claimFields = {
     .describe('Time-out of one provisioning operation (request to accepted/rejected answer), in ms'),
 };
 
-export const claimSchema = z.object({ ...claimFields });
+export const claimSchema = z.object({ ...stateDirFields, ...claimFields });
 
 export type ClaimConfig = z.output<typeof claimSchema>;

@@ -29,5 +29,7 @@ export const stateDirFields = {
     .string()
     .min(1)
     .default('.claimline')
-    .describe('Directory for local state: the emulator registry and PKI, the client files it writes'),
+    .describe(
+      'Directory for local state: the emulator registry and PKI, the client files it writes; the defaults of the paths shown as <STATE_DIR>/… follow it',
+    ),
 };

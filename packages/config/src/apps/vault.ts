@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { secretString, url } from '../fields.js';
+import { databaseFields } from './common.js';
 
 /**
  * Where the key-encryption keys (KEKs) of `@claimline/vault` live. Cross-field rules (aws-kms needs a
@@ -40,3 +41,8 @@ export const vaultFields = {
 export const vaultSchema = z.object({ ...vaultFields });
 
 export type VaultConfig = z.output<typeof vaultSchema>;
+
+/** `claimline-vault` (status, rotate, retire): the vault's keys and the database whose rows it re-wraps. */
+export const vaultCliSchema = z.object({ ...databaseFields, ...vaultFields });
+
+export type VaultCliConfig = z.output<typeof vaultCliSchema>;

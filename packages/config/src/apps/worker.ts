@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { boolean, nonNegativeInt, port, positiveInt } from '../fields.js';
+import { boolean, nonNegativeInt, pathUnderStateDir, port, positiveInt } from '../fields.js';
 import { claimFields } from './claim.js';
-import { databaseFields, logFields, redisFields } from './common.js';
+import { databaseFields, logFields, redisFields, stateDirFields } from './common.js';
 import { vaultFields } from './vault.js';
 
 export const workerFields = {
@@ -59,27 +59,40 @@ export const workerFields = {
     .min(1)
     .default('SerialNumber')
     .describe('Worker: template parameter that receives the serial number'),
-  WORKER_TEMPLATES_DIR: z
-    .string()
-    .min(1)
-    .default('.claimline/emulator/client/templates')
-    .describe(
-      'Worker: folder of the provisioning templates (<name>.json, as uploaded to AWS): a unit whose RegisterThing answer was lost is proven registered by connecting as the thing name its template gives it',
-    ),
+  WORKER_TEMPLATES_DIR: pathUnderStateDir(
+    'emulator/client/templates',
+    'Worker: folder of the provisioning templates (<name>.json, as uploaded to AWS): a unit whose RegisterThing answer was lost is proven registered by connecting as the thing name its template gives it',
+  ),
   WORKER_FAULT_CRASH_AFTER_CERTIFICATE_SAVED: boolean()
     .default(false)
     .describe(
-      'Fault injection (tests, chaos runs): the worker kills itself right after saving a certificate',
+      'Fault injection (tests, chaos runs): the worker kills itself right after saving a certificate; refused unless CLAIMLINE_TEST_FAULTS is set',
     ),
+  CLAIMLINE_TEST_FAULTS: boolean()
+    .default(false)
+    .describe('Tests only: allows the fault-injection switches (WORKER_FAULT_*); never set in production'),
 };
 
-export const workerSchema = z.object({
-  ...databaseFields,
-  ...redisFields,
-  ...logFields,
-  ...vaultFields,
-  ...claimFields,
-  ...workerFields,
-});
+export const workerSchema = z
+  .object({
+    ...databaseFields,
+    ...redisFields,
+    ...logFields,
+    ...stateDirFields,
+    ...vaultFields,
+    ...claimFields,
+    ...workerFields,
+  })
+  .superRefine((config, ctx) => {
+    // A switch that SIGKILLs the worker must not be one typo away in production.
+    if (config.WORKER_FAULT_CRASH_AFTER_CERTIFICATE_SAVED && !config.CLAIMLINE_TEST_FAULTS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_FAULT_CRASH_AFTER_CERTIFICATE_SAVED'],
+        message:
+          'is a fault-injection switch (the worker kills itself): refused unless CLAIMLINE_TEST_FAULTS=1 (tests and chaos runs only)',
+      });
+    }
+  });
 
 export type WorkerConfig = z.output<typeof workerSchema>;

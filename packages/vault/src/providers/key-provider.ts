@@ -15,4 +15,6 @@ export type KeyProvider = {
   unwrap(wrappedKey: Buffer, kekId: string, context: RecordContext): Promise<Buffer>;
   /** True when a record wrapped under `kekId` needs no re-wrap (it is under the active KEK). */
   isActive(kekId: string): boolean;
+  /** The active KEK's id as records store it (KMS: the key ARN, learned from KMS if an alias is configured). */
+  resolveActiveKekId(): Promise<string>;
 };

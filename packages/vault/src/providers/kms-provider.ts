@@ -1,9 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import type { RecordContext } from '../record-context.js';
 import { VaultError, type VaultErrorCode } from '../vault-error.js';
 import type { KeyProvider } from './key-provider.js';
 
 const PREFIX = 'aws-kms:';
+/** The context of the probe that learns the active key's ARN; nothing sealed with it is stored. */
+const RESOLVE_CONTEXT: RecordContext = {
+  serial: 'claimline-vault-resolve-key',
+  certificateId: 'none',
+  purpose: 'private-key',
+};
 const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/;
 
 export type KmsProviderOptions = {
@@ -76,10 +83,21 @@ export function createKmsProvider(options: KmsProviderOptions): KeyProvider {
   // With an alias or a bare key id, the key ARN is learned from the first Encrypt answer.
   let resolvedArn: string | undefined = configuredIsArn ? options.keyId : undefined;
 
-  return {
+  const provider: KeyProvider = {
     name: 'aws-kms',
     activeKekId: PREFIX + options.keyId,
     isActive: (kekId) => resolvedArn !== undefined && kekId === PREFIX + resolvedArn,
+
+    async resolveActiveKekId() {
+      if (resolvedArn !== undefined) return PREFIX + resolvedArn;
+      // One Encrypt of a throw-away key: KMS answers with the ARN behind the alias or bare key id.
+      const probe = randomBytes(32);
+      try {
+        return (await provider.wrap(probe, RESOLVE_CONTEXT)).kekId;
+      } finally {
+        probe.fill(0);
+      }
+    },
 
     async wrap(dataKey, context, kekId) {
       const target =
@@ -131,4 +149,5 @@ export function createKmsProvider(options: KmsProviderOptions): KeyProvider {
       return Buffer.from(answer.Plaintext);
     },
   };
+  return provider;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, type Secret } from '@claimline/config';
 
@@ -90,4 +90,40 @@ export function ensureLocalKeyFile(path: string): { path: string; created: boole
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { path, created: false };
     throw error;
   }
+}
+
+function writeKeyFile(path: string, keySet: LocalKeySet): void {
+  const keys = Object.fromEntries([...keySet.keys].map(([id, key]) => [id, key.toString('base64')]));
+  const temporary = `${path}.${process.pid}.tmp`;
+  // Written whole and renamed: a crash never leaves a half-written file, the only copy of the KEKs.
+  writeFileSync(temporary, `${JSON.stringify({ active: keySet.active, keys }, null, 2)}\n`, {
+    flag: 'wx',
+    mode: 0o600,
+  });
+  renameSync(temporary, path);
+}
+
+/**
+ * Rotation, step 1 with a key file: adds a fresh random KEK to `path` and makes it active; the old
+ * ones stay, so their records still open. Returns the new key's id (unqualified, e.g. `k20261130b`).
+ */
+export function addLocalKey(path: string): { id: string; previous: string } {
+  const keySet = readLocalKeyFile(path);
+  const day = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
+  let id = day;
+  for (let n = 2; keySet.keys.has(id); n++) id = `${day}-${n}`;
+  const keys = new Map(keySet.keys).set(id, randomBytes(KEK_BYTES));
+  writeKeyFile(path, { active: id, keys });
+  return { id, previous: keySet.active };
+}
+
+/** Rotation, last step with a key file: removes a KEK that is not active. Callers check no row uses it. */
+export function removeLocalKey(path: string, id: string): void {
+  const variable = 'VAULT_LOCAL_KEYS_FILE';
+  const keySet = readLocalKeyFile(path);
+  if (!keySet.keys.has(id)) fail(variable, `${path}: has no key ${JSON.stringify(id)}`);
+  if (keySet.active === id) fail(variable, `${path}: key ${JSON.stringify(id)} is the active key`);
+  const keys = new Map(keySet.keys);
+  keys.delete(id);
+  writeKeyFile(path, { active: keySet.active, keys });
 }

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { encodeFields, type RecordContext } from '../record-context.js';
+import { encodeFields } from '@claimline/field-encoding';
+import type { RecordContext } from '../record-context.js';
 import { VaultError } from '../vault-error.js';
 import type { KeyProvider, WrapResult } from './key-provider.js';
 import type { LocalKeySet } from './local-keys.js';
@@ -47,6 +48,7 @@ export function createLocalProvider(keySet: LocalKeySet): KeyProvider {
     name: 'local',
     activeKekId,
     isActive: (kekId) => kekId === activeKekId,
+    resolveActiveKekId: async () => activeKekId,
 
     async wrap(dataKey, context, kekId = activeKekId): Promise<WrapResult> {
       const kek = kekFor(kekId, context);

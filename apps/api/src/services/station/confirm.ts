@@ -1,11 +1,13 @@
 import type { DeviceState } from '@claimline/db';
 import { allows, recordBurn, shredBurnedKeys } from '@claimline/device-ledger';
+import type { ConfirmBody } from '@claimline/station-contract';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
 import type { StationSetup } from './station-setup.js';
 import { auditStation, requireStation } from './station-identity.js';
 
-export type ConfirmInput = { result: 'ok' | 'failed'; burnLogSha256: string; detail?: string };
+/** The station's confirmation, as `@claimline/station-contract` defines it. */
+export type ConfirmInput = ConfirmBody;
 export type ConfirmResult = { serial: string; state: DeviceState; changed: boolean; keyShredded: boolean };
 
 /**

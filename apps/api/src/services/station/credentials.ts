@@ -1,5 +1,6 @@
 import type { Certificate, Device, DeviceState, Prisma, Station } from '@claimline/db';
 import { claimDownloads, sealedPrivateKeyOf } from '@claimline/device-ledger';
+import type { Credentials } from '@claimline/station-contract';
 import { sealToPublicKey, type SealedPayload } from '@claimline/station-crypto';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
@@ -7,18 +8,7 @@ import { assertDownloadable } from './downloadable.js';
 import type { StationSetup } from './station-setup.js';
 import { assertAssigned, requirePublicKey, requireStation, stationActor } from './station-identity.js';
 
-export type Credentials = {
-  serial: string;
-  batchId: string;
-  thingName: string | null;
-  deviceConfiguration: Prisma.JsonValue;
-  certificateId: string;
-  certificatePem: string;
-  caPem: string;
-  endpoint: string;
-  stationId: string;
-  sealedPrivateKey: SealedPayload;
-};
+export type { Credentials };
 
 type Sealable = {
   device: Pick<Device, 'id' | 'serial' | 'batchId' | 'thingName' | 'deviceConfiguration'>;

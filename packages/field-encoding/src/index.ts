@@ -1,6 +1,8 @@
 /**
- * Canonical encoding of a list of strings for authenticated data, the same as @claimline/vault's:
- * u32be(count), then per field u32be(byte length) ‖ UTF-8 bytes, so ("ab","c") ≠ ("a","bc").
+ * Canonical, unambiguous encoding of a list of strings for use as authenticated data (AES-GCM AAD,
+ * HKDF info): u32be(field count), then per field u32be(UTF-8 byte length) ‖ UTF-8 bytes. Unlike
+ * concatenation, ("ab", "c") and ("a", "bc") encode differently. The vault's records and the keys
+ * sealed to stations both depend on these exact bytes: changing them breaks every stored secret.
  */
 export function encodeFields(fields: readonly string[]): Buffer {
   const parts: Buffer[] = [u32(fields.length)];

@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 /**
+ * Test support, exported as `@claimline/vault/testing` (never imported by product code).
+ *
  * A tiny stand-in for AWS KMS speaking its wire protocol (POST /, `X-Amz-Target: TrentService.<Op>`,
  * `application/x-amz-json-1.1`, base64 blobs, `__type` errors) for Encrypt and Decrypt, so the real
  * SDK client, its signing and serialisation run. Like real KMS it binds the EncryptionContext to the
@@ -22,6 +24,11 @@ export type FakeKms = {
   calls: FakeKmsCall[];
   /** The next request gets this error (status, __type) instead of being processed. */
   failNext(status: number, type: string): void;
+  /**
+   * After `passing` more requests are answered, requests are held unanswered until `release()`. `held`
+   * resolves when the first one is held: a positive signal that a client is blocked mid-operation.
+   */
+  hold(passing?: number): { held: Promise<void>; release(): void };
   close(): Promise<void>;
 };
 
@@ -54,6 +61,7 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
   const alias = 'alias/claimline-vault';
   const calls: FakeKmsCall[] = [];
   let injected: { status: number; type: string } | undefined;
+  let gate: { passing: number; arrived(): void; released: Promise<void> } | undefined;
 
   const findKey = (keyId: unknown): Key => {
     const key =
@@ -152,7 +160,11 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
+      if (gate && gate.passing-- <= 0) {
+        gate.arrived();
+        await gate.released;
+      }
       const { status, payload, call } = handle(request, Buffer.concat(chunks).toString('utf8'));
       calls.push(call);
       const headers: Record<string, string> = {
@@ -175,7 +187,24 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
     failNext: (status, type) => {
       injected = { status, type };
     },
+    hold: (passing = 0) => {
+      let arrived!: () => void;
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (arrived = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      gate = { passing, arrived, released };
+      return {
+        held,
+        release: () => {
+          gate = undefined;
+          release();
+        },
+      };
+    },
     close: () =>
-      new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
   };
 }

@@ -1,0 +1,144 @@
+import { SEAL_ALGORITHMS, type SealedPayload } from '@claimline/station-crypto';
+import { z } from 'zod';
+
+/**
+ * What the API and a programmer station say to each other, defined once. The API serves these
+ * schemas (and its OpenAPI document is generated from them: `.meta({ id })` names a component); the
+ * station client checks every answer with them. Plain zod: no HTTP, database or AWS types inside.
+ */
+
+export const DEVICE_STATES = [
+  'QUEUED',
+  'CLAIMING',
+  'CERT_ISSUED',
+  'REGISTERED',
+  'DOWNLOADED',
+  'BURNED',
+  'BURN_FAILED',
+  'FAILED',
+  'CANCELLED',
+] as const;
+export const deviceStateSchema = z.enum(DEVICE_STATES);
+export type DeviceStateName = z.infer<typeof deviceStateSchema>;
+
+export const BURN_RESULTS = ['ok', 'failed'] as const;
+export type BurnResult = (typeof BURN_RESULTS)[number];
+
+export const sealedPayloadSchema = z
+  .object({
+    v: z.literal(1),
+    alg: z.enum(SEAL_ALGORITHMS),
+    epk: z.string().describe('Ephemeral public key, SPKI DER, base64'),
+    iv: z.string().describe('AES-GCM IV, base64'),
+    ct: z.string().describe('AES-256-GCM ciphertext ‖ 16-byte tag, base64'),
+  })
+  .meta({
+    id: 'SealedPrivateKey',
+    description:
+      'The private key sealed to the station key: ECDH with epk, HKDF-SHA256 and AES-256-GCM; info and AAD bind serial, certificate id and station id',
+  });
+
+export const credentialsSchema = z
+  .object({
+    serial: z.string(),
+    batchId: z.uuid(),
+    thingName: z.string().nullable(),
+    deviceConfiguration: z.unknown(),
+    certificateId: z.string(),
+    certificatePem: z.string(),
+    caPem: z.string().describe('CA chain the device must trust'),
+    endpoint: z.string().describe('AWS IoT data endpoint, host[:port]'),
+    stationId: z.uuid(),
+    sealedPrivateKey: sealedPayloadSchema,
+  })
+  .meta({ id: 'DeviceCredentials' });
+export type Credentials = z.infer<typeof credentialsSchema>;
+
+export const credentialsPageSchema = z
+  .object({ items: z.array(credentialsSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'CredentialsPage' });
+export type CredentialsPage = z.infer<typeof credentialsPageSchema>;
+
+export const confirmBodySchema = z
+  .object({
+    result: z.enum(BURN_RESULTS),
+    burnLogSha256: z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be 64 lowercase hex characters' }),
+    detail: z
+      .string()
+      .max(2000)
+      .optional()
+      .describe('Why a burn failed (exit code, last lines); never key material'),
+  })
+  .strict()
+  .meta({ id: 'ConfirmBurnRequest' });
+export type ConfirmBody = z.infer<typeof confirmBodySchema>;
+
+export const confirmResultSchema = z
+  .object({ serial: z.string(), state: deviceStateSchema, changed: z.boolean(), keyShredded: z.boolean() })
+  .meta({ id: 'ConfirmBurnResult' });
+export type ConfirmResult = z.infer<typeof confirmResultSchema>;
+
+export const stationKeyBodySchema = z
+  .object({ publicKey: z.string().min(1).max(4096).describe('SPKI PEM, X25519 or P-256') })
+  .strict()
+  .meta({ id: 'StationKeyRequest' });
+
+export const stationKeySchema = z
+  .object({
+    stationId: z.uuid(),
+    name: z.string(),
+    algorithm: z.string(),
+    fingerprint: z.string().describe('SHA-256 of the SPKI DER, hex'),
+  })
+  .meta({ id: 'StationKey' });
+export type StationKey = z.infer<typeof stationKeySchema>;
+
+export const stationBatchSchema = z.object({
+  id: z.uuid(),
+  externalRef: z.string(),
+  createdAt: z.iso.datetime(),
+  counts: z.object({
+    total: z.number().int(),
+    provisioning: z.number().int(),
+    available: z.number().int(),
+    downloadedHere: z.number().int(),
+    burnedHere: z.number().int(),
+    burnFailedHere: z.number().int(),
+    burnedTotal: z.number().int(),
+    heldByOtherStations: z.number().int(),
+  }),
+});
+export type StationBatch = z.infer<typeof stationBatchSchema>;
+
+export const stationBatchesSchema = z
+  .object({
+    station: z.object({
+      id: z.uuid(),
+      name: z.string(),
+      line: z.string().nullable(),
+      hasPublicKey: z.boolean(),
+    }),
+    items: z.array(stationBatchSchema),
+  })
+  .meta({ id: 'StationBatches' });
+export type StationBatches = z.infer<typeof stationBatchesSchema>;
+
+/** The API's problem codes (RFC 9457 `code`) a station tells its operator about in words of its own. */
+export const STATION_PROBLEM_CODES = [
+  'DEVICE_NOT_FOUND',
+  'DEVICE_NOT_PROVISIONED',
+  'DEVICE_ALREADY_BURNED',
+  'DEVICE_DOWNLOADED_BY_OTHER_STATION',
+  'STATION_NOT_ASSIGNED',
+  'STATION_NO_PUBLIC_KEY',
+] as const;
+export type StationProblemCode = (typeof STATION_PROBLEM_CODES)[number];
+
+export function isStationProblemCode(code: unknown): code is StationProblemCode {
+  return (STATION_PROBLEM_CODES as readonly unknown[]).includes(code);
+}
+
+// The sealed payload's schema and station-crypto's type must describe the same thing.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const payloadTypesAgree: Same<z.infer<typeof sealedPayloadSchema>, SealedPayload> = true;
+void payloadTypesAgree;
