@@ -1,3 +1,4 @@
+import { DeviceState } from '@claimline/db';
 import { z } from '../openapi/zod.js';
 
 export const problemSchema = z
@@ -23,17 +24,8 @@ export const serialParams = z
   .object({ serial: z.string().min(1).max(256).describe('Device serial number') })
   .strict();
 
-export const deviceStateSchema = z.enum([
-  'QUEUED',
-  'CLAIMING',
-  'CERT_ISSUED',
-  'REGISTERED',
-  'DOWNLOADED',
-  'BURNED',
-  'BURN_FAILED',
-  'FAILED',
-  'CANCELLED',
-]);
+/** The database's states, as they are (the device ledger's table says what leads where). */
+export const deviceStateSchema = z.enum(DeviceState);
 export type DeviceStateName = z.infer<typeof deviceStateSchema>;
 
 export const idempotencyHeaders = z.object({
