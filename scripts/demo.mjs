@@ -55,7 +55,7 @@ for (;;) {
   drawBar(
     p.done,
     p.total,
-    `${p.counts.REGISTERED ?? 0} registered, ${p.counts.FAILED ?? 0} failed, ${(p.throughputPerMinute / 60).toFixed(1)}/s`,
+    `${p.counts.REGISTERED ?? 0} registered, ${(p.counts.FAILED ?? 0) + (p.counts.VERIFY_FAILED ?? 0)} failed, ${(p.throughputPerMinute / 60).toFixed(1)}/s`,
   );
   if (p.finished) break;
   await new Promise((r) => setTimeout(r, 500));
@@ -94,7 +94,7 @@ console.log(
     '',
     `summary of batch ${created.id}`,
     `  provisioned : ${provisioned(p)} of ${p.total} in ${provisionSeconds.toFixed(1)} s (${(units / provisionSeconds).toFixed(1)} units/s)`,
-    `  failures    : ${p.topErrors.length ? p.topErrors.map((e) => `${e.code} × ${e.count}`).join(', ') : 'none'} (${p.counts.FAILED ?? 0} units failed)`,
+    `  failures    : ${p.topErrors.length ? p.topErrors.map((e) => `${e.code} × ${e.count}`).join(', ') : 'none'} (${p.counts.FAILED ?? 0} units failed, ${p.counts.VERIFY_FAILED ?? 0} failed their verification connect)`,
     `  orphaned    : ${p.orphanedCertificates} certificate(s) issued but never registered`,
     `  burned      : ${p.counts.BURNED ?? 0} units in ${burnSeconds.toFixed(1)} s (station exit ${burned}), flash images in ${flashDir}`,
     '',

@@ -48,7 +48,11 @@ start('api', 'apps/api/dist/main.js', {
   API_RATE_LIMIT_PER_MINUTE: process.env.API_RATE_LIMIT_PER_MINUTE ?? '6000',
 });
 for (let i = 1; i <= workers; i++) {
-  start(`worker-${i}`, 'apps/worker/dist/main.js', { WORKER_HTTP_PORT: String(9463 + i) });
+  start(`worker-${i}`, 'apps/worker/dist/main.js', {
+    WORKER_HTTP_PORT: String(9463 + i),
+    // The local line proves every unit can connect as its thing before a station burns it.
+    WORKER_VERIFY_CONNECT: process.env.WORKER_VERIFY_CONNECT ?? 'true',
+  });
 }
 
 console.log(

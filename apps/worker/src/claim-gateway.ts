@@ -54,7 +54,11 @@ export function createClaimGateway(
       });
       return result.outcome === 'connected'
         ? { connected: true }
-        : { connected: false, reason: `${result.outcome}: ${result.reason}` };
+        : {
+            connected: false,
+            refused: result.outcome === 'refused',
+            reason: `${result.outcome}: ${result.reason}`,
+          };
     },
     counts: () => pool.counts(),
     close: () => pool.close(),

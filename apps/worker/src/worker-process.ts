@@ -49,6 +49,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
     who: { actor: `worker:${identity}`, origin: os.hostname() },
     serialParameter: config.WORKER_SERIAL_PARAMETER,
     templatesDir: config.WORKER_TEMPLATES_DIR,
+    verifyConnect: config.WORKER_VERIFY_CONNECT,
     tokenTtlMs: config.WORKER_TOKEN_TTL_SECONDS * 1000,
     leaseMs: config.WORKER_DEVICE_LEASE_MS ?? 2 * config.CLAIM_OPERATION_TIMEOUT_MS + 15_000,
     timeStep: async (step, run) => {

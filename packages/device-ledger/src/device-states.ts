@@ -10,7 +10,7 @@ export type Cause = 'worker' | 'mes' | 'admin' | 'station' | 'system';
 export type Transition = { from: readonly DeviceState[]; to: DeviceState; by: readonly Cause[] };
 
 /** Devices a provisioning job owns: the pipeline between the MES's request and a certificate. */
-export const IN_FLIGHT: readonly DeviceState[] = ['QUEUED', 'CLAIMING', 'CERT_ISSUED'];
+export const IN_FLIGHT: readonly DeviceState[] = ['QUEUED', 'CLAIMING', 'CERT_ISSUED', 'VERIFYING'];
 
 /** Provisioning is over for these: a duplicate or late job is a no-op. */
 export const SETTLED: readonly DeviceState[] = [
@@ -29,6 +29,10 @@ export const TRANSITIONS = {
   claim: { from: IN_FLIGHT, to: 'CLAIMING', by: ['worker'] },
   certificateIssued: { from: ['CLAIMING', 'CERT_ISSUED'], to: 'CERT_ISSUED', by: ['worker'] },
   registered: { from: ['CLAIMING', 'CERT_ISSUED'], to: 'REGISTERED', by: ['worker'] },
+  /** Registered, with the verification CONNECT still to come (WORKER_VERIFY_CONNECT). */
+  registeredUnverified: { from: ['CLAIMING', 'CERT_ISSUED'], to: 'VERIFYING', by: ['worker'] },
+  verified: { from: ['VERIFYING'], to: 'REGISTERED', by: ['worker'] },
+  verifyFailed: { from: ['VERIFYING'], to: 'VERIFY_FAILED', by: ['worker'] },
   failed: { from: IN_FLIGHT, to: 'FAILED', by: ['worker'] },
   cancel: { from: ['QUEUED'], to: 'CANCELLED', by: ['mes', 'admin'] },
   retry: { from: ['FAILED'], to: 'QUEUED', by: ['mes', 'admin'] },

@@ -12,17 +12,15 @@ export {
 } from './device-states.js';
 export { FencedOut, RegistrationConflict, type FailureRecord } from './ledger-errors.js';
 export {
-  markBatchFinishedIfDone,
-  markFailed,
   markNotRegistered,
   markRegistering,
   orphan,
   pendingCertificate,
-  recordFailure,
   releaseLease,
   renewLease,
   saveIssuedCertificate,
   saveRegistration,
+  saveVerification,
   startAttempt,
   type AttemptStart,
   type DeviceWithBatch,
@@ -43,3 +41,4 @@ export {
 export { cancelQueuedDevices, createDevices, requeueFailedDevices, type QueuedUnit } from './batch-writes.js';
 export { claimDownloads, recordBurn, shredBurnedKeys } from './station-writes.js';
 export { releaseFromStation, requeueForReprovision, revokeActiveCertificates } from './unit-writes.js';
+export { markBatchFinishedIfDone, markFailed, recordFailure } from './job-outcome-writes.js';

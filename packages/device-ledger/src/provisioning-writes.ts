@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Batch, Certificate, Device, PrismaClient } from '@claimline/db';
 import type { Actor } from './audit-log.js';
-import { IN_FLIGHT, SETTLED, fromStates } from './device-states.js';
-import { FencedOut, RegistrationConflict, type FailureRecord } from './ledger-errors.js';
+import { SETTLED, fromStates } from './device-states.js';
+import { FencedOut, RegistrationConflict } from './ledger-errors.js';
 import { sealedTokenOf, type Sealed } from './sealed-columns.js';
 
 /**
@@ -12,6 +12,8 @@ import { sealedTokenOf, type Sealed } from './sealed-columns.js';
 
 /** States an attempt holds a device in, between taking it and registering it. */
 const HELD = fromStates('certificateIssued');
+/** States a lease may hold: the claim flow's, and the verification's. */
+const LEASED = fromStates('claim').filter((state) => state !== 'QUEUED');
 
 export type DeviceWithBatch = Device & { batch: Batch; certificates: Certificate[] };
 
@@ -45,7 +47,7 @@ export async function startAttempt(
         state = CASE WHEN state = 'QUEUED' THEN 'CLAIMING'::"DeviceState" ELSE state END
     WHERE id = ${deviceId}::uuid
       AND (state = 'QUEUED'
-        OR (state::text = ANY(${HELD}) AND (claiming_at IS NULL OR claiming_at < ${lapsedBefore})))
+        OR (state::text = ANY(${LEASED}) AND (claiming_at IS NULL OR claiming_at < ${lapsedBefore})))
     RETURNING attempts`;
   const attempt = rows[0]?.attempts;
   if (attempt === undefined) {
@@ -74,7 +76,7 @@ export async function startAttempt(
 export async function renewLease(deps: ProvisioningLedger, fence: Fence, at: Date): Promise<void> {
   const renewed = await deps.prisma.$executeRaw`
     UPDATE device SET claiming_at = ${at}
-    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${HELD})`;
+    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${LEASED})`;
   if (renewed === 0) throw new FencedOut(fence.deviceId);
 }
 
@@ -82,7 +84,7 @@ export async function renewLease(deps: ProvisioningLedger, fence: Fence, at: Dat
 export async function releaseLease(deps: ProvisioningLedger, fence: Fence): Promise<void> {
   await deps.prisma.$executeRaw`
     UPDATE device SET claiming_at = NULL
-    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${HELD})`;
+    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${LEASED})`;
 }
 
 /**
@@ -184,8 +186,11 @@ export async function saveRegistration(
   thing: { thingName: string; deviceConfiguration: Record<string, string> },
   evidence: RegistrationEvidence,
   at: Date,
+  /** Leave it VERIFYING (its verification CONNECT pending) instead of REGISTERED. */
+  verifyNext = false,
 ): Promise<void> {
   const configuration = JSON.stringify(thing.deviceConfiguration);
+  const state = verifyNext ? 'VERIFYING' : 'REGISTERED';
   const details = JSON.stringify({
     thingName: thing.thingName,
     certificateId: certificate.certificateId,
@@ -203,7 +208,7 @@ export async function saveRegistration(
       RETURNING id
     ), registered AS (
       UPDATE device
-      SET state = 'REGISTERED', registered_at = ${at}, updated_at = ${at}, thing_name = ${thing.thingName},
+      SET state = ${state}::"DeviceState", registered_at = ${at}, updated_at = ${at}, thing_name = ${thing.thingName},
           device_configuration = ${configuration}::jsonb,
           last_error_code = NULL, last_error_message = NULL, last_error_retryable = NULL
       WHERE id IN (SELECT id FROM owner) AND EXISTS (SELECT 1 FROM activated)
@@ -216,6 +221,38 @@ export async function saveRegistration(
   if (rows[0]?.n !== 1) {
     throw new RegistrationConflict(certificate.certificateId);
   }
+}
+
+/**
+ * The verification CONNECT's verdict: VERIFYING → REGISTERED, or → VERIFY_FAILED with the reason
+ * (a unit whose certificate or policy does not let it connect as its thing never reaches a station).
+ */
+export async function saveVerification(
+  deps: ProvisioningLedger,
+  device: { id: string; batchId: string },
+  fence: Fence,
+  verdict: { connected: true; evidence: 'connect' | 'no-key' } | { connected: false; reason: string },
+  at: Date,
+): Promise<void> {
+  const details = JSON.stringify(verdict);
+  const failed = !verdict.connected;
+  const reason = verdict.connected ? null : verdict.reason.slice(0, 1_000);
+  const rows = await deps.prisma.$queryRaw<{ n: number }[]>`
+    WITH changed AS (
+      UPDATE device
+      SET state = ${failed ? 'VERIFY_FAILED' : 'REGISTERED'}::"DeviceState", updated_at = ${at}, claiming_at = NULL,
+          verify_failed_at = ${failed ? at : null},
+          last_error_code = ${failed ? 'VerifyConnectRefused' : null}, last_error_message = ${reason},
+          last_error_retryable = ${failed ? false : null}
+      WHERE id = ${device.id}::uuid AND attempts = ${fence.attempt} AND state = 'VERIFYING'
+      RETURNING id
+    )
+    INSERT INTO audit_event (actor, origin, action, device_id, batch_id, details, at)
+    SELECT ${deps.who.actor}, ${deps.who.origin}, ${failed ? 'device.verify-failed' : 'device.verified'},
+      ${device.id}::uuid, ${device.batchId}::uuid, ${details}::jsonb, ${at}
+    FROM changed
+    RETURNING 1 AS n`;
+  if (rows.length !== 1) throw new FencedOut(device.id);
 }
 
 /**
@@ -232,64 +269,4 @@ export async function orphan(deps: ProvisioningLedger, certificateRowId: string,
       ownershipTokenWrappedKey: null,
     },
   });
-}
-
-/** A retryable failure on the device, for operators (the job goes on). */
-export async function recordFailure(
-  prisma: PrismaClient,
-  deviceId: string,
-  failure: FailureRecord,
-): Promise<void> {
-  await prisma.device.updateMany({
-    where: { id: deviceId },
-    data: {
-      lastErrorCode: failure.code,
-      lastErrorMessage: failure.message,
-      lastErrorRetryable: failure.retryable,
-    },
-  });
-}
-
-/** In flight → FAILED with the failure, audited; returns the batch to check for completion, if changed. */
-export async function markFailed(
-  deps: ProvisioningLedger,
-  deviceId: string,
-  failure: FailureRecord,
-): Promise<string | null> {
-  return deps.prisma.$transaction(async (tx) => {
-    const changed = await tx.device.updateMany({
-      where: { id: deviceId, state: { in: fromStates('failed') } },
-      data: {
-        state: 'FAILED',
-        failedAt: new Date(),
-        lastErrorCode: failure.code,
-        lastErrorMessage: failure.message,
-        lastErrorRetryable: failure.retryable,
-      },
-    });
-    if (changed.count === 0) return null;
-    const device = await tx.device.findUniqueOrThrow({ where: { id: deviceId }, select: { batchId: true } });
-    await tx.auditEvent.create({
-      data: {
-        actor: deps.who.actor,
-        origin: deps.who.origin,
-        action: 'device.failed',
-        deviceId,
-        batchId: device.batchId,
-        details: { code: failure.code, statusCode: failure.statusCode ?? null, message: failure.message },
-      },
-    });
-    return device.batchId;
-  });
-}
-
-/**
- * Stamps a batch finished once none of its devices is still in flight. Called after every device
- * settles; the single conditional UPDATE makes concurrent workers harmless.
- */
-export async function markBatchFinishedIfDone(prisma: PrismaClient, batchId: string): Promise<void> {
-  await prisma.$executeRaw`
-    UPDATE batch SET finished_at = now()
-    WHERE id = ${batchId}::uuid AND finished_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM device WHERE batch_id = ${batchId}::uuid AND state::text = ANY(${[...IN_FLIGHT]}))`;
 }

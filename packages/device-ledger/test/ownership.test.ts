@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DeviceState } from '@claimline/db';
+import { DEVICE_STATES } from '@claimline/station-contract';
 import { allows, fromStates, IN_FLIGHT, SETTLED, TRANSITIONS } from '../src/index.js';
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -50,6 +51,10 @@ describe('the transition table', () => {
     for (const state of states)
       if (state !== 'QUEUED') expect([state, reached.has(state)]).toEqual([state, true]);
     for (const t of Object.values(TRANSITIONS)) for (const from of t.from) expect(states).toContain(from);
+  });
+
+  it('is the one the station contract and the API name (same states, no more, no fewer)', () => {
+    expect([...DEVICE_STATES].sort()).toEqual([...states].sort());
   });
 
   it('keeps a settled unit out of the provisioning pipeline', () => {

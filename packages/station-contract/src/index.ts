@@ -11,6 +11,8 @@ export const DEVICE_STATES = [
   'QUEUED',
   'CLAIMING',
   'CERT_ISSUED',
+  'VERIFYING',
+  'VERIFY_FAILED',
   'REGISTERED',
   'DOWNLOADED',
   'BURNED',

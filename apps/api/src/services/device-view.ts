@@ -9,6 +9,7 @@ const STATE_TIMES: [DeviceStateName, keyof Device][] = [
   ['CLAIMING', 'claimingAt'],
   ['CERT_ISSUED', 'certIssuedAt'],
   ['REGISTERED', 'registeredAt'],
+  ['VERIFY_FAILED', 'verifyFailedAt'],
   ['DOWNLOADED', 'downloadedAt'],
   ['BURNED', 'burnedAt'],
   ['BURN_FAILED', 'burnFailedAt'],

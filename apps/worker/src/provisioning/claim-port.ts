@@ -30,8 +30,11 @@ export type KeyAlgorithm = 'ec-p256' | 'rsa-2048';
 /** A device's own credentials, to connect once as its thing (the lost-answer probe). */
 export type DeviceCredentials = { certificatePem: string; privateKeyPem: string; clientId: string };
 
-/** `connected` proves the certificate registered; a failure proves nothing (see docs/worker.md). */
-export type ConnectProbe = { connected: true } | { connected: false; reason: string };
+/**
+ * `connected` proves the certificate registered and allowed to connect as that client id. `refused`
+ * (a CONNACK refusal) means the endpoint looked at it and said no; any other failure proves nothing.
+ */
+export type ConnectProbe = { connected: true } | { connected: false; refused: boolean; reason: string };
 
 export type ClaimGateway = {
   withSession<T>(run: (session: ClaimSession) => Promise<T>): Promise<T>;

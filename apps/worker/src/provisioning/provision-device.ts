@@ -27,6 +27,7 @@ import {
 } from '@claimline/device-ledger';
 import { PermanentProvisioningError, TokenExpiredError } from './provisioning-errors.js';
 import { isDefiniteRejection, resolveRegistration } from './resolve-registration.js';
+import { resumeVerification, verifyConnect } from './verify-connect.js';
 
 /**
  * Provisions one device: the whole claim flow for one serial, crash-safe at every step.
@@ -76,6 +77,8 @@ export type ProvisionDeps = ProvisioningLedger & {
   serialParameter: string;
   /** Provisioning templates as uploaded to AWS: they name the thing a lost answer registered. */
   templatesDir: string;
+  /** Connect once with each new certificate as its thing before the unit is REGISTERED. */
+  verifyConnect: boolean;
   timeStep?: StepTimer;
   /** Fault injection for the crash-safety tests and chaos runs: called once the certificate is saved. */
   afterCertificateSaved?: (serial: string) => void;
@@ -114,7 +117,12 @@ export async function provisionDevice(deps: ProvisionDeps, deviceId: string): Pr
     const ctx = flowContext(deps, session, device, fence, time, now);
     try {
       const registering = device.certificates.find((certificate) => certificate.status === 'REGISTERING');
-      const outcome = registering ? await resolveRegistration(ctx, registering) : await runFlow(ctx);
+      const outcome =
+        device.state === 'VERIFYING'
+          ? await resumeVerification(ctx)
+          : registering
+            ? await resolveRegistration(ctx, registering)
+            : await runFlow(ctx);
       await markBatchFinishedIfDone(deps.prisma, device.batchId);
       return outcome;
     } catch (error) {
@@ -129,12 +137,21 @@ async function runFlow(ctx: FlowContext): Promise<ProvisionOutcome> {
   const { deps, session, device, fence, time, now } = ctx;
   let certificate = await reusableCertificate(ctx);
   const reused = certificate !== null;
+  // Its PEM and key, for the verification CONNECT: in memory when just issued, from the row when reused.
+  let credentials: () => Promise<{ certificatePem: string; privateKeyPem: string | null }>;
   if (certificate === null) {
     await renewLease(deps, fence, now());
     const issued = await issueCertificate(ctx);
     const sealed = await sealIssued(deps.vault, device.serial, issued);
     certificate = await time('persist', () => saveIssuedCertificate(deps, device, fence, sealed, now()));
     deps.afterCertificateSaved?.(device.serial);
+    credentials = async () => ({ certificatePem: issued.certificatePem, privateKeyPem: issued.privateKey });
+  } else {
+    const row = device.certificates.find((c) => c.id === certificate!.id)!;
+    credentials = async () => ({
+      certificatePem: row.certificatePem,
+      privateKeyPem: await ctx.openPrivateKey(row),
+    });
   }
   const token = await ctx.openToken(certificate);
   await markRegistering(deps, fence, certificate, now());
@@ -153,7 +170,16 @@ async function runFlow(ctx: FlowContext): Promise<ProvisionOutcome> {
     if (isDefiniteRejection(error)) await markNotRegistered(deps, certificate);
     throw error;
   }
-  await time('persist', () => saveRegistration(deps, device, certificate, thing, 'answer', now()));
+  await time('persist', () =>
+    saveRegistration(deps, device, certificate, thing, 'answer', now(), deps.verifyConnect),
+  );
+  if (deps.verifyConnect) {
+    return verifyConnect(
+      ctx,
+      { certificateId: certificate.certificateId, ...(await credentials()) },
+      thing.thingName,
+    );
+  }
   return {
     kind: 'registered',
     thingName: thing.thingName,

@@ -3,6 +3,7 @@ import type { RegisteredThing } from './claim-port.js';
 import { markRegistering, pendingCertificate, saveRegistration } from '@claimline/device-ledger';
 import type { FlowContext, ProvisionOutcome } from './provision-device.js';
 import { RegistrationUnknownError } from './provisioning-errors.js';
+import { verifyConnect } from './verify-connect.js';
 import { predictRegistration } from './registration-prediction.js';
 
 /**
@@ -63,9 +64,15 @@ async function registered(
   evidence: 'answer' | 'connect-probe',
 ): Promise<ProvisionOutcome> {
   const pending = { id: row.id, certificateId: row.certificateId };
+  // A connect probe has just proven the connect; an answer has not: verify that one (if asked to).
+  const verifyNext = ctx.deps.verifyConnect && evidence === 'answer';
   await ctx.time('persist', () =>
-    saveRegistration(ctx.deps, ctx.device, pending, thing, evidence, ctx.now()),
+    saveRegistration(ctx.deps, ctx.device, pending, thing, evidence, ctx.now(), verifyNext),
   );
+  if (verifyNext) {
+    const privateKeyPem = await ctx.openPrivateKey(row);
+    return verifyConnect(ctx, { ...row, privateKeyPem }, thing.thingName);
+  }
   return {
     kind: 'registered',
     thingName: thing.thingName,

@@ -63,6 +63,11 @@ export const workerFields = {
     'emulator/client/templates',
     'Worker: folder of the provisioning templates (<name>.json, as uploaded to AWS): a unit whose RegisterThing answer was lost is proven registered by connecting as the thing name its template gives it',
   ),
+  WORKER_VERIFY_CONNECT: boolean()
+    .default(false)
+    .describe(
+      'Worker: after registering, connect once with the new certificate as the thing (then disconnect); a unit that may not connect becomes VERIFY_FAILED before any station can burn it',
+    ),
   WORKER_FAULT_CRASH_AFTER_CERTIFICATE_SAVED: boolean()
     .default(false)
     .describe(
