@@ -48,12 +48,13 @@ function jobIdSafe(serial: string): string {
 }
 
 /**
- * BullMQ job id of a device's provisioning. Deterministic from the serial, so enqueueing a serial
- * twice is a no-op; a deliberate re-provisioning uses the next generation.
+ * BullMQ job id of a device's provisioning: `device-<serial>-g<generation>`. Deterministic, so
+ * enqueueing a serial twice is a no-op; a deliberate re-provisioning uses the next generation. The
+ * generation is always written, so the id decodes one way (the digits after the last `-g`): serial
+ * `A` at generation 1 and serial `A-g1` at generation 0 no longer share `device-A-g1`.
  */
 export function provisionJobId(serial: string, generation = 0): string {
-  const safe = jobIdSafe(serial);
-  return generation === 0 ? `device-${safe}` : `device-${safe}-g${generation}`;
+  return `device-${jobIdSafe(serial)}-g${generation}`;
 }
 
 /** Batch priority (higher runs first, 0–100) to BullMQ's (1 is the highest, 0 means none). */

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { JOBS, jitteredBackoff, provisionDevicePayload, provisionJobId, toQueuePriority } from './catalog.js';
 
 export type DeviceToProvision = { deviceId: string; serial: string; generation?: number };
@@ -6,9 +7,10 @@ export type DeviceToProvision = { deviceId: string; serial: string; generation?:
 const CHUNK = 1_000;
 
 /**
- * The one way provisioning jobs are created: `addBulk` in chunks, job id from the serial. Safe to
- * call again with the same devices (after a crash between the database commit and the enqueue):
- * BullMQ ignores a job id it already has.
+ * The one way provisioning jobs are created: `addBulk` in chunks, job id from the serial and
+ * generation. Safe to call again with the same devices (after a crash between the database commit
+ * and the enqueue): BullMQ ignores a job id it already has. Returns the jobs actually added: those
+ * whose id the queue did not hold just before (an id already there is not counted again).
  */
 export async function enqueueProvisioning(
   queue: Queue,
@@ -30,8 +32,12 @@ export async function enqueueProvisioning(
         removeOnFail: { age: 7 * 24 * 3600 },
       },
     }));
+    // One EXISTS over the chunk's job keys (Redis counts the ones present). BullMQ's Redis backend
+    // hands out the ioredis client; its own interface type does not list EXISTS.
+    const client = (await queue.getBackend().client) as unknown as Pick<Redis, 'exists'>;
+    const present = await client.exists(...chunk.map((job) => queue.toKey(job.opts.jobId)));
+    enqueued += chunk.length - Number(present);
     await queue.addBulk(chunk);
-    enqueued += chunk.length;
   }
   return enqueued;
 }

@@ -21,12 +21,20 @@ afterAll(async () => {
 });
 
 describe('enqueueProvisioning', () => {
-  it('creates one job per device, keyed by serial, and is idempotent', async () => {
+  it('creates one job per device, keyed by serial and generation, idempotent, and counts only what it added', async () => {
     const devices = Array.from({ length: 2_500 }, (_, i) => ({ deviceId: randomUUID(), serial: `SN${i}` }));
     // 2,500 devices: three addBulk chunks (1,000 + 1,000 + 500), every device counted once.
     expect(await enqueueProvisioning(queue, devices, 50)).toBe(2_500);
-    expect(await enqueueProvisioning(queue, devices, 50)).toBe(2_500);
+    // Again: every id is there already, so nothing is added and nothing is counted.
+    expect(await enqueueProvisioning(queue, devices, 50)).toBe(0);
     expect(await queue.count()).toBe(2_500);
+    // Three there and two new: two counted.
+    const more = [
+      ...devices.slice(0, 3),
+      ...Array.from({ length: 2 }, (_, i) => ({ deviceId: randomUUID(), serial: `NEW${i}` })),
+    ];
+    expect(await enqueueProvisioning(queue, more, 50)).toBe(2);
+    expect(await queue.count()).toBe(2_502);
     const job = await queue.getJob(provisionJobId('SN7'));
     expect(job?.data).toEqual({ deviceId: devices[7]!.deviceId, serial: 'SN7' });
     expect(job?.opts.priority).toBe(toQueuePriority(50));
@@ -64,9 +72,13 @@ describe('policy helpers', () => {
   });
 
   it('gives a re-provisioning a new job id', () => {
-    expect(provisionJobId('A1')).toBe('device-A1');
+    expect(provisionJobId('A1')).toBe('device-A1-g0');
     expect(provisionJobId('A1', 2)).toBe('device-A1-g2');
     expect(provisionJobId('A:1', 2)).toBe('device-A%3A1-g2');
-    expect(provisionJobId('A%1')).toBe('device-A%251');
+    expect(provisionJobId('A%1')).toBe('device-A%251-g0');
+    // Serial `X` at generation 1 and serial `X-g1` at generation 0 once shared `device-X-g1`, so a
+    // retry of X was silently dropped while the API answered `enqueued: 1`.
+    expect(provisionJobId('X', 1)).not.toBe(provisionJobId('X-g1', 0));
+    expect(provisionJobId('X-g1', 2)).not.toBe(provisionJobId('X-g1-g2', 0));
   });
 });
