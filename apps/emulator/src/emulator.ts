@@ -11,6 +11,8 @@ import { startTlsServer } from './mqtt/tls-server.js';
 import type { EmulatorOptions, Faults, Quotas } from './options.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { KeyPool } from './pki/key-pool.js';
+import { ensureDefaultDevicePolicy, loadClaimPolicy } from './policy/bundled-policies.js';
+import { PolicyAuthorizer } from './policy/policy-authorizer.js';
 import { ProvisioningService } from './provisioning/provisioning-service.js';
 import { createRequestRouter } from './provisioning/request-router.js';
 import { OwnershipTokens } from './registry/ownership-tokens.js';
@@ -28,6 +30,10 @@ export type RunningEmulator = {
   stop(): Promise<void>;
 };
 
+/** Where a local client reaches a server bound to `host` (a wildcard address means this machine). */
+const urlHost = (host: string) =>
+  host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+
 /** Starts the MQTT/TLS endpoint and the admin API; everything persistent lives in `options.stateDir`. */
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
@@ -39,6 +45,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const { files, claimCertificateId } = await writeClientFiles(options.stateDir, ca);
   await writeTemplates(files, templates);
   const store = await RegistryStore.open(join(options.stateDir, 'registry.json'));
+  await ensureDefaultDevicePolicy(store);
+  const authorizer = new PolicyAuthorizer(store, await loadClaimPolicy(options.claimPolicyFile), logger);
   const tokens = new OwnershipTokens(store, options.tokenTtlSeconds ?? 3600);
   tokens.sweep();
   const keys = new KeyPool(options.keyAlgorithm ?? 'rsa-2048', options.keyPoolSize ?? 4);
@@ -54,7 +62,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     logger,
   });
   const router = createRequestRouter({ service, store, quotas, faults, claimCertificateId, logger });
-  const broker = new Broker(store, quotas, router, logger);
+  const broker = new Broker(store, quotas, router, authorizer, logger);
 
   const mqttServer = await startTlsServer({
     host,
@@ -67,21 +75,25 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     logger,
   });
   await writeEndpoint(files, { host, port: mqttServer.port });
-  const admin = await startAdminHttp(host, options.adminPort ?? 8884, {
-    store,
-    getFaults: () => faults.faults,
-    setFaults: (f) => faults.set(f),
-    getQuotas: () => quotas.quotas,
-    setQuotas: (q) => quotas.set(q),
-    revoke: (certificateId) => {
-      const cert = store.certificates.get(certificateId);
-      if (!cert) return false;
-      store.certificates.set(certificateId, { ...cert, status: 'REVOKED' });
-      store.changed();
-      broker.disconnectCertificate(certificateId);
-      return true;
+  const adminHost = options.adminHost ?? '127.0.0.1';
+  const admin = await startAdminHttp(
+    { host: adminHost, port: options.adminPort ?? 8884, token: options.adminToken },
+    {
+      store,
+      getFaults: () => faults.faults,
+      setFaults: (f) => faults.set(f),
+      getQuotas: () => quotas.quotas,
+      setQuotas: (q) => quotas.set(q),
+      revoke: (certificateId) => {
+        const cert = store.certificates.get(certificateId);
+        if (!cert) return false;
+        store.certificates.set(certificateId, { ...cert, status: 'REVOKED' });
+        store.changed();
+        broker.disconnectCertificate(certificateId);
+        return true;
+      },
     },
-  });
+  );
   logger.info(
     { port: mqttServer.port, adminPort: admin.port, templates: [...templates.keys()] },
     'emulator started',
@@ -91,7 +103,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   return {
     host,
     port: mqttServer.port,
-    adminUrl: `http://${host}:${admin.port}`,
+    adminUrl: `http://${urlHost(adminHost)}:${admin.port}`,
     files,
     registry: {
       things: () => structuredClone([...store.things.values()]),
