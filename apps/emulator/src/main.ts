@@ -46,6 +46,11 @@ async function main(): Promise<void> {
     .option('--host <host>', 'listen address (EMULATOR_HOST)', env.EMULATOR_HOST)
     .option('--port <port>', 'MQTT/TLS port, 0 = free port (EMULATOR_PORT)', integer, env.EMULATOR_PORT)
     .option(
+      '--admin-host <host>',
+      'admin HTTP listen address; beyond loopback EMULATOR_ADMIN_TOKEN is required (EMULATOR_ADMIN_HOST)',
+      env.EMULATOR_ADMIN_HOST,
+    )
+    .option(
       '--admin-port <port>',
       'admin HTTP port, 0 = free port (EMULATOR_ADMIN_PORT)',
       integer,
@@ -60,6 +65,11 @@ async function main(): Promise<void> {
       '--templates-dir <dir>',
       'directory of <name>.json templates (EMULATOR_TEMPLATES_DIR)',
       env.EMULATOR_TEMPLATES_DIR ?? BUNDLED_TEMPLATES,
+    )
+    .option(
+      '--claim-policy-file <file>',
+      "the claim certificate's AWS IoT policy document (EMULATOR_CLAIM_POLICY_FILE); default: the bundled one",
+      env.EMULATOR_CLAIM_POLICY_FILE,
     )
     .option(
       '--token-ttl-seconds <seconds>',
@@ -89,9 +99,11 @@ async function main(): Promise<void> {
     stateDir: string;
     host: string;
     port: number;
+    adminHost: string;
     adminPort: number;
     keyAlgorithm: string;
     templatesDir: string;
+    claimPolicyFile?: string;
     tokenTtlSeconds: number;
     hookTimeoutMs: number;
     quotas?: z.output<typeof quotasSchema>;
@@ -114,9 +126,13 @@ async function main(): Promise<void> {
     stateDir: options.stateDir,
     host: options.host,
     port: options.port,
+    adminHost: options.adminHost,
     adminPort: options.adminPort,
+    // From the environment only: a command-line flag would show the token in the process list.
+    adminToken: env.EMULATOR_ADMIN_TOKEN?.reveal(),
     keyAlgorithm,
     templatesDir: options.templatesDir,
+    claimPolicyFile: options.claimPolicyFile,
     tokenTtlSeconds: options.tokenTtlSeconds,
     hookTimeoutMs: options.hookTimeoutMs,
     quotas,
