@@ -29,12 +29,24 @@ const escapeRegex = (text: string) => text.replace(/[.+^$()|[\]{}\\/-]/g, '\\$&'
 /** `*` and `?` of a policy pattern as a regular expression; everything else literal. */
 const wildcardSource = (text: string) => escapeRegex(text).replace(/\*/g, '.*').replace(/\?/g, '.');
 
+// Patterns without variables come from a finite set of policy documents: compiled once each.
+const constants = new Map<string, RegExp>();
+function constantPattern(pattern: string): RegExp {
+  let regex = constants.get(pattern);
+  if (!regex) {
+    regex = new RegExp(`^${wildcardSource(pattern)}$`, 's');
+    constants.set(pattern, regex);
+  }
+  return regex;
+}
+
 /**
  * A resource or `StringLike` pattern as a regular expression: `*` any characters (`/` included, as in
  * IAM), `?` one character, `${variable}` its value taken literally, and `${*}`, `${?}`, `${$}` the
  * literal characters. Undefined when a variable cannot be resolved, so that the pattern matches nothing.
  */
 export function compilePattern(pattern: string, context: PolicyContext): RegExp | undefined {
+  if (!pattern.includes('${')) return constantPattern(pattern);
   let source = '';
   let rest = pattern;
   for (let match = /\$\{([^}]*)\}/.exec(rest); match; match = /\$\{([^}]*)\}/.exec(rest)) {
