@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger } from '@claimline/logger';
 import { loadTemplates } from '@claimline/provisioning-template';
+import { checkAdminAccess } from './admin/admin-guard.js';
 import { startAdminHttp } from './admin/admin-http.js';
 import { writeClientFiles, writeEndpoint, writeTemplates, type ClientFiles } from './client-files.js';
 import { FaultInjector } from './limits/faults.js';
@@ -37,6 +38,12 @@ const urlHost = (host: string) =>
 /** Starts the MQTT/TLS endpoint and the admin API; everything persistent lives in `options.stateDir`. */
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
+  const adminAccess = {
+    host: options.adminHost ?? '127.0.0.1',
+    port: options.adminPort ?? 8884,
+    token: options.adminToken,
+  };
+  checkAdminAccess(adminAccess); // before anything listens, so a refused start leaves nothing open
   const logger = options.logger ?? createLogger({ name: 'emulator', level: 'warn' });
   const templates = await loadTemplates(options.templatesDir, options.templates);
   await mkdir(options.stateDir, { recursive: true });
@@ -75,25 +82,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     logger,
   });
   await writeEndpoint(files, { host, port: mqttServer.port });
-  const adminHost = options.adminHost ?? '127.0.0.1';
-  const admin = await startAdminHttp(
-    { host: adminHost, port: options.adminPort ?? 8884, token: options.adminToken },
-    {
-      store,
-      getFaults: () => faults.faults,
-      setFaults: (f) => faults.set(f),
-      getQuotas: () => quotas.quotas,
-      setQuotas: (q) => quotas.set(q),
-      revoke: (certificateId) => {
-        const cert = store.certificates.get(certificateId);
-        if (!cert) return false;
-        store.certificates.set(certificateId, { ...cert, status: 'REVOKED' });
-        store.changed();
-        broker.disconnectCertificate(certificateId);
-        return true;
-      },
+  const admin = await startAdminHttp(adminAccess, {
+    store,
+    getFaults: () => faults.faults,
+    setFaults: (f) => faults.set(f),
+    getQuotas: () => quotas.quotas,
+    setQuotas: (q) => quotas.set(q),
+    revoke: (certificateId) => {
+      const cert = store.certificates.get(certificateId);
+      if (!cert) return false;
+      store.certificates.set(certificateId, { ...cert, status: 'REVOKED' });
+      store.changed();
+      broker.disconnectCertificate(certificateId);
+      return true;
     },
-  );
+  });
   logger.info(
     { port: mqttServer.port, adminPort: admin.port, templates: [...templates.keys()] },
     'emulator started',
@@ -103,7 +106,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   return {
     host,
     port: mqttServer.port,
-    adminUrl: `http://${urlHost(adminHost)}:${admin.port}`,
+    adminUrl: `http://${urlHost(adminAccess.host)}:${admin.port}`,
     files,
     registry: {
       things: () => structuredClone([...store.things.values()]),
