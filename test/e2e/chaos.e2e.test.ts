@@ -85,7 +85,7 @@ async function terminatePostgresConnections(): Promise<number> {
 
 it('survives a worker kill -9, Redis and emulator restarts, dropped PostgreSQL connections, 20% drops and 429s', async () => {
   const mesKey = await system.createKey('e2e-chaos-mes', 'MES');
-  await call('PUT', `${system.emulatorAdminUrl}/faults`, 200, { body: FAULTS });
+  await call('POST', `${system.emulatorAdminUrl}/faults`, 200, { body: FAULTS });
   note(`faults on: ${JSON.stringify(FAULTS)}`);
 
   const serials = Array.from({ length: UNITS }, (_, i) => `CHAOS-${runId}-${String(i).padStart(4, '0')}`);
@@ -143,11 +143,11 @@ it('survives a worker kill -9, Redis and emulator restarts, dropped PostgreSQL c
   await reach(550, 'restart the emulator');
   note(`emulator SIGTERM at ${registered} registered`);
   await system.restartEmulator(1_000);
-  await call('PUT', `${system.emulatorAdminUrl}/faults`, 200, { body: FAULTS });
+  await call('POST', `${system.emulatorAdminUrl}/faults`, 200, { body: FAULTS });
   note(`emulator started again (pid ${system.emulator.pid}), same state dir and ports; faults set again`);
 
   await reach(800, 'switch the faults off');
-  await call('PUT', `${system.emulatorAdminUrl}/faults`, 200, { body: {} });
+  await call('POST', `${system.emulatorAdminUrl}/faults`, 200, { body: {} });
   note(`faults off at ${registered} registered`);
 
   const [view] = await waitForBatches(

@@ -2,7 +2,9 @@ import { EMULATED_ACCOUNT_ID, EMULATED_REGION } from '@claimline/provisioning-te
 
 export { EMULATED_ACCOUNT_ID, EMULATED_REGION };
 
-const PREFIX = `arn:aws:iot:${EMULATED_REGION}:${EMULATED_ACCOUNT_ID}:`;
+/** `arn:aws:iot:<region>:<account>`: the emulated account, as its ARNs and policy resources spell it. */
+export const ACCOUNT_ARN = `arn:aws:iot:${EMULATED_REGION}:${EMULATED_ACCOUNT_ID}`;
+const PREFIX = `${ACCOUNT_ARN}:`;
 
 /** ARNs of the emulated account's resources, spelled as AWS IoT spells them. */
 export const arns = {

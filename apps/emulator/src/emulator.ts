@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger } from '@claimline/logger';
 import { loadTemplates } from '@claimline/provisioning-template';
+import { checkAdminAccess } from './admin/admin-guard.js';
 import { startAdminHttp } from './admin/admin-http.js';
 import { EMULATED_REGION } from './aws-arns.js';
 import {
@@ -21,6 +22,8 @@ import { startTlsServer } from './mqtt/tls-server.js';
 import { DEFAULT_SERVER_NAMES, type EmulatorOptions, type Faults, type Quotas } from './options.js';
 import { EmulatorPki } from './pki/emulator-pki.js';
 import { KeyPool } from './pki/key-pool.js';
+import { ensureDefaultDevicePolicy, loadClaimPolicy } from './policy/bundled-policies.js';
+import { PolicyAuthorizer } from './policy/policy-authorizer.js';
 import { ProvisioningService } from './provisioning/provisioning-service.js';
 import { createRequestRouter } from './provisioning/request-router.js';
 import { OwnershipTokens } from './registry/ownership-tokens.js';
@@ -40,9 +43,19 @@ export type RunningEmulator = {
   stop(): Promise<void>;
 };
 
+/** Where a local client reaches a server bound to `host` (a wildcard address means this machine). */
+const urlHost = (host: string) =>
+  host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+
 /** Starts the MQTT/TLS endpoint and the admin API; everything persistent lives in `options.stateDir`. */
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
+  const adminAccess = {
+    host: options.adminHost ?? '127.0.0.1',
+    port: options.adminPort ?? 8884,
+    token: options.adminToken,
+  };
+  checkAdminAccess(adminAccess); // before anything listens, so a refused start leaves nothing open
   const logger = options.logger ?? createLogger({ name: 'emulator', level: 'warn' });
   const templates = await loadTemplates(options.templatesDir, options.templates);
   const templatesLoadedAt = new Date();
@@ -52,6 +65,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const { files, claimCertificateId } = await writeClientFiles(options.stateDir, pki);
   await writeTemplates(files, templates);
   const store = await RegistryStore.open(join(options.stateDir, 'registry.json'));
+  await ensureDefaultDevicePolicy(store);
+  const authorizer = new PolicyAuthorizer(store, await loadClaimPolicy(options.claimPolicyFile), logger);
   const tokens = new OwnershipTokens(store, options.tokenTtlSeconds ?? 3600);
   tokens.sweep();
   const keys = new KeyPool(options.keyAlgorithm ?? 'rsa-2048', options.keyPoolSize ?? 4);
@@ -67,7 +82,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     logger,
   });
   const router = createRequestRouter({ service, store, quotas, faults, claimCertificateId, logger });
-  const broker = new Broker(store, quotas, router, logger);
+  const broker = new Broker(store, quotas, router, authorizer, logger);
 
   const mqttServer = await startTlsServer({
     host,
@@ -87,7 +102,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     mqttEndpoint: () => ({ host, port: mqttServer.port }),
     disconnectCertificate: (certificateId: string) => broker.disconnectCertificate(certificateId),
   };
-  const admin = await startAdminHttp(host, options.adminPort ?? 8884, {
+  const admin = await startAdminHttp(adminAccess, {
     store,
     getFaults: () => faults.faults,
     setFaults: (f) => faults.set(f),
@@ -121,7 +136,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   return {
     host,
     port: mqttServer.port,
-    adminUrl: `http://${host}:${admin.port}`,
+    adminUrl: `http://${urlHost(adminAccess.host)}:${admin.port}`,
     controlPlaneUrl,
     files,
     registry: {

@@ -57,6 +57,11 @@ async function main(): Promise<void> {
       env.EMULATOR_SERVER_NAMES,
     )
     .option(
+      '--admin-host <host>',
+      'admin HTTP listen address; beyond loopback EMULATOR_ADMIN_TOKEN is required (EMULATOR_ADMIN_HOST)',
+      env.EMULATOR_ADMIN_HOST,
+    )
+    .option(
       '--admin-port <port>',
       'admin HTTP port, 0 = free port (EMULATOR_ADMIN_PORT)',
       integer,
@@ -77,6 +82,11 @@ async function main(): Promise<void> {
       '--templates-dir <dir>',
       'directory of <name>.json templates (EMULATOR_TEMPLATES_DIR)',
       env.EMULATOR_TEMPLATES_DIR ?? BUNDLED_TEMPLATES,
+    )
+    .option(
+      '--claim-policy-file <file>',
+      "the claim certificate's AWS IoT policy document (EMULATOR_CLAIM_POLICY_FILE); default: the bundled one",
+      env.EMULATOR_CLAIM_POLICY_FILE,
     )
     .option(
       '--token-ttl-seconds <seconds>',
@@ -107,10 +117,12 @@ async function main(): Promise<void> {
     host: string;
     port: number;
     serverNames: string[];
+    adminHost: string;
     adminPort: number;
     controlPort: number;
     keyAlgorithm: string;
     templatesDir: string;
+    claimPolicyFile?: string;
     tokenTtlSeconds: number;
     hookTimeoutMs: number;
     quotas?: z.output<typeof quotasSchema>;
@@ -136,8 +148,12 @@ async function main(): Promise<void> {
     serverNames: options.serverNames,
     adminPort: options.adminPort,
     controlPort: options.controlPort,
+    adminHost: options.adminHost,
+    // From the environment only: a command-line flag would show the token in the process list.
+    adminToken: env.EMULATOR_ADMIN_TOKEN?.reveal(),
     keyAlgorithm,
     templatesDir: options.templatesDir,
+    claimPolicyFile: options.claimPolicyFile,
     tokenTtlSeconds: options.tokenTtlSeconds,
     hookTimeoutMs: options.hookTimeoutMs,
     quotas,

@@ -64,6 +64,10 @@ export type EmulatorOptions = {
   adminPort?: number;
   /** HTTPS port of the AWS IoT control plane (REST, SigV4); 0 = a free port. Default 8885. */
   controlPort?: number;
+  /** Admin API listen address; default 127.0.0.1. Beyond loopback `adminToken` is required. */
+  adminHost?: string;
+  /** Bearer token the admin API requires (all routes but /healthz). Never logged. */
+  adminToken?: string;
   keyAlgorithm?: KeyAlgorithm;
   templatesDir?: string;
   templates?: Record<string, unknown>;
@@ -75,6 +79,8 @@ export type EmulatorOptions = {
   hookTimeoutMs?: number;
   /** How many generated keys to keep ready per algorithm. */
   keyPoolSize?: number;
+  /** The claim certificate's AWS IoT policy document (JSON); default: the bundled one AWS documents. */
+  claimPolicyFile?: string;
 };
 
 export function resolveQuotas(quotas: Partial<Quotas> | 'off' | undefined): Quotas {

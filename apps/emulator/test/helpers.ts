@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,13 @@ export const DEFAULT_TEMPLATE = {
   DeviceConfiguration: { serial: { Ref: 'SerialNumber' }, model: { Ref: 'Model' } },
 };
 
-export type TestEmulator = RunningEmulator & { stateDir: string; logs: string[]; cleanup(): Promise<void> };
+export type TestEmulator = RunningEmulator & {
+  stateDir: string;
+  logs: string[];
+  /** The admin API's bearer token (every test emulator has one, as a deployment beyond loopback must). */
+  adminToken: string;
+  cleanup(): Promise<void>;
+};
 
 export async function startTestEmulator(
   options: Partial<EmulatorOptions> = {},
@@ -42,8 +49,10 @@ export async function startTestEmulator(
       callback();
     },
   });
+  const adminToken = randomBytes(24).toString('base64url');
   const emulator = await startEmulator({
     logger: createLogger({ name: 'emulator', level: 'trace', destination }),
+    adminToken,
     stateDir: dir,
     port: 0,
     adminPort: 0,
@@ -57,6 +66,7 @@ export async function startTestEmulator(
     ...emulator,
     stateDir: dir,
     logs,
+    adminToken: options.adminToken ?? adminToken,
     cleanup: async () => {
       await emulator.stop();
       await rm(dir, { recursive: true, force: true });
@@ -166,14 +176,20 @@ export async function request(
 /** Waits for `ms` without a request expecting anything (used to prove that nothing arrives). */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A call to the admin API with its bearer token; a POST without a body sends `{}`. */
 export async function adminJson(
-  emulator: RunningEmulator,
+  emulator: TestEmulator,
   path: string,
   init?: RequestInit,
 ): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${emulator.adminUrl}${path}`, {
     ...init,
-    headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) },
+    ...(init?.method === 'POST' && init.body === undefined ? { body: '{}' } : {}),
+    headers: {
+      authorization: `Bearer ${emulator.adminToken}`,
+      'content-type': 'application/json',
+      ...(init?.headers ?? {}),
+    },
   });
   return { status: response.status, body: await response.json() };
 }

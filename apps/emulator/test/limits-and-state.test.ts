@@ -52,18 +52,17 @@ describe('quotas', () => {
     expect(registered.outcome).toBe('accepted');
     await endClient(claimClient);
     const creds = { cert: created.certificatePem!, key: created.privateKey! };
-    const [device, listener] = await Promise.all([
-      connectMqttJs(emulator, creds),
-      connectMqttJs(emulator, creds),
-    ]);
-    await listener.subscribeAsync('burst/#', { qos: 0 });
+    // One connection listening to its own topics: the policy lets the certificate connect only as its
+    // thing name.
+    const device = await connectMqttJs(emulator, creds, { clientId: 'cl-PUB-1' });
+    await device.subscribeAsync('claimline/cl-PUB-1/#', { qos: 0 });
     let received = 0;
-    listener.on('message', () => (received += 1));
-    for (let i = 0; i < 30; i++) device.publish('burst/x', String(i), { qos: 0 });
+    device.on('message', () => (received += 1));
+    for (let i = 0; i < 30; i++) device.publish('claimline/cl-PUB-1/burst', String(i), { qos: 0 });
     await sleep(300);
     expect(received).toBeGreaterThanOrEqual(10);
     expect(received).toBeLessThan(20);
-    await Promise.all([endClient(device), endClient(listener)]);
+    await endClient(device);
   });
 
   it('two CONNECTs with one client id within a second: the second is refused; the admin API can switch quotas off', async () => {
@@ -72,12 +71,12 @@ describe('quotas', () => {
     const refused = await connectFailure(emulator, claim, { clientId: 'rate-1' });
     expect(refused.message).toMatch(/unavailable/i);
     expect(first.connected).toBe(true);
-    const put = await adminJson(emulator, '/quotas', { method: 'PUT', body: JSON.stringify('off') });
+    const put = await adminJson(emulator, '/quotas', { method: 'POST', body: JSON.stringify('off') });
     expect(put).toMatchObject({ status: 200, body: { connectPerClientIdPerSecond: 0 } });
     const again = await connectMqttJs(emulator, claim, { clientId: 'rate-1' });
     await Promise.all([endClient(first), endClient(again)]);
     expect(
-      (await adminJson(emulator, '/quotas', { method: 'PUT', body: JSON.stringify({ nope: 1 }) })).status,
+      (await adminJson(emulator, '/quotas', { method: 'POST', body: JSON.stringify({ nope: 1 }) })).status,
     ).toBe(400);
   });
 });
@@ -103,7 +102,7 @@ describe('faults', () => {
 
   it('throttleRate per operation → 429 only for that operation (admin API)', async () => {
     const put = await adminJson(emulator, '/faults', {
-      method: 'PUT',
+      method: 'POST',
       body: JSON.stringify({ operations: { RegisterThing: { throttleRate: 1 } } }),
     });
     expect(put.status).toBe(200);
@@ -198,10 +197,11 @@ describe('state', () => {
         const registry = await readFile(join(stateDir, 'registry.json'), 'utf8');
         expect(registry).not.toContain('PRIVATE KEY');
 
-        const device = await connectMqttJs(second, {
-          cert: created.certificatePem!,
-          key: created.privateKey!,
-        });
+        const device = await connectMqttJs(
+          second,
+          { cert: created.certificatePem!, key: created.privateKey! },
+          { clientId: 'cl-KEEP-1' },
+        );
         await endClient(device);
         const again = await connectMqttJs(second, await claimCredentials(second));
         const registered = await request(

@@ -61,15 +61,20 @@ describe.each(['json', 'cbor'] as Format[])('claim flow with MQTT.js over %s', (
         policyNames: ['claimline-device'],
       });
 
-      const device = await connectMqttJs(emulator, { cert: certificatePem!, key: privateKey! });
-      const listener = await connectMqttJs(emulator, { cert: certificatePem!, key: privateKey! });
-      await listener.subscribeAsync(`devices/${serial}/#`, { qos: 1 });
-      const got = new Promise<string>((resolve) =>
-        listener.once('message', (_topic, payload) => resolve(payload.toString())),
+      // The claimline-device policy: connect as the thing name, use claimline/<thing>/….
+      const thingName = `cl-${serial}`;
+      const device = await connectMqttJs(
+        emulator,
+        { cert: certificatePem!, key: privateKey! },
+        { clientId: thingName },
       );
-      await device.publishAsync(`devices/${serial}/hello`, 'hi', { qos: 1 });
+      await device.subscribeAsync(`claimline/${thingName}/#`, { qos: 1 });
+      const got = new Promise<string>((resolve) =>
+        device.once('message', (_topic, payload) => resolve(payload.toString())),
+      );
+      await device.publishAsync(`claimline/${thingName}/hello`, 'hi', { qos: 1 });
       expect(await got).toBe('hi');
-      await Promise.all([endClient(device), endClient(listener)]);
+      await endClient(device);
     } finally {
       await endClient(claim);
     }

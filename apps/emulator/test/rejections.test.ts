@@ -190,6 +190,45 @@ describe('rejections', () => {
   });
 });
 
+describe('rejections of RegisterThing parameters', () => {
+  it('a reference that cannot be resolved → 400 InvalidParameters "Cannot resolve reference value"', async () => {
+    const answer = await register('plain', { certificateOwnershipToken: await newToken(), parameters: {} });
+    expect(answer).toEqual({
+      outcome: 'rejected',
+      body: {
+        statusCode: 400,
+        errorCode: 'InvalidParameters',
+        errorMessage: expect.stringContaining('Cannot resolve reference value: SerialNumber') as string,
+      },
+    });
+  });
+
+  it.each([
+    ['a number', 12345],
+    ['a boolean', true],
+    ['an object', { nested: 'x' }],
+    ['null', null],
+  ])('a parameter value that is %s → 400, nothing made, the token stays usable', async (_case, value) => {
+    const token = await newToken();
+    const before = emulator.registry.things().length;
+    const answer = await register('plain', {
+      certificateOwnershipToken: token,
+      parameters: { SerialNumber: value },
+    });
+    expect(answer.body).toMatchObject({
+      statusCode: 400,
+      errorCode: 'InvalidPayload',
+      errorMessage: 'parameters.SerialNumber must be a string',
+    });
+    expect(emulator.registry.things()).toHaveLength(before);
+    const retried = await register('plain', {
+      certificateOwnershipToken: token,
+      parameters: { SerialNumber: `STRING-${String(before)}` },
+    });
+    expect(retried.outcome).toBe('accepted');
+  });
+});
+
 describe('pre-provisioning hook', () => {
   it('allow: the hook sees AWS input and its parameterOverrides are applied', async () => {
     const answer = await register('hooked', {

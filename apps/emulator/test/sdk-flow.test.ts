@@ -28,11 +28,13 @@ async function publishAsDevice(
   key: string,
   serial: string,
 ): Promise<void> {
+  // The claimline-device policy: connect as the thing name, publish under claimline/<thing>/.
+  const thingName = `cl-${serial}`;
   if (protocol === 'mqtt5') {
-    const device = await connectSdkMqtt5(emulator, cert, key);
+    const device = await connectSdkMqtt5(emulator, cert, key, thingName);
     try {
       const result = await device.client.publish({
-        topicName: `devices/${serial}/hello`,
+        topicName: `claimline/${thingName}/hello`,
         qos: mqtt5.QoS.AtLeastOnce,
         payload: 'hi',
       });
@@ -41,9 +43,9 @@ async function publishAsDevice(
       await device.close();
     }
   } else {
-    const device = await connectSdkMqtt311(emulator, cert, key);
+    const device = await connectSdkMqtt311(emulator, cert, key, thingName);
     try {
-      await device.connection.publish(`devices/${serial}/hello`, 'hi', mqtt.QoS.AtLeastOnce);
+      await device.connection.publish(`claimline/${thingName}/hello`, 'hi', mqtt.QoS.AtLeastOnce);
     } finally {
       await device.close();
     }
@@ -129,7 +131,7 @@ it('RSA keys: CreateKeysAndCertificate returns a PKCS#1 RSA key that works for t
         certificateOwnershipToken: created.certificateOwnershipToken!,
         parameters: { SerialNumber: 'RSA-1' },
       });
-      const device = await connectSdkMqtt5(rsa, created.certificatePem!, created.privateKey!);
+      const device = await connectSdkMqtt5(rsa, created.certificatePem!, created.privateKey!, 'cl-RSA-1');
       await device.close();
     } finally {
       await claim.close();

@@ -46,8 +46,11 @@ it('is refused for a certificate not yet registered, connects once registered, i
   );
   expect(await probe(created.certificatePem, key, 'PROBE-1')).toEqual({ outcome: 'connected' });
 
+  // The admin API changes state only on a POST with a JSON body.
   const revoked = await fetch(`${emulator.adminUrl}/certificates/${created.certificateId}/revoke`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
   });
   expect(revoked.status).toBeLessThan(300);
   expect((await probe(created.certificatePem, key, 'PROBE-1')).outcome).toBe('refused');

@@ -21,7 +21,9 @@ const asList = (value: unknown, where: string): unknown[] =>
 function ref(name: unknown, ctx: EvalContext): string {
   if (typeof name !== 'string') return fail('Ref needs a name');
   const value = ctx.parameters[name];
-  if (value === undefined) return fail(`Ref "${name}": no such parameter and no value given`);
+  // AWS answers a reference it cannot resolve (no such parameter, no value, no default) this way.
+  if (value === undefined)
+    throw new TemplateEvaluationError('InvalidParameters', `Cannot resolve reference value: ${name}`);
   return value;
 }
 

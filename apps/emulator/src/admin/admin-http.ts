@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { faultsSchema, quotasSchema } from '../limits/limit-schemas.js';
 import type { Faults, Quotas } from '../options.js';
 import type { RegistryStore } from '../registry/registry-store.js';
+import { adminGuard, checkAdminAccess, type AdminAccess } from './admin-guard.js';
 
 export type AdminControls = {
   store: RegistryStore;
@@ -15,14 +16,18 @@ export type AdminControls = {
   revoke(certificateId: string): boolean;
 };
 
-/** The loopback admin API: read the registry and counters, change faults and quotas, revoke a certificate. */
+/**
+ * The admin API: read the registry and counters, change faults and quotas, revoke a certificate.
+ * Guarded by `adminGuard` (bearer token, JSON-only POST); state changes only on POST.
+ */
 export async function startAdminHttp(
-  host: string,
-  port: number,
+  access: AdminAccess,
   controls: AdminControls,
 ): Promise<{ port: number; server: Server }> {
+  checkAdminAccess(access);
   const { store } = controls;
   const app = express();
+  app.use(adminGuard(access.token));
   app.use(express.json({ strict: false }));
   const notFound = (res: Response, what: string) => res.status(404).json({ error: `${what} not found` });
 
@@ -43,14 +48,14 @@ export async function startAdminHttp(
   });
   app.get('/counters', (_req, res) => void res.json(store.counters()));
   app.get('/faults', (_req, res) => void res.json(controls.getFaults()));
-  app.put('/faults', (req, res) => {
+  app.post('/faults', (req, res) => {
     const parsed = faultsSchema.safeParse(req.body);
     if (!parsed.success) return void res.status(400).json({ error: z.prettifyError(parsed.error) });
     controls.setFaults(parsed.data as Partial<Faults>);
     res.json(controls.getFaults());
   });
   app.get('/quotas', (_req, res) => void res.json(controls.getQuotas()));
-  app.put('/quotas', (req, res) => {
+  app.post('/quotas', (req, res) => {
     const parsed = quotasSchema.safeParse(req.body);
     if (!parsed.success) return void res.status(400).json({ error: z.prettifyError(parsed.error) });
     controls.setQuotas(parsed.data);
@@ -64,8 +69,8 @@ export async function startAdminHttp(
     },
   );
 
-  const server = app.listen(port, host);
+  const server = app.listen(access.port, access.host);
   await once(server, 'listening');
   const address = server.address();
-  return { port: typeof address === 'object' && address ? address.port : port, server };
+  return { port: typeof address === 'object' && address ? address.port : access.port, server };
 }

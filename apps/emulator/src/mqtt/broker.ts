@@ -1,6 +1,8 @@
 import type { Logger } from '@claimline/logger';
 import type { QuotaLimiter } from '../limits/quotas.js';
 import type { TokenBucket } from '../limits/token-bucket.js';
+import type { PolicyAuthorizer } from '../policy/policy-authorizer.js';
+import type { IotAction } from '../policy/policy-evaluator.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import {
   DISCONNECT_TAKEN_OVER,
@@ -12,8 +14,8 @@ import {
 export type RequestHandler = (session: MqttSession, topic: string, payload: Buffer) => void;
 
 /**
- * The connections of the emulated account: admits CONNECTs (certificate status, quotas, client-id
- * takeover), hands `$aws/` requests to the provisioning router and fans ordinary topics out like a broker.
+ * The connections of the emulated account: admits CONNECTs (certificate status, policy, quotas,
+ * client-id takeover), hands `$aws/` requests to the provisioning router and fans ordinary topics out like a broker.
  */
 export class Broker implements SessionHost {
   readonly #byClientId = new Map<string, MqttSession>();
@@ -22,6 +24,7 @@ export class Broker implements SessionHost {
     private readonly store: RegistryStore,
     private readonly quotas: QuotaLimiter,
     private readonly onRequest: RequestHandler,
+    private readonly authorizer: PolicyAuthorizer,
     private readonly logger: Logger,
   ) {}
 
@@ -33,6 +36,7 @@ export class Broker implements SessionHost {
       this.store.certificates.get(identity.certificateId)?.status !== 'ACTIVE'
     )
       return 'not-authorized';
+    if (!this.authorize(session, 'iot:Connect', `client/${session.clientId}`)) return 'not-authorized';
     this.store.count('Connect');
     if (!this.quotas.allowConnect(session.clientId)) return 'rate-exceeded';
     const previous = this.#byClientId.get(session.clientId);
@@ -44,9 +48,12 @@ export class Broker implements SessionHost {
 
   onPublish(session: MqttSession, topic: string, payload: Buffer): void {
     if (topic.startsWith('$aws/')) return this.onRequest(session, topic, payload);
-    for (const other of this.#byClientId.values()) {
-      if (other.identity?.kind === 'device') other.deliver(topic, payload);
-    }
+    for (const other of this.#byClientId.values()) other.deliver(topic, payload);
+  }
+
+  authorize(session: MqttSession, action: IotAction, resource: string): boolean {
+    if (!session.identity) return false;
+    return this.authorizer.decide(session.identity, session.clientId, action, resource) === 'allow';
   }
 
   onClose(session: MqttSession): void {

@@ -3,8 +3,8 @@ import type { TLSSocket } from 'node:tls';
 import * as mqtt from 'mqtt-packet';
 import type { Logger } from '@claimline/logger';
 import type { TokenBucket } from '../limits/token-bucket.js';
+import type { IotAction } from '../policy/policy-evaluator.js';
 import type { Identity } from './policy.js';
-import { mayPublish, maySubscribe } from './policy.js';
 import { isValidFilter, topicMatches } from './topic-match.js';
 
 /** Why a CONNECT was refused; mapped to 3.1.1 return codes and MQTT 5 reason codes. */
@@ -16,6 +16,8 @@ export type SessionHost = {
   onPublish(session: MqttSession, topic: string, payload: Buffer): void;
   onClose(session: MqttSession): void;
   publishBucket(): TokenBucket;
+  /** Whether the session's policies allow `action` on `resource` (`topic/…`, `topicfilter/…`). */
+  authorize(session: MqttSession, action: IotAction, resource: string): boolean;
 };
 
 const REFUSAL_CODES: Record<ConnectRefusal, { v4: number; v5: number }> = {
@@ -25,6 +27,7 @@ const REFUSAL_CODES: Record<ConnectRefusal, { v4: number; v5: number }> = {
 };
 
 export const DISCONNECT_TAKEN_OVER = 0x8e;
+/** MQTT 5 reason code 0x87 Not authorized (CONNACK, PUBACK, SUBACK, DISCONNECT). */
 export const DISCONNECT_NOT_AUTHORIZED = 0x87;
 
 /** One client connection: parses packets, enforces its identity's policy, keeps its subscriptions. */
@@ -67,6 +70,8 @@ export class MqttSession {
       if (topicMatches(filter, topic)) qos = Math.max(qos ?? 0, granted) as 0 | 1;
     }
     if (qos === undefined) return false;
+    // AWS checks iot:Receive at each delivery; a denied message is silently not sent.
+    if (!this.host.authorize(this, 'iot:Receive', `topic/${topic}`)) return false;
     const messageId = qos === 1 ? this.#messageId() : undefined;
     this.#send({ cmd: 'publish', topic, payload, qos, retain: false, dup: false, messageId });
     return true;
@@ -186,10 +191,8 @@ export class MqttSession {
       else topic = this.#aliases.get(alias) ?? '';
     }
     if (packet.qos === 2) return this.close('QoS 2 is not supported', 0x9b);
-    if (!this.identity || !mayPublish(this.identity, topic)) {
-      // AWS closes the connection on a publish its policy forbids.
-      return this.close(`publish to ${topic} not allowed`, DISCONNECT_NOT_AUTHORIZED);
-    }
+    if (!this.host.authorize(this, 'iot:Publish', `topic/${topic}`))
+      return this.#publishDenied(packet, topic);
     if (packet.qos === 1)
       this.#send({
         cmd: 'puback',
@@ -207,11 +210,23 @@ export class MqttSession {
     );
   }
 
+  /**
+   * AWS: a denied PUBLISH closes an MQTT 3.1.1 connection (there is no way to say why); MQTT 5 answers
+   * a QoS 1 PUBLISH with PUBACK 0x87 (Not authorized) and keeps the connection. A denied QoS 0 MQTT 5
+   * PUBLISH has nothing to answer with and is dropped.
+   */
+  #publishDenied(packet: mqtt.IPublishPacket, topic: string): void {
+    if (this.protocolVersion !== 5) return this.close(`publish to ${topic} not authorized`);
+    this.logger.debug({ clientId: this.clientId, topic }, 'publish not authorized');
+    if (packet.qos === 1)
+      this.#send({ cmd: 'puback', messageId: packet.messageId, reasonCode: DISCONNECT_NOT_AUTHORIZED });
+  }
+
   #onSubscribe(packet: mqtt.ISubscribePacket): void {
     const failure = this.protocolVersion === 5 ? DISCONNECT_NOT_AUTHORIZED : 0x80;
     const granted = packet.subscriptions.map(({ topic, qos }) => {
       if (!isValidFilter(topic)) return this.protocolVersion === 5 ? 0x8f : 0x80;
-      if (!this.identity || !maySubscribe(this.identity, topic)) return failure;
+      if (!this.host.authorize(this, 'iot:Subscribe', `topicfilter/${topic}`)) return failure;
       const grantedQos = (qos >= 1 ? 1 : 0) as 0 | 1;
       this.subscriptions.set(topic, grantedQos);
       return grantedQos;

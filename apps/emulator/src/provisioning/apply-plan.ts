@@ -1,6 +1,7 @@
 import type { OverrideAction, ProvisioningPlan, ThingPlan } from '@claimline/provisioning-template';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { Thing } from '../registry/types.js';
+import { parsePolicyDocument } from '../policy/policy-document.js';
 import { ProvisioningError } from './provisioning-error.js';
 
 const sameList = (a: string[], b: string[]) =>
@@ -83,6 +84,29 @@ function nextThing(existing: Thing | undefined, plan: ThingPlan, certificateId: 
   };
 }
 
+/**
+ * The template's policies must exist (by name) or be valid documents (inline) before anything is
+ * written. AWS documents no code for a missing policy; the emulator answers as AttachPolicy does.
+ */
+function checkPolicies(store: RegistryStore, plan: ProvisioningPlan): void {
+  for (const policy of plan.policies) {
+    if (policy.policyDocument === undefined) {
+      if (store.policies.get(policy.policyName)?.policyDocument === undefined)
+        throw new ProvisioningError(
+          'ResourceNotFoundException',
+          `policy ${policy.policyName} does not exist`,
+        );
+      continue;
+    }
+    const parsed = parsePolicyDocument(policy.policyDocument);
+    if (!parsed.ok)
+      throw new ProvisioningError(
+        'InvalidParameters',
+        `policy document of ${policy.policyName} is malformed: ${parsed.reason}`,
+      );
+  }
+}
+
 /** Commits a plan in one synchronous step: either everything is written or nothing. */
 export function applyPlan(store: RegistryStore, plan: ProvisioningPlan, certificateId: string): void {
   const cert = store.certificates.get(certificateId);
@@ -91,6 +115,7 @@ export function applyPlan(store: RegistryStore, plan: ProvisioningPlan, certific
       'InvalidCertificateOwnershipToken',
       'the certificate of this token no longer exists',
     );
+  checkPolicies(store, plan);
   const now = new Date().toISOString();
   const thing = plan.thing
     ? nextThing(store.things.get(plan.thing.thingName), plan.thing, certificateId, now)
@@ -98,8 +123,7 @@ export function applyPlan(store: RegistryStore, plan: ProvisioningPlan, certific
   // Nothing above writes; from here on nothing throws.
   if (thing) store.things.set(thing.thingName, thing);
   for (const policy of plan.policies)
-    if (!store.policies.has(policy.policyName) || policy.policyDocument)
-      store.policies.set(policy.policyName, policy);
+    if (policy.policyDocument !== undefined) store.policies.set(policy.policyName, policy);
   store.certificates.set(certificateId, {
     ...cert,
     status: plan.certificateStatus ?? cert.status,

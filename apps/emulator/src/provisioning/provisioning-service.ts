@@ -65,8 +65,7 @@ export class ProvisioningService {
         `provisioning template ${templateName} does not exist`,
       );
     if (!isObject(request)) throw new ProvisioningError('InvalidPayload', 'request must be an object');
-    if (request.parameters !== undefined && !isObject(request.parameters))
-      throw new ProvisioningError('InvalidPayload', 'parameters must be an object');
+    const parameters = requestParameters(request.parameters);
     const token = request.certificateOwnershipToken;
     const certificateId = this.deps.tokens.reserve(token);
     const cert = certificateId ? this.deps.store.certificates.get(certificateId) : undefined;
@@ -78,9 +77,7 @@ export class ProvisioningService {
       );
     }
     try {
-      let parameters = Object.fromEntries(
-        Object.entries(request.parameters ?? {}).map(([k, v]) => [k, String(v)]),
-      );
+      let resolved = parameters;
       if (template.hookUrl) {
         const overrides = await callHook(
           template.hookUrl,
@@ -95,9 +92,9 @@ export class ProvisioningService {
           this.deps.hookTimeoutMs,
           this.deps.logger,
         );
-        parameters = { ...parameters, ...overrides };
+        resolved = { ...parameters, ...overrides };
       }
-      const plan = planOrReject(template, parameters, certificateFacts(certificateId, cert.certificatePem));
+      const plan = planOrReject(template, resolved, certificateFacts(certificateId, cert.certificatePem));
       applyPlan(this.deps.store, plan, certificateId);
       this.deps.tokens.consume(token as string);
       return { deviceConfiguration: plan.deviceConfiguration, thingName: plan.thing?.thingName ?? '' };
@@ -117,6 +114,19 @@ export class ProvisioningService {
     this.deps.store.changed();
     return { ...issued, certificateOwnershipToken: this.deps.tokens.issue(issued.certificateId) };
   }
+}
+
+/**
+ * RegisterThing's `parameters` as AWS models them: a map of string to string. AWS documents no answer
+ * for other values; the emulator refuses them rather than stringify them (`12345` is not `"12345"`).
+ */
+function requestParameters(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isObject(value)) throw new ProvisioningError('InvalidPayload', 'parameters must be an object');
+  for (const [name, parameter] of Object.entries(value))
+    if (typeof parameter !== 'string')
+      throw new ProvisioningError('InvalidPayload', `parameters.${name} must be a string`);
+  return value as Record<string, string>;
 }
 
 /** The template's evaluation, its failures answered with AWS's codes. */

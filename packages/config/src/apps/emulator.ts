@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { logFields, stateDirFields } from './common.js';
-import { port, positiveInt } from '../fields.js';
+import { port, positiveInt, secretString } from '../fields.js';
 
 const json = (what: string) =>
   z.string().transform((text, ctx) => {
@@ -18,7 +18,7 @@ export const emulatorFields = {
     .string()
     .min(1)
     .default('127.0.0.1')
-    .describe('Address the emulator MQTT/TLS endpoint and admin API listen on'),
+    .describe('Address the emulator MQTT/TLS endpoint listens on'),
   EMULATOR_PORT: port().default(8883).describe('Emulator MQTT over TLS port (0 picks a free port)'),
   EMULATOR_SERVER_NAMES: z
     .string()
@@ -37,12 +37,29 @@ export const emulatorFields = {
     .describe(
       'Comma-separated DNS names and IP addresses the emulator server certificate names (subject alternative names)',
     ),
-  EMULATOR_ADMIN_PORT: port()
-    .default(8884)
-    .describe('Emulator admin HTTP API port, loopback only (0 picks a free port)'),
   EMULATOR_CONTROL_PORT: port()
     .default(8885)
     .describe('Emulator AWS IoT control plane (HTTPS, SigV4) port (0 picks a free port)'),
+  EMULATOR_ADMIN_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe(
+      'Address the emulator admin HTTP API listens on; beyond loopback it needs EMULATOR_ADMIN_TOKEN',
+    ),
+  EMULATOR_ADMIN_PORT: port().default(8884).describe('Emulator admin HTTP API port (0 picks a free port)'),
+  EMULATOR_ADMIN_TOKEN: secretString()
+    .optional()
+    .describe(
+      'Bearer token the emulator admin API requires (every route but /healthz); required when it listens beyond loopback',
+    ),
+  EMULATOR_CLAIM_POLICY_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "AWS IoT policy document (JSON) of the emulator's claim certificate; default: the bundled fleet-provisioning claim policy",
+    ),
   EMULATOR_KEY_ALGORITHM: z
     .enum(['rsa-2048', 'ec-p256'])
     .default('rsa-2048')
