@@ -114,11 +114,13 @@ describe('device certificates: a trust path apart from the root', () => {
     );
     expect(againstIssuer).toEqual({ ok: true, output: expect.stringMatching(/: OK\n$/) });
 
-    // Admitted by the registry (ACTIVE), although the client's CA file cannot verify it.
-    const device = await connectMqttJs(emulator, {
-      cert: created.certificatePem!,
-      key: created.privateKey!,
-    });
+    // Admitted by the registry (ACTIVE), although the client's CA file cannot verify it; as its thing,
+    // the one client id its policy (the test template's) lets it connect with.
+    const device = await connectMqttJs(
+      emulator,
+      { cert: created.certificatePem!, key: created.privateKey! },
+      { clientId: 'cl-PKI-1' },
+    );
     await endClient(device);
   });
 
