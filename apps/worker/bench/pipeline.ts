@@ -183,6 +183,10 @@ async function throughput(b: Bench, connections: number, devices: number): Promi
 
 type CounterSecond = { second: number; counts: Record<string, number> };
 
+/** The worker's default quota guard (WORKER_QUOTA_GUARD_MS), and the share of the limit it leaves. */
+const QUOTA_GUARD_MS = 150;
+const QUOTA_CEILING = 1000 / (1000 + QUOTA_GUARD_MS);
+
 async function quotaAdherence(b: Bench, devices: number): Promise<Result[]> {
   const { queue, prefix } = phaseQueue(b, 'quota');
   const limit = String(QUOTA);
@@ -192,6 +196,7 @@ async function quotaAdherence(b: Bench, devices: number): Promise<Result[]> {
     WORKER_QUOTA_CREATE_KEYS_PER_SECOND: limit,
     WORKER_QUOTA_REGISTER_THING_PER_SECOND: limit,
     WORKER_RATE_LIMIT_PER_SECOND: limit,
+    WORKER_QUOTA_GUARD_MS: String(QUOTA_GUARD_MS),
   });
   const { batchId, enqueuedAt } = await seedAndEnqueue(b, queue, 'QUOTA', devices);
   await waitSettled(b, batchId, devices * 200 + 30_000);
@@ -228,8 +233,10 @@ async function quotaAdherence(b: Bench, devices: number): Promise<Result[]> {
       unit: 'calls/s',
       baseline: { name: 'configured limit', value: QUOTA },
       ratio: round(achieved / QUOTA, 3),
-      target: '>= 0.97',
-      pass: steady.length > 0 && achieved / QUOTA >= 0.97,
+      // The quota holds over any 1000 + guard ms (strict per arrival second), so its ceiling is
+      // 1000 / (1000 + guard) of the limit; the target is 0.97 of that ceiling.
+      target: `>= ${round(0.97 * QUOTA_CEILING, 3)} (0.97 of the window's ceiling ${round(QUOTA_CEILING, 3)})`,
+      pass: steady.length > 0 && achieved / QUOTA >= 0.97 * QUOTA_CEILING,
     },
     {
       name: 'busiest second, any operation (emulator counters)',

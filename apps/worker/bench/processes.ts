@@ -89,7 +89,7 @@ export type EmulatorChild = Child & {
   host: string;
   port: number;
   adminUrl: string;
-  files: { caPath: string; claimCertPath: string; claimKeyPath: string };
+  files: { caPath: string; claimCertPath: string; claimKeyPath: string; templatesDir: string };
 };
 
 export async function startEmulatorChild(stateDir: string): Promise<EmulatorChild> {
@@ -121,6 +121,7 @@ export async function startEmulatorChild(stateDir: string): Promise<EmulatorChil
     caPath: path.join(client, 'AmazonRootCA1.pem'),
     claimCertPath: path.join(client, 'claim.cert.pem'),
     claimKeyPath: path.join(client, 'claim.private.key'),
+    templatesDir: path.join(client, 'templates'),
   };
   for (const file of Object.values(files))
     if (!fs.existsSync(file)) throw new Error(`emulator client file missing: ${file}`);
