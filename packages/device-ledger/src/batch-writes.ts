@@ -31,7 +31,7 @@ export async function cancelQueuedDevices(
 ): Promise<QueuedUnit[]> {
   return tx.$queryRawUnsafe<QueuedUnit[]>(
     `UPDATE device SET state = 'CANCELLED', cancelled_at = now(), updated_at = now()
-      WHERE batch_id = $1::uuid AND state::text = ANY($2::text[]) RETURNING id::text AS id, serial, provision_generation`,
+      WHERE batch_id = $1::uuid AND state = ANY($2::text[]::"DeviceState"[]) RETURNING id::text AS id, serial, provision_generation`,
     batchId,
     fromStates('cancel'),
   );
@@ -46,7 +46,7 @@ export async function requeueFailedDevices(
     `UPDATE device SET state = 'QUEUED', queued_at = now(), updated_at = now(), attempts = 0,
             provision_generation = provision_generation + 1,
             last_error_code = NULL, last_error_message = NULL, last_error_retryable = NULL
-      WHERE batch_id = $1::uuid AND state::text = ANY($2::text[]) RETURNING id::text AS id, serial, provision_generation`,
+      WHERE batch_id = $1::uuid AND state = ANY($2::text[]::"DeviceState"[]) RETURNING id::text AS id, serial, provision_generation`,
     batchId,
     fromStates('retry'),
   );

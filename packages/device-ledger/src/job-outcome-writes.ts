@@ -62,5 +62,5 @@ export async function markBatchFinishedIfDone(prisma: PrismaClient, batchId: str
   await prisma.$executeRaw`
     UPDATE batch SET finished_at = now()
     WHERE id = ${batchId}::uuid AND finished_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM device WHERE batch_id = ${batchId}::uuid AND state::text = ANY(${[...IN_FLIGHT]}))`;
+      AND NOT EXISTS (SELECT 1 FROM device WHERE batch_id = ${batchId}::uuid AND state = ANY(${[...IN_FLIGHT]}::text[]::"DeviceState"[]))`;
 }

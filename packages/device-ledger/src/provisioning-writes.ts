@@ -47,7 +47,7 @@ export async function startAttempt(
         state = CASE WHEN state = 'QUEUED' THEN 'CLAIMING'::"DeviceState" ELSE state END
     WHERE id = ${deviceId}::uuid
       AND (state = 'QUEUED'
-        OR (state::text = ANY(${LEASED}) AND (claiming_at IS NULL OR claiming_at < ${lapsedBefore})))
+        OR (state = ANY(${LEASED}::text[]::"DeviceState"[]) AND (claiming_at IS NULL OR claiming_at < ${lapsedBefore})))
     RETURNING attempts`;
   const attempt = rows[0]?.attempts;
   if (attempt === undefined) {
@@ -76,7 +76,7 @@ export async function startAttempt(
 export async function renewLease(deps: ProvisioningLedger, fence: Fence, at: Date): Promise<void> {
   const renewed = await deps.prisma.$executeRaw`
     UPDATE device SET claiming_at = ${at}
-    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${LEASED})`;
+    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state = ANY(${LEASED}::text[]::"DeviceState"[])`;
   if (renewed === 0) throw new FencedOut(fence.deviceId);
 }
 
@@ -84,7 +84,7 @@ export async function renewLease(deps: ProvisioningLedger, fence: Fence, at: Dat
 export async function releaseLease(deps: ProvisioningLedger, fence: Fence): Promise<void> {
   await deps.prisma.$executeRaw`
     UPDATE device SET claiming_at = NULL
-    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${LEASED})`;
+    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state = ANY(${LEASED}::text[]::"DeviceState"[])`;
 }
 
 /**
@@ -101,7 +101,7 @@ export async function markRegistering(
   const rows = await deps.prisma.$queryRaw<{ n: number }[]>`
     WITH renewed AS (
       UPDATE device SET claiming_at = ${at}
-      WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${HELD})
+      WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state = ANY(${HELD}::text[]::"DeviceState"[])
       RETURNING id
     ), marked AS (
       UPDATE certificate SET status = 'REGISTERING', registering_at = ${at}
@@ -149,7 +149,7 @@ export async function saveIssuedCertificate(
   const rows = await deps.prisma.$queryRaw<{ owned: boolean }[]>`
     WITH owner AS (
       SELECT id FROM device
-      WHERE id = ${device.id}::uuid AND attempts = ${fence.attempt} AND state::text = ANY(${HELD})
+      WHERE id = ${device.id}::uuid AND attempts = ${fence.attempt} AND state = ANY(${HELD}::text[]::"DeviceState"[])
       FOR UPDATE
     ), saved AS (
       INSERT INTO certificate (id, certificate_id, device_id, certificate_pem, status, orphaned_at,
@@ -200,7 +200,7 @@ export async function saveRegistration(
   // meanwhile (only possible if this run outlived its lease); that conflict is left loud for an operator.
   const rows = await deps.prisma.$queryRaw<{ n: number }[]>`
     WITH owner AS (
-      SELECT id FROM device WHERE id = ${device.id}::uuid AND state::text = ANY(${HELD}) FOR UPDATE
+      SELECT id FROM device WHERE id = ${device.id}::uuid AND state = ANY(${HELD}::text[]::"DeviceState"[]) FOR UPDATE
     ), activated AS (
       UPDATE certificate
       SET status = 'ACTIVE', activated_at = ${at}, ownership_token_ciphertext = NULL, ownership_token_wrapped_key = NULL

@@ -27,7 +27,7 @@ export async function stationBatches(ctx: HandlerContext) {
   const rows = await ctx.deps.prisma.$queryRawUnsafe<Row[]>(
     `SELECT b.id::text AS id, b.external_ref, b.created_at,
             count(d.id)::int AS total,
-            count(d.id) FILTER (WHERE d.state::text = ANY($2::text[]))::int AS provisioning,
+            count(d.id) FILTER (WHERE d.state = ANY($2::text[]::"DeviceState"[]))::int AS provisioning,
             count(d.id) FILTER (WHERE d.state = 'REGISTERED' AND d.downloaded_by_station_id IS NULL)::int AS available,
             count(d.id) FILTER (WHERE d.state = 'DOWNLOADED' AND d.downloaded_by_station_id = $1::uuid)::int AS downloaded,
             count(d.id) FILTER (WHERE d.state = 'BURNED' AND d.downloaded_by_station_id = $1::uuid)::int AS burned,
