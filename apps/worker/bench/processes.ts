@@ -115,7 +115,10 @@ export async function startEmulatorChild(stateDir: string): Promise<EmulatorChil
     ],
     {},
   );
-  const [, host, port, adminUrl] = await child.waitForLine(/mqtts:\/\/([\d.]+):(\d+), admin ([^\s,]+)/, 60_000);
+  const [, host, port, adminUrl] = await child.waitForLine(
+    /mqtts:\/\/([\d.]+):(\d+), admin ([^\s,]+)/,
+    60_000,
+  );
   const client = path.join(stateDir, 'client');
   const files = {
     caPath: path.join(client, 'AmazonRootCA1.pem'),
