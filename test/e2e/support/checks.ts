@@ -95,7 +95,7 @@ export async function registryViolations(
       const knownLimit = extra.some(
         (id) => snapshot.certificates.find((c) => c.certificate_id === id)?.status === 'ORPHANED',
       )
-        ? ' — the "lost RegisterThing answer" known limit (docs/worker.md): AWS registered a certificate whose answer never reached the database'
+        ? ' — AWS registered a certificate whose answer never reached the database, and it was not resolved (docs/worker.md, "A lost RegisterThing answer")'
         : '';
       problems.push(
         `${where}: thing ${thing.thingName} has ACTIVE certificates the database does not list as ACTIVE: ${dbStatus.join(', ')}${knownLimit}`,
