@@ -43,3 +43,13 @@ export class RegistrationUnknownError extends Error {
     this.name = 'RegistrationUnknownError';
   }
 }
+
+/** The verification CONNECT neither succeeded nor was refused: retried later. */
+export class VerifyConnectUnknownError extends Error {
+  readonly retryable = true;
+  readonly code = 'VerifyConnectUnknown';
+  constructor(thingName: string, reason: string) {
+    super(`verification connect as ${thingName} proved nothing (${reason}); will retry`);
+    this.name = 'VerifyConnectUnknownError';
+  }
+}

@@ -82,14 +82,13 @@ async function registered(
   };
 }
 
-/** A 4xx other than 429: AWS answered and applied nothing *this* time (the token, for a spent one). */
-export function isPermanentRejection(error: unknown): boolean {
-  const statusCode = (error as { statusCode?: unknown })?.statusCode;
-  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && statusCode !== 429;
-}
-
 /** Any 4xx, 429 included: AWS answered, so this RegisterThing applied nothing. */
 export function isDefiniteRejection(error: unknown): boolean {
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
+}
+
+/** A 4xx other than 429: AWS answered and applied nothing *this* time (the token, for a spent one). */
+export function isPermanentRejection(error: unknown): boolean {
+  return isDefiniteRejection(error) && (error as { statusCode: number }).statusCode !== 429;
 }

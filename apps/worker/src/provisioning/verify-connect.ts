@@ -1,6 +1,7 @@
 import type { Certificate } from '@claimline/db';
 import { renewLease, saveVerification } from '@claimline/device-ledger';
 import type { FlowContext, ProvisionOutcome } from './provision-device.js';
+import { VerifyConnectUnknownError } from './provisioning-errors.js';
 
 /**
  * Seed step 3, proven per unit (`WORKER_VERIFY_CONNECT`): the unit's new certificate connects once as
@@ -61,14 +62,4 @@ export async function resumeVerification(ctx: FlowContext): Promise<ProvisionOut
     throw new Error(`VERIFYING device ${ctx.device.serial} has no ACTIVE certificate or thing name`);
   const privateKeyPem = await ctx.openPrivateKey(certificate);
   return verifyConnect(ctx, { ...certificate, privateKeyPem }, ctx.device.thingName);
-}
-
-/** The verification CONNECT neither succeeded nor was refused: retried later. */
-export class VerifyConnectUnknownError extends Error {
-  readonly retryable = true;
-  readonly code = 'VerifyConnectUnknown';
-  constructor(thingName: string, reason: string) {
-    super(`verification connect as ${thingName} proved nothing (${reason}); will retry`);
-    this.name = 'VerifyConnectUnknownError';
-  }
 }
