@@ -67,7 +67,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const store = await RegistryStore.open(join(options.stateDir, 'registry.json'));
   await ensureDefaultDevicePolicy(store);
   const authorizer = new PolicyAuthorizer(store, await loadClaimPolicy(options.claimPolicyFile), logger);
-  const tokens = new OwnershipTokens(store, options.tokenTtlSeconds ?? 3600);
+  const tokens = new OwnershipTokens(store, options.tokenTtlSeconds ?? 3600, options.clock);
   tokens.sweep();
   const keys = new KeyPool(options.keyAlgorithm ?? 'rsa-2048', options.keyPoolSize ?? 4);
   const quotas = new QuotaLimiter(options.quotas);

@@ -72,6 +72,8 @@ export type EmulatorOptions = {
   templatesDir?: string;
   templates?: Record<string, unknown>;
   tokenTtlSeconds?: number;
+  /** Milliseconds since the epoch for token expiry (tests pass a manual clock); default `Date.now`. */
+  clock?: () => number;
   quotas?: Partial<Quotas> | 'off';
   faults?: Partial<Faults>;
   logger?: Logger;

@@ -6,6 +6,7 @@ import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 
 import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
 import { Writable } from 'node:stream';
 import { createLogger } from '@claimline/logger';
+import { waitFor } from '@claimline/test-kit';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/index.js';
 
 export const DEFAULT_TEMPLATE = {
@@ -173,8 +174,32 @@ export async function request(
   });
 }
 
-/** Waits for `ms` without a request expecting anything (used to prove that nothing arrives). */
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Whether the emulator delivered its answer to `client`'s latest request of `operation`, read from
+ * the emulator's own log line for that answer (a positive signal: once it is logged the answer was
+ * either written to the connection or not at all).
+ */
+export async function answerDelivered(
+  emulator: TestEmulator,
+  client: MqttClient,
+  operation: string,
+): Promise<boolean> {
+  const clientId = client.options.clientId;
+  const answer = await waitFor(
+    `the emulator's answer to ${operation} from ${clientId}`,
+    () =>
+      emulator.logs
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .findLast(
+          (entry) =>
+            entry.msg === 'provisioning request' &&
+            entry.clientId === clientId &&
+            entry.operation === operation,
+        ),
+    { timeoutMs: 5_000, intervalMs: 20 },
+  );
+  return answer.delivered === true;
+}
 
 /** A call to the admin API with its bearer token; a POST without a body sends `{}`. */
 export async function adminJson(

@@ -13,7 +13,7 @@ import {
   endClient,
   provision,
   request,
-  sleep,
+  answerDelivered,
   startTestEmulator,
   subscribeGranted,
   type Credentials,
@@ -83,8 +83,10 @@ describe('isolation', () => {
       provision(a, 'claimline-default', { SerialNumber: 'ISO-A' }),
       provision(b, 'claimline-default', { SerialNumber: 'ISO-B' }),
     ]);
-    await sleep(200);
-    expect(seen.get(spy)).toEqual([]);
+    // A barrier: the spy's own request. Its answer is written to the spy's connection after anything
+    // the emulator could have leaked to it while answering a and b, so once it is here, look.
+    expect((await request(spy, '$aws/certificates/create/json', {})).outcome).toBe('accepted');
+    expect(seen.get(spy)).toEqual(['$aws/certificates/create/json/accepted']);
     // Each requester got exactly one answer per own request (3 requests each: create, create, register).
     expect(seen.get(a)!.filter((t) => t.endsWith('/accepted'))).toHaveLength(3);
     expect(seen.get(b)!.filter((t) => t.endsWith('/accepted'))).toHaveLength(3);
@@ -96,7 +98,7 @@ describe('isolation', () => {
     const got: string[] = [];
     client.on('message', (topic) => got.push(topic));
     await client.publishAsync('$aws/certificates/create/json', '{}', { qos: 1 });
-    await sleep(300);
+    expect(await answerDelivered(emulator, client, 'CreateKeysAndCertificate')).toBe(false);
     expect(got).toEqual([]);
     await endClient(client);
   });
@@ -155,7 +157,7 @@ describe('connections', () => {
     const got: string[] = [];
     client.on('message', (topic) => got.push(topic));
     await client.publishAsync('$aws/certificates/create/json', '{}', { qos: 1 });
-    await sleep(300);
+    expect(await answerDelivered(emulator, client, 'CreateKeysAndCertificate')).toBe(false);
     expect(got).toEqual([]);
     await endClient(client);
   });

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
+import { ManualClock, waitFor } from '@claimline/test-kit';
 import {
   adminJson,
   claimCredentials,
@@ -12,7 +13,6 @@ import {
   endClient,
   provision,
   request,
-  sleep,
   startTestEmulator,
   type TestEmulator,
 } from './helpers.js';
@@ -57,9 +57,19 @@ describe('quotas', () => {
     const device = await connectMqttJs(emulator, creds, { clientId: 'cl-PUB-1' });
     await device.subscribeAsync('claimline/cl-PUB-1/#', { qos: 0 });
     let received = 0;
-    device.on('message', () => (received += 1));
+    let markerArrived = false;
+    device.on('message', (_topic, payload: Buffer) =>
+      payload.toString() === 'end' ? (markerArrived = true) : (received += 1),
+    );
     for (let i = 0; i < 30; i++) device.publish('claimline/cl-PUB-1/burst', String(i), { qos: 0 });
-    await sleep(300);
+    // A marker sent after the burst (again until the refilled bucket lets one through): the broker
+    // delivers one connection's messages in order, so once it is here every burst message that was
+    // let through is here too.
+    await waitFor(
+      'a marker published after the burst',
+      () => markerArrived || void device.publish('claimline/cl-PUB-1/burst', 'end', { qos: 0 }),
+      { timeoutMs: 5_000, intervalMs: 150 },
+    );
     expect(received).toBeGreaterThanOrEqual(10);
     expect(received).toBeLessThan(20);
     await endClient(device);
@@ -149,19 +159,23 @@ describe('faults', () => {
 
 describe('state', () => {
   it('tokens expire after tokenTtlSeconds and their unregistered certificates are deleted', async () => {
-    const emulator = await startTestEmulator({ tokenTtlSeconds: 1 });
+    const clock = new ManualClock();
+    const emulator = await startTestEmulator({ tokenTtlSeconds: 1, clock: clock.now });
     const client = await connectMqttJs(emulator, await claimCredentials(emulator));
     try {
       const created = await request(client, '$aws/certificates/create/json', {});
-      await sleep(2100);
+      clock.advance(1_001);
       const late = await request(client, '$aws/provisioning-templates/claimline-default/provision/json', {
         certificateOwnershipToken: created.body.certificateOwnershipToken,
         parameters: { SerialNumber: 'LATE' },
       });
       expect(late.body).toMatchObject({ statusCode: 400, errorCode: 'InvalidCertificateOwnershipToken' });
-      expect(
-        emulator.registry.certificates().some((c) => c.certificateId === created.body.certificateId),
-      ).toBe(false);
+      // The sweep (every second, on the emulator's clock) deletes the unregistered certificate.
+      await waitFor(
+        'the certificate of the expired token to be deleted',
+        () => !emulator.registry.certificates().some((c) => c.certificateId === created.body.certificateId),
+        { timeoutMs: 5_000 },
+      );
     } finally {
       await endClient(client);
       await emulator.cleanup();

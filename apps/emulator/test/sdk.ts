@@ -1,6 +1,6 @@
-import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { iot, mqtt, mqtt5 } from 'aws-crt';
+import { iot, mqtt } from 'aws-crt';
+import { connectSdkMqtt5 as connectMqtt5 } from '@claimline/test-kit';
 import { iotidentity } from 'aws-iot-device-sdk-v2';
 import type { RunningEmulator } from '../src/index.js';
 import { uniqueClientId } from './helpers.js';
@@ -23,40 +23,19 @@ export async function connectSdkMqtt5(
   key: string,
   clientId = uniqueClientId('sdk5'),
 ) {
-  const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory(
-    emulator.host,
-    cert,
-    key,
-  );
-  builder.withPort(emulator.port);
-  builder.withCertificateAuthority(await readFile(emulator.files.caPath, 'utf8'));
-  builder.withConnectProperties({ clientId, keepAliveIntervalSeconds: 60 });
-  const client = new mqtt5.Mqtt5Client(builder.build());
-  const connected = once(client, mqtt5.Mqtt5Client.CONNECTION_SUCCESS);
-  const failed = once(client, mqtt5.Mqtt5Client.CONNECTION_FAILURE).then(([event]) => {
-    throw new Error(`mqtt5 connection failed: ${String((event as { error?: unknown }).error)}`);
-  });
-  client.start();
-  try {
-    await Promise.race([connected, failed]);
-  } catch (error) {
-    const stopped = once(client, mqtt5.Mqtt5Client.STOPPED);
-    client.stop();
-    await stopped;
-    client.close();
-    throw error;
-  }
-  failed.catch(() => undefined);
-  const identity = iotidentity.IotIdentityClientv2.newFromMqtt5(client, RR_OPTIONS);
+  const endpoint = {
+    host: emulator.host,
+    port: emulator.port,
+    caPem: await readFile(emulator.files.caPath, 'utf8'),
+  };
+  const connection = await connectMqtt5(endpoint, { certificatePem: cert, privateKeyPem: key }, clientId);
+  const identity = iotidentity.IotIdentityClientv2.newFromMqtt5(connection.client, RR_OPTIONS);
   return {
-    client,
+    client: connection.client,
     identity,
     close: async () => {
       identity.close();
-      const stopped = once(client, mqtt5.Mqtt5Client.STOPPED);
-      client.stop();
-      await stopped;
-      client.close();
+      await connection.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
 import { createRedisConnection, enqueueProvisioning, QUEUES } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { ensureLocalKeyFile } from '@claimline/vault';
+import { waitFor as waitUntil } from '@claimline/test-kit';
 
 /**
  * Real parts for the worker tests: the emulator over TLS (in this process), a cloned database, a
@@ -200,18 +201,13 @@ export async function seedBatch(
   return { batchId: batch.id, serials };
 }
 
-export async function waitFor<T>(
+/** test-kit's `waitFor` in the order these tests read best: probe, time-out, what. */
+export function waitFor<T>(
   probe: () => Promise<T | undefined | false>,
   timeoutMs: number,
   what: string,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  return waitUntil(what, probe, { timeoutMs, intervalMs: 200 });
 }
 
 export async function waitForSettled(h: Harness, batchIds: string[], timeoutMs: number): Promise<void> {

@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
+import { delay, freePort, freePorts, waitFor } from '@claimline/test-kit';
 
 /**
  * The whole claimline system as separate processes, for the end-to-end suite: its own redis-server
@@ -21,56 +21,9 @@ const LOG_LINES_KEPT = 300;
 
 // ---------------------------------------------------------------------------------------------- utils
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `probe` until it returns a truthy value; throws `timed out after Xs waiting for <what>` (plus `detail()`). */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false | null> | T | undefined | false | null,
-  options: { timeoutMs: number; intervalMs?: number; detail?: () => string | Promise<string> },
-): Promise<T> {
-  const started = Date.now();
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() - started > options.timeoutMs) {
-      const detail = options.detail
-        ? await Promise.resolve(options.detail()).catch((e: unknown) => String(e))
-        : '';
-      const last = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(
-        `timed out after ${(options.timeoutMs / 1000).toFixed(0)} s waiting for ${what}${last}${detail ? `\n${detail}` : ''}`,
-      );
-    }
-    await sleep(options.intervalMs ?? 250);
-  }
-}
-
-/** A free TCP port on 127.0.0.1: bind port 0, read it, close. (Separate processes cannot share a port-0 bind.) */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function freePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
+/** Pacing (a restart's down time, a retry), never evidence that nothing happened. */
+export const sleep = delay;
+export { freePort, freePorts, waitFor };
 
 export type HttpResult<T = unknown> = { status: number; body: T; text: string };
 

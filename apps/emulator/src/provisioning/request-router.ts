@@ -100,11 +100,21 @@ export function createRequestRouter(deps: RouterDeps) {
     }
     if (fault.drop) return;
     const outcome = rejection ? 'rejected' : 'accepted';
+    // As at AWS, an answer reaches the requester only through a subscription it holds at that moment.
+    const delivered = session.deliver(
+      `${topic}/${outcome}`,
+      encodePayload(route.format, rejection ?? accepted),
+    );
     deps.logger.debug(
-      { clientId: session.clientId, operation: route.operation, outcome, errorCode: rejection?.errorCode },
+      {
+        clientId: session.clientId,
+        operation: route.operation,
+        outcome,
+        errorCode: rejection?.errorCode,
+        delivered,
+      },
       'provisioning request',
     );
-    session.deliver(`${topic}/${outcome}`, encodePayload(route.format, rejection ?? accepted));
   };
 
   return (session: MqttSession, topic: string, payload: Buffer): void => {

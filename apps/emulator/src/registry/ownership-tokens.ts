@@ -12,6 +12,7 @@ export class OwnershipTokens {
   constructor(
     private readonly store: RegistryStore,
     private readonly ttlSeconds: number,
+    private readonly clock: () => number = Date.now,
   ) {
     this.#sweepTimer = setInterval(() => this.sweep(), Math.min(60, Math.max(1, ttlSeconds)) * 1000);
     this.#sweepTimer.unref();
@@ -19,7 +20,7 @@ export class OwnershipTokens {
 
   issue(certificateId: string): string {
     const token = randomBytes(48).toString('base64url');
-    this.store.tokens.set(token, { token, certificateId, expiresAt: Date.now() + this.ttlSeconds * 1000 });
+    this.store.tokens.set(token, { token, certificateId, expiresAt: this.clock() + this.ttlSeconds * 1000 });
     this.store.changed();
     return token;
   }
@@ -28,7 +29,7 @@ export class OwnershipTokens {
   reserve(token: unknown): string | undefined {
     if (typeof token !== 'string') return undefined;
     const entry = this.store.tokens.get(token);
-    if (!entry || entry.expiresAt <= Date.now() || this.#inUse.has(token)) return undefined;
+    if (!entry || entry.expiresAt <= this.clock() || this.#inUse.has(token)) return undefined;
     this.#inUse.add(token);
     return entry.certificateId;
   }
@@ -43,7 +44,7 @@ export class OwnershipTokens {
     this.store.changed();
   }
 
-  sweep(now = Date.now()): void {
+  sweep(now = this.clock()): void {
     for (const entry of [...this.store.tokens.values()]) {
       if (entry.expiresAt > now || this.#inUse.has(entry.token)) continue;
       this.store.tokens.delete(entry.token);
