@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
 import { createVault } from '@claimline/vault';
 import { startFakeKms, type FakeKms } from '@claimline/vault/testing';
 import { expectAllOpen, runCli, seedCertificates, spawnCli } from './fixtures.js';
+import { waitFor } from '@claimline/test-kit';
 
 /**
  * `claimline-vault rotate` as its own process, killed (SIGKILL) half-way and run again: every secret
@@ -36,13 +37,9 @@ async function lockWaiters(databaseUrl: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Polls `check` every 25 ms until it holds (test-kit's waitFor, in this file's argument order). */
+const until = (check: () => Promise<boolean>, what: string, timeoutMs = 20_000) =>
+  waitFor(what, check, { timeoutMs, intervalMs: 25 }).then(() => undefined);
 
 it('local key file: killed while a batch waits on a locked row, re-run finishes; status and retire follow', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vault-rotate-'));
