@@ -102,7 +102,7 @@ describe('credential download', () => {
     });
     expect(res.body.caPem).toContain('BEGIN CERTIFICATE');
     expect(res.text).not.toContain('PRIVATE KEY');
-    const opened = openSealed(res.body.sealedPrivateKey, stationA.privateKey, {
+    const opened = await openSealed(res.body.sealedPrivateKey, stationA.privateKey, {
       serial: unit.serial,
       certificateId: unit.certificateId,
       stationId: idA,
@@ -129,10 +129,11 @@ describe('credential download', () => {
     const ct = Buffer.from(sealed.ct, 'base64');
     ct[10] = ct[10]! ^ 0x80;
     const binding = { serial: units[0]!.serial, certificateId: units[0]!.certificateId, stationId: idA };
-    expect(() => openSealed({ ...sealed, ct: ct.toString('base64') }, stationA.privateKey, binding)).toThrow(
-      /failed authentication/,
-    );
-    expect(() => openSealed(sealed, stationB.privateKey, binding)).toThrow();
+    expect(sealed).toMatchObject({ v: 2, suite: 'DHKEM-X25519-HKDF-SHA256/HKDF-SHA256/AES-256-GCM' });
+    await expect(
+      openSealed({ ...sealed, ct: ct.toString('base64') }, stationA.privateKey, binding),
+    ).rejects.toThrow(/failed authentication/);
+    await expect(openSealed(sealed, stationB.privateKey, binding)).rejects.toThrow();
   });
 
   it('a second station is refused with 409 until an admin reassigns the unit', async () => {
@@ -153,7 +154,7 @@ describe('credential download', () => {
     expect(reassigned.body).toMatchObject({ state: 'REGISTERED', previousStationId: idA });
     const b = await get(`/v1/station/devices/${serial}/credentials`, keyB);
     expect(b.status).toBe(200);
-    expect(b.body.sealedPrivateKey.alg).toBe('P256-HKDF-SHA256-A256GCM');
+    expect(b.body.sealedPrivateKey.suite).toBe('DHKEM-P256-HKDF-SHA256/HKDF-SHA256/AES-256-GCM');
     expect((await get(`/v1/station/devices/${serial}/credentials`, keyA)).body.code).toBe(
       'DEVICE_DOWNLOADED_BY_OTHER_STATION',
     );
@@ -236,6 +237,33 @@ describe('burn confirmation', () => {
     ).toBe('DEVICE_ALREADY_BURNED');
   });
 
+  it('a failed burn is audited with exit code, duration and digest; raw output in the detail is scrubbed', async () => {
+    const { units } = await seedUnits(api.db.prisma, fixtures, 'SC', 1);
+    const unit = units[0]!;
+    await get(`/v1/station/devices/${unit.serial}/credentials`, keyA);
+    // What a station of an older version would send: the programmer's raw last lines, key included.
+    const keyBody = unit.keyPem.split('\n').filter((l) => l && !l.startsWith('-----'));
+    const res = await request(api.app)
+      .post(`/v1/station/devices/${unit.serial}/confirm`)
+      .set(api.auth(keyA))
+      .send({
+        result: 'failed',
+        burnLogSha256: 'b'.repeat(64),
+        exitCode: 3,
+        durationMs: 1234,
+        detail: `exit 3; writing key | ${unit.keyPem.replaceAll('\n', ' | ')} | flash write error`,
+      });
+    expect(res.status).toBe(200);
+    const [event] = await api.db.prisma.auditEvent.findMany({
+      where: { action: 'station.burn-failed', device: { serial: unit.serial } },
+    });
+    expect(event?.details).toMatchObject({ burnLogSha256: 'b'.repeat(64), exitCode: 3, durationMs: 1234 });
+    const stored = JSON.stringify(event, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    expect(stored).toContain('flash write error');
+    expect(stored).not.toContain('PRIVATE KEY');
+    for (const line of keyBody) expect(stored).not.toContain(line.slice(0, 16));
+  });
+
   it('BURN_FAILED keeps the key for a retry; a later ok burns', async () => {
     const { units } = await seedUnits(api.db.prisma, fixtures, 'BF', 1);
     const serial = units[0]!.serial;
@@ -270,7 +298,7 @@ it('prefetch pages through a batch, marks every unit DOWNLOADED and audits each'
     );
     expect(res.status).toBe(200);
     for (const item of res.body.items) {
-      openSealed(item.sealedPrivateKey, stationA.privateKey, {
+      await openSealed(item.sealedPrivateKey, stationA.privateKey, {
         serial: item.serial,
         certificateId: item.certificateId,
         stationId: idA,

@@ -109,7 +109,7 @@ async function main() {
     );
     const wall = performance.now() - wallStart;
 
-    // The cryptographic part alone: vault open + seal to an X25519 key, one at a time.
+    // The cryptographic part alone: vault open + HPKE seal to an X25519 key, one at a time.
     const vault = createVault({
       VAULT_PROVIDER: 'local',
       VAULT_LOCAL_KEYS_FILE: fixtures.env.VAULT_LOCAL_KEYS_FILE,
@@ -121,7 +121,11 @@ async function main() {
     for (let i = 0; i < 2000; i++) {
       const t = performance.now();
       const plain = await vault.open(record, context);
-      sealToPublicKey(plain, pub, { serial: 'X', certificateId: context.certificateId, stationId: 's' });
+      await sealToPublicKey(plain, pub, {
+        serial: 'X',
+        certificateId: context.certificateId,
+        stationId: 's',
+      });
       crypto.push(performance.now() - t);
     }
 

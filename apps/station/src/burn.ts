@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { scrubbedTail } from '@claimline/station-contract';
 import { StationError } from './station-error.js';
 
 export const PLACEHOLDERS = ['cert', 'key', 'ca', 'serial', 'thingName', 'endpoint'] as const;
@@ -51,14 +52,21 @@ export function substitute(words: readonly string[], values: BurnValues): string
   );
 }
 
+/**
+ * What is kept of a burn. The output itself is never stored or shown: it may hold the key the programmer
+ * was given. `lastLines` are the last lines with PEM blocks and long base64/hex runs removed
+ * (scrubBurnOutput in @claimline/station-contract), for the operator and the audit.
+ */
 export type BurnResult = {
   exitCode: number | null;
   signal: string | null;
+  durationMs: number;
   logSha256: string;
   lastLines: string[];
 };
 
 const TAIL_BYTES = 8192;
+const TAIL_LINES = 5;
 
 /** Runs the burn command; the log digest covers stdout then stderr as received (interleaved by arrival). */
 export async function runBurn(argv: readonly string[], timeoutMs: number): Promise<BurnResult> {
@@ -69,6 +77,7 @@ export async function runBurn(argv: readonly string[], timeoutMs: number): Promi
     hash.update(chunk);
     tail = Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
   };
+  const started = performance.now();
   const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>(
     (resolve, reject) => {
       const child = spawn(command!, args, {
@@ -90,10 +99,7 @@ export async function runBurn(argv: readonly string[], timeoutMs: number): Promi
       child.on('close', (c, s) => resolve({ code: c, signal: s }));
     },
   );
-  const lastLines = tail
-    .toString('utf8')
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '')
-    .slice(-5);
-  return { exitCode: code, signal, logSha256: hash.digest('hex'), lastLines };
+  const durationMs = Math.round(performance.now() - started);
+  const lastLines = scrubbedTail(tail.toString('utf8'), TAIL_LINES);
+  return { exitCode: code, signal, durationMs, logSha256: hash.digest('hex'), lastLines };
 }

@@ -45,20 +45,20 @@ export function readDeviceIssuerCas(file: string): X509Certificate[] {
  * proves nothing here.
  * Returns the private key PEM in a Buffer the caller must zero.
  */
-export function openAndVerify(
+export async function openAndVerify(
   creds: Credentials,
   scanned: string,
   stationKey: KeyObject,
   stationId: string,
   options: { deviceIssuerCas?: X509Certificate[]; thingNamePattern?: string } = {},
-): VerifiedUnit {
+): Promise<VerifiedUnit> {
   const fail = (why: string) =>
     new StationError('VERIFY_FAILED', `unit ${scanned}: ${why}; do not burn, report it`);
   if (creds.serial !== scanned) throw fail(`the server answered for serial ${creds.serial}`);
   if (creds.stationId !== stationId) throw fail('the credentials were sealed for another station');
   let privateKeyPem: Buffer;
   try {
-    privateKeyPem = openSealed(creds.sealedPrivateKey, stationKey, {
+    privateKeyPem = await openSealed(creds.sealedPrivateKey, stationKey, {
       serial: scanned,
       certificateId: creds.certificateId,
       stationId,

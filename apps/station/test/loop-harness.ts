@@ -21,6 +21,8 @@ export type Loop = {
   adminKey: string;
   root: string;
   batches: { batchId: string; serials: string[] }[];
+  /** What the API logged, one JSON line each (empty unless `apiLogLevel` was given). */
+  apiLog: string[];
   close(): Promise<void>;
 };
 
@@ -28,7 +30,7 @@ const repoRoot = path.resolve(__dirname, '../../..');
 const tsxLoader = require.resolve('tsx/cjs', { paths: [repoRoot] });
 export const fakeBurn = path.join(__dirname, 'fixtures/fake-burn.js');
 
-export async function startLoop(batchSizes: number[]): Promise<Loop> {
+export async function startLoop(batchSizes: number[], options: { apiLogLevel?: string } = {}): Promise<Loop> {
   const h = await startHarness();
   const batches = [];
   for (const [i, count] of batchSizes.entries())
@@ -55,12 +57,17 @@ export async function startLoop(batchSizes: number[]): Promise<Loop> {
     API_DEVICE_CA_PATH: h.emulator.files.caPath, // the endpoint comes from endpoint.json next to it
   });
   const queues = createQueues(redis, h.prefix);
+  const apiLog: string[] = [];
   const app = createApp({
     config,
     prisma: h.prisma,
     redis,
     queues,
-    logger: createLogger({ name: 'api', level: 'silent' }),
+    logger: createLogger({
+      name: 'api',
+      level: options.apiLogLevel ?? 'silent',
+      destination: { write: (line: string) => apiLog.push(line) },
+    }),
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -73,6 +80,7 @@ export async function startLoop(batchSizes: number[]): Promise<Loop> {
     adminKey,
     root,
     batches,
+    apiLog,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -132,7 +132,9 @@ describe('full loop: provisioned through the emulator and a worker, burned by th
       headers: { Authorization: `Bearer ${loop.adminKey}` },
     });
     expect(reassign.status).toBe(200);
-    expect((await clientB.credentials(held)).sealedPrivateKey.alg).toBe('P256-HKDF-SHA256-A256GCM');
+    expect((await clientB.credentials(held)).sealedPrivateKey.suite).toBe(
+      'DHKEM-P256-HKDF-SHA256/HKDF-SHA256/AES-256-GCM',
+    );
 
     // A pinned device-issuer CA: the endpoint's root is not the issuer and is refused; the emulator's
     // device issuer is, and the unit burns.

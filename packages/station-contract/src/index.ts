@@ -1,5 +1,7 @@
-import { SEAL_ALGORITHMS, type SealedPayload } from '@claimline/station-crypto';
+import { SEAL_SUITES, type SealedPayload } from '@claimline/station-crypto';
 import { z } from 'zod';
+
+export { REDACTED_PEM, REDACTED_RUN, scrubBurnOutput, scrubbedTail } from './burn-output.js';
 
 /**
  * What the API and a programmer station say to each other, defined once. The API serves these
@@ -28,16 +30,21 @@ export type BurnResult = (typeof BURN_RESULTS)[number];
 
 export const sealedPayloadSchema = z
   .object({
-    v: z.literal(1),
-    alg: z.enum(SEAL_ALGORITHMS),
-    epk: z.string().describe('Ephemeral public key, SPKI DER, base64'),
-    iv: z.string().describe('AES-GCM IV, base64'),
+    v: z.literal(2).describe('Format version; 2 is HPKE. Version 1 (pre-HPKE) is no longer sent'),
+    suite: z
+      .enum(SEAL_SUITES)
+      .describe(
+        'RFC 9180 cipher suite (KEM/KDF/AEAD ids 0x0020/0x0001/0x0002 or 0x0010/0x0001/0x0002); follows the station key type',
+      ),
+    enc: z
+      .string()
+      .describe('HPKE encapsulated key, base64: 32 bytes (X25519) or 65 bytes (P-256, uncompressed point)'),
     ct: z.string().describe('AES-256-GCM ciphertext ‖ 16-byte tag, base64'),
   })
   .meta({
     id: 'SealedPrivateKey',
     description:
-      'The private key sealed to the station key: ECDH with epk, HKDF-SHA256 and AES-256-GCM; info and AAD bind serial, certificate id and station id',
+      'The device private key (PEM) sealed to the station key with HPKE (RFC 9180), base mode, single shot. info = encodeFields(["claimline-station-seal", "v2", serial, certificateId, stationId]) where encodeFields is u32be(field count) then per field u32be(UTF-8 length) ‖ UTF-8 bytes; aad is empty',
   });
 
 export const credentialsSchema = z
@@ -64,12 +71,27 @@ export type CredentialsPage = z.infer<typeof credentialsPageSchema>;
 export const confirmBodySchema = z
   .object({
     result: z.enum(BURN_RESULTS),
-    burnLogSha256: z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be 64 lowercase hex characters' }),
+    burnLogSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, { message: 'must be 64 lowercase hex characters' })
+      .describe(
+        'SHA-256 of the whole burn output (stdout and stderr as received); the output itself is never sent',
+      ),
+    exitCode: z
+      .number()
+      .int()
+      .nullable()
+      .optional()
+      .describe('Exit code of the burn command; null when a signal ended it'),
+    signal: z.string().max(32).optional().describe('The signal that ended the burn command, if one did'),
+    durationMs: z.number().int().nonnegative().max(86_400_000).optional().describe('How long the burn ran'),
     detail: z
       .string()
       .max(2000)
       .optional()
-      .describe('Why a burn failed (exit code, last lines); never key material'),
+      .describe(
+        'Why a burn failed: the last output lines with PEM blocks and long base64/hex runs removed (scrubBurnOutput); scrubbed again by the API',
+      ),
   })
   .strict()
   .meta({ id: 'ConfirmBurnRequest' });

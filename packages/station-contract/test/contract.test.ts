@@ -12,7 +12,7 @@ const binding = {
   stationId: '2b1c6c7e-9f0a-4d7e-8a55-0f6d2f7f1a11',
 };
 
-function credentials() {
+async function credentials() {
   const { publicKey } = generateStationKeyPair('x25519');
   return {
     serial: binding.serial,
@@ -24,27 +24,33 @@ function credentials() {
     caPem: '-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----\n',
     endpoint: 'iot.example:8883',
     stationId: binding.stationId,
-    sealedPrivateKey: sealToPublicKey(Buffer.from('key'), publicKey, binding),
+    sealedPrivateKey: await sealToPublicKey(Buffer.from('key'), publicKey, binding),
   };
 }
 
 describe('station contract', () => {
-  it('accepts what the API sends: a payload sealed by station-crypto', () => {
-    const sent = credentials();
+  it('accepts what the API sends: a payload sealed by station-crypto', async () => {
+    const sent = await credentials();
     expect(credentialsSchema.parse(sent)).toEqual(sent);
   });
 
-  it('rejects an answer a station must not act on', () => {
-    const sent = credentials();
-    const wrongAlg = { ...sent, sealedPrivateKey: { ...sent.sealedPrivateKey, alg: 'RSA-OAEP' } };
-    const issues = credentialsSchema.safeParse(wrongAlg).error?.issues ?? [];
-    expect(issues.map((issue) => issue.path.join('.'))).toEqual(['sealedPrivateKey.alg']);
+  it('rejects an answer a station must not act on', async () => {
+    const sent = await credentials();
+    const wrongSuite = { ...sent, sealedPrivateKey: { ...sent.sealedPrivateKey, suite: 'RSA-OAEP' } };
+    const issues = credentialsSchema.safeParse(wrongSuite).error?.issues ?? [];
+    expect(issues.map((issue) => issue.path.join('.'))).toEqual(['sealedPrivateKey.suite']);
+    const legacy = { v: 1, alg: 'X25519-HKDF-SHA256-A256GCM', epk: 'AA==', iv: 'AA==', ct: 'AA==' };
+    expect(credentialsSchema.safeParse({ ...sent, sealedPrivateKey: legacy }).success).toBe(false);
     const { sealedPrivateKey: _dropped, ...noKey } = sent;
     expect(credentialsSchema.safeParse(noKey).success).toBe(false);
   });
 
-  it('a confirmation is ok or failed, with the burn log digest', () => {
+  it('a confirmation is ok or failed, with the burn log digest, exit code and duration', () => {
     expect(confirmBodySchema.safeParse({ result: 'ok', burnLogSha256: 'a'.repeat(64) }).success).toBe(true);
+    const failed = { result: 'failed', burnLogSha256: 'a'.repeat(64), exitCode: 3, durationMs: 1200 };
+    expect(confirmBodySchema.parse(failed)).toEqual(failed);
+    expect(confirmBodySchema.safeParse({ ...failed, durationMs: -1 }).success).toBe(false);
+    expect(confirmBodySchema.safeParse({ ...failed, log: 'raw output' }).success).toBe(false);
     expect(confirmBodySchema.safeParse({ result: 'maybe', burnLogSha256: 'a'.repeat(64) }).success).toBe(
       false,
     );

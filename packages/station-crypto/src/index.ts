@@ -1,15 +1,12 @@
 export {
-  SEAL_ALGORITHMS,
-  bindingBytes,
+  SEAL_SUITES,
   generateStationKeyPair,
   loadStationPrivateKey,
-  openSealed,
   parseStationPublicKey,
   publicKeyFingerprint,
-  sealAlgorithmOf,
-  sealToPublicKey,
-  type SealAlgorithm,
-  type SealBinding,
-  type SealedPayload,
-} from './seal.js';
+  sealSuiteOf,
+  type SealSuite,
+} from './keys.js';
+export { bindingBytes, openSealed, sealToPublicKey, type SealBinding, type SealedPayload } from './seal.js';
+export { isLegacySealed, openLegacySealed, type LegacySealedPayload } from './legacy-seal.js';
 export { StationCryptoError, type StationCryptoErrorCode } from './station-crypto-error.js';

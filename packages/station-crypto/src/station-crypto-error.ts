@@ -1,5 +1,5 @@
 export type StationCryptoErrorCode =
-  'UNSUPPORTED_KEY' | 'MALFORMED_PAYLOAD' | 'OPEN_FAILED' | 'INVALID_BINDING';
+  'UNSUPPORTED_KEY' | 'MALFORMED_PAYLOAD' | 'LEGACY_PAYLOAD' | 'OPEN_FAILED' | 'INVALID_BINDING';
 
 /** Messages name the unit and the problem, never key material. */
 export class StationCryptoError extends Error {

@@ -1,13 +1,16 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
   generateStationKeyPair,
+  isLegacySealed,
   loadStationPrivateKey,
+  openLegacySealed,
   openSealed,
   parseStationPublicKey,
   sealToPublicKey,
   StationCryptoError,
   type SealedPayload,
 } from '../src/index.js';
+import { sealLegacy } from '../src/testing.js';
 
 const binding = {
   serial: 'SN-1',
@@ -16,54 +19,88 @@ const binding = {
 };
 const secret = Buffer.from('-----BEGIN EC PRIVATE KEY-----\nnot really\n-----END EC PRIVATE KEY-----\n');
 
-function flip(payload: SealedPayload, field: 'ct' | 'iv' | 'epk', index = 5): SealedPayload {
+function flip(payload: SealedPayload, field: 'ct' | 'enc', index: number): SealedPayload {
   const bytes = Buffer.from(payload[field], 'base64');
   bytes[index] = bytes[index]! ^ 0x01;
   return { ...payload, [field]: bytes.toString('base64') };
 }
 
-describe.each(['x25519', 'p256'] as const)('seal to a %s station key', (algorithm) => {
+describe.each([
+  ['x25519', 'DHKEM-X25519-HKDF-SHA256/HKDF-SHA256/AES-256-GCM', 32],
+  ['p256', 'DHKEM-P256-HKDF-SHA256/HKDF-SHA256/AES-256-GCM', 65],
+] as const)('HPKE seal to a %s station key', (algorithm, suite, encBytes) => {
   const station = generateStationKeyPair(algorithm);
   const publicPem = station.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
-  it('round-trips, with a fresh ephemeral key and IV each time', () => {
-    const a = sealToPublicKey(secret, publicPem, binding);
-    const b = sealToPublicKey(secret, publicPem, binding);
-    expect(a.epk).not.toBe(b.epk);
-    expect(a.iv).not.toBe(b.iv);
-    expect(openSealed(a, station.privateKey, binding).equals(secret)).toBe(true);
+  it('round-trips in the v2 format, with a fresh encapsulated key each time', async () => {
+    const a = await sealToPublicKey(secret, publicPem, binding);
+    const b = await sealToPublicKey(secret, publicPem, binding);
+    expect(a).toMatchObject({ v: 2, suite });
+    expect(Buffer.from(a.enc, 'base64')).toHaveLength(encBytes);
+    expect(Buffer.from(a.ct, 'base64')).toHaveLength(secret.length + 16);
+    expect(a.enc).not.toBe(b.enc);
+    expect((await openSealed(a, station.privateKey, binding)).equals(secret)).toBe(true);
     expect(JSON.stringify(a)).not.toContain('PRIVATE KEY');
   });
 
-  it.each(['ct', 'iv', 'epk'] as const)('a flipped byte in %s fails to open', (field) => {
-    const sealed = sealToPublicKey(secret, publicPem, binding);
-    expect(() =>
-      openSealed(flip(sealed, field, field === 'epk' ? 40 : 3), station.privateKey, binding),
-    ).toThrow(StationCryptoError);
+  it.each([
+    ['ct', 3],
+    ['enc', 7],
+  ] as const)('a flipped byte in %s fails to open', async (field, index) => {
+    const sealed = await sealToPublicKey(secret, publicPem, binding);
+    await expect(openSealed(flip(sealed, field, index), station.privateKey, binding)).rejects.toThrow(
+      StationCryptoError,
+    );
   });
 
-  it.each(['serial', 'certificateId', 'stationId'] as const)('another %s fails to open', (field) => {
-    const sealed = sealToPublicKey(secret, publicPem, binding);
-    expect(() =>
+  it.each(['serial', 'certificateId', 'stationId'] as const)('another %s fails to open', async (field) => {
+    const sealed = await sealToPublicKey(secret, publicPem, binding);
+    await expect(
       openSealed(sealed, station.privateKey, { ...binding, [field]: `${binding[field]}x` }),
-    ).toThrow(/failed authentication/);
+    ).rejects.toThrow(/failed authentication/);
   });
 
-  it('another station cannot open it', () => {
-    const sealed = sealToPublicKey(secret, publicPem, binding);
+  it('another station cannot open it; a key of the other curve is told so', async () => {
+    const sealed = await sealToPublicKey(secret, publicPem, binding);
     const other = generateStationKeyPair(algorithm);
-    expect(() => openSealed(sealed, other.privateKey, binding)).toThrow(StationCryptoError);
+    await expect(openSealed(sealed, other.privateKey, binding)).rejects.toMatchObject({
+      code: 'OPEN_FAILED',
+    });
+    const otherCurve = generateStationKeyPair(algorithm === 'x25519' ? 'p256' : 'x25519');
+    await expect(openSealed(sealed, otherCurve.privateKey, binding)).rejects.toThrow(/does not match/);
   });
 
-  it('a passphrase-protected PKCS#8 key loads only with its passphrase', () => {
+  it('a v1 payload is refused by openSealed with a migration hint and opened by the legacy reader', async () => {
+    const legacy = sealLegacy(secret, station.publicKey, binding);
+    expect(isLegacySealed(legacy)).toBe(true);
+    await expect(
+      openSealed(legacy as unknown as SealedPayload, station.privateKey, binding),
+    ).rejects.toMatchObject({ code: 'LEGACY_PAYLOAD' });
+    expect(openLegacySealed(legacy, station.privateKey, binding).equals(secret)).toBe(true);
+    expect(() => openLegacySealed(legacy, station.privateKey, { ...binding, serial: 'SN-2' })).toThrow(
+      /failed authentication/,
+    );
+  });
+
+  it('a passphrase-protected PKCS#8 key loads only with its passphrase', async () => {
     const pem = station.privateKey
       .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' })
       .toString();
     expect(() => loadStationPrivateKey(pem)).toThrow(/passphrase/);
     expect(() => loadStationPrivateKey(pem, 'nope')).toThrow(/passphrase/);
     const key = loadStationPrivateKey(pem, 'pw');
-    expect(openSealed(sealToPublicKey(secret, publicPem, binding), key, binding).equals(secret)).toBe(true);
+    const sealed = await sealToPublicKey(secret, publicPem, binding);
+    expect((await openSealed(sealed, key, binding)).equals(secret)).toBe(true);
   });
+});
+
+it('refuses an unknown version, bad base64 and a wrong enc length', async () => {
+  const station = generateStationKeyPair();
+  const sealed = await sealToPublicKey(secret, station.publicKey, binding);
+  const open = (p: unknown) => openSealed(p as SealedPayload, station.privateKey, binding);
+  await expect(open({ ...sealed, v: 3 })).rejects.toThrow(/unknown sealed payload version 3/);
+  await expect(open({ ...sealed, ct: 'not base64!' })).rejects.toMatchObject({ code: 'MALFORMED_PAYLOAD' });
+  await expect(open({ ...sealed, enc: Buffer.alloc(31).toString('base64') })).rejects.toThrow(/wrong length/);
 });
 
 it('refuses RSA, P-384 and private keys as station public keys', () => {
@@ -77,6 +114,6 @@ it('refuses RSA, P-384 and private keys as station public keys', () => {
   expect(() => parseStationPublicKey(p384)).toThrow(/X25519 or P-256/);
   expect(() => parseStationPublicKey('hello')).toThrow(StationCryptoError);
   expect(parseStationPublicKey(generateStationKeyPair().publicKey).algorithm).toBe(
-    'X25519-HKDF-SHA256-A256GCM',
+    'DHKEM-X25519-HKDF-SHA256/HKDF-SHA256/AES-256-GCM',
   );
 });

@@ -7,7 +7,7 @@ import type { ConfirmBody, Credentials } from '../api-client.js';
 import { runBurn, parseBurnCommand, substitute } from '../burn.js';
 import { wipeDir } from '../files.js';
 import { appendJournal } from '../journal.js';
-import { loadOffline, removeOffline } from '../offline-store.js';
+import { loadOffline, migrateOfflineStore, removeOffline } from '../offline-store.js';
 import { ensurePrivateDir } from '../station-dir.js';
 import { loadPrivateKey, openStation, type CommonOptions, type StationContext } from '../station-context.js';
 import { StationError } from '../station-error.js';
@@ -36,7 +36,7 @@ async function burnUnit(
   serial: string,
   deviceIssuerCas: X509Certificate[] | undefined,
 ) {
-  const unit = openAndVerify(creds, serial, stationKey, ctx.settings.stationId, {
+  const unit = await openAndVerify(creds, serial, stationKey, ctx.settings.stationId, {
     ...(deviceIssuerCas ? { deviceIssuerCas } : {}),
     ...(options.thingName ? { thingNamePattern: options.thingName } : {}),
   });
@@ -97,6 +97,13 @@ export async function runStation(options: RunOptions): Promise<Tally> {
   const tally: Tally = { ok: 0, failed: 0, errors: 0 };
   const counts = () => `[ok ${tally.ok} | failed ${tally.failed} | errors ${tally.errors}]`;
   const say = (line: string) => out.write(`${line}\n`);
+  const migration = await migrateOfflineStore(ctx.paths, stationKey, ctx.settings.stationId);
+  if (migration.migrated > 0)
+    say(`offline store: ${migration.migrated} unit(s) moved from the pre-HPKE format to HPKE`);
+  if (migration.refused.length > 0)
+    say(
+      `offline store: ${migration.refused.length} unit(s) in the pre-HPKE format failed authentication and stay unusable (put them aside): ${migration.refused.join(' ')}`,
+    );
   say(
     `station ${ctx.settings.stationName} ${options.offline ? 'OFFLINE (confirmations go to the journal; run "sync" later)' : `online (${ctx.settings.server})`}: scan a serial`,
   );
@@ -127,6 +134,9 @@ export async function runStation(options: RunOptions): Promise<Tally> {
       const where = await confirm(ctx, Boolean(options.offline), serial, {
         result: ok ? 'ok' : 'failed',
         burnLogSha256: result.logSha256,
+        exitCode: result.exitCode,
+        ...(result.signal ? { signal: result.signal } : {}),
+        durationMs: result.durationMs,
         ...(detail ? { detail } : {}),
       });
       const saved = where === 'journal' ? ' (saved in the journal: run sync)' : '';

@@ -1,6 +1,6 @@
 import type { DeviceState } from '@claimline/db';
 import { allows, recordBurn, shredBurnedKeys } from '@claimline/device-ledger';
-import type { ConfirmBody } from '@claimline/station-contract';
+import { scrubBurnOutput, type ConfirmBody } from '@claimline/station-contract';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
 import type { StationSetup } from './station-setup.js';
@@ -9,6 +9,20 @@ import { auditStation, requireStation } from './station-identity.js';
 /** The station's confirmation, as `@claimline/station-contract` defines it. */
 export type ConfirmInput = ConfirmBody;
 export type ConfirmResult = { serial: string; state: DeviceState; changed: boolean; keyShredded: boolean };
+
+/**
+ * What the audit keeps of a burn: digest, exit code, duration, and the station's detail scrubbed once more
+ * (a station of an older version, or a faulty one, may send raw programmer output).
+ */
+function burnDetails(input: ConfirmInput) {
+  return {
+    burnLogSha256: input.burnLogSha256,
+    ...(input.exitCode !== undefined ? { exitCode: input.exitCode } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.durationMs !== undefined ? { durationMs: input.durationMs } : {}),
+    ...(input.detail ? { detail: scrubBurnOutput(input.detail) } : {}),
+  };
+}
 
 /**
  * DOWNLOADED (or BURN_FAILED, for a retried burn) → BURNED or BURN_FAILED. The same result twice is a
@@ -68,7 +82,7 @@ export async function confirmBurn(
         action: target === 'BURNED' ? 'station.burned' : 'station.burn-failed',
         deviceId: device.id,
         batchId: device.batchId,
-        details: { burnLogSha256: input.burnLogSha256, ...(input.detail ? { detail: input.detail } : {}) },
+        details: burnDetails(input),
       },
     ]);
     const keyShredded =

@@ -108,7 +108,8 @@ async function sealFor(
   } as const;
   const plaintext = await setup.vault().open(sealedKey, context);
   try {
-    return sealToPublicKey(plaintext, publicKey, {
+    // Awaited here: the finally block zeroes the plaintext, which must outlive the (asynchronous) seal.
+    return await sealToPublicKey(plaintext, publicKey, {
       serial: device.serial,
       certificateId: certificate.certificateId,
       stationId: station.id,

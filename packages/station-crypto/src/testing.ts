@@ -1,0 +1,1 @@
+export { sealLegacy } from './legacy-seal.js';
