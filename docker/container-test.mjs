@@ -200,9 +200,11 @@ const portFree = (port) =>
 // ------------------------------------------------------------------------------------------------
 async function main() {
   stage('build: stand-in base images, then every Dockerfile target');
-  run('bash', ['docker/local-images.sh'], { quiet: false });
+  // CONTAINER_TEST_SKIP_BUILD=1: the images of an earlier run (localhost/claimline/<target>:<tag>).
+  const skipBuild = process.env.CONTAINER_TEST_SKIP_BUILD === '1';
+  if (!skipBuild) run('bash', ['docker/local-images.sh'], { quiet: false });
   const sizes = {};
-  for (const target of TARGETS) {
+  for (const target of skipBuild ? [] : TARGETS) {
     const t0 = Date.now();
     run('nice', [
       '-n',
@@ -248,7 +250,19 @@ async function main() {
   podmanCompose('up', '-d', '--no-build', '--no-deps', 'migrate');
   const migrate = containers('migrate')[0];
   check((await waitExited(migrate)) === 0, 'migrate: ran once and exited 0');
-  podmanCompose('up', '-d', '--no-build', '--no-deps', '--scale', `worker=${WORKERS}`, 'api', 'worker');
+  // podman-compose 1.0.3 pops the first element of a service's health-check list in place, so a
+  // second replica of `up --scale` fails ("unknown healthcheck test type"): one replica by `up`, the
+  // others by `run -d` (the same service definition, each with its own hostname). Known failure
+  // (issue #17): this `up` also starts the project's existing containers again, so the migration
+  // runs a second time beside the API and the start-order check below fails.
+  run(
+    'podman-compose',
+    [...composeArgs, 'up', '-d', '--no-build', '--no-deps', '--scale', 'worker=1', 'api', 'worker'],
+    { allowFail: true, quiet: true },
+  );
+  for (let n = containers('worker').length + 1; n <= WORKERS; n++)
+    podmanCompose('run', '-d', '--no-deps', '--name', `${project}_worker_${n}`, 'worker');
+  check(containers('api').length === 1, 'api: one container');
   endStage();
 
   stage('healthy: compose.yaml health checks, start order');
