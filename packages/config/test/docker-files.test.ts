@@ -155,6 +155,9 @@ describe('docker/Dockerfile', () => {
       const app = target === 'migrate' ? 'api' : target;
       const deploy = stage(`deploy-${app}`).instructions.find((i) => i.op === 'RUN')!.args;
       expect(deploy).toMatch(new RegExp(`pnpm --filter @claimline/${app} deploy --legacy --prod`));
+      // Optional peers (the Prisma CLI, TypeScript) out of the image: docker/prune-deploy.mjs.
+      expect(deploy).toMatch(/&& node docker\/prune-deploy\.mjs \/out$/);
+      expect(ignored('docker/prune-deploy.mjs', ignorePatterns)).toBe(false);
       expect(JSON.parse(read(`apps/${app}/package.json`)).name).toBe(`@claimline/${app}`);
       expect(
         lineage(target)
@@ -254,6 +257,69 @@ describe('docker/Dockerfile', () => {
     ]) {
       expect({ file, ignored: ignored(file, ignorePatterns) }).toEqual({ file, ignored: false });
     }
+  });
+});
+
+// Hadolint's rules (https://github.com/hadolint/hadolint#rules) that apply to this Dockerfile, checked
+// here because hadolint itself is not installed on these machines. Not applied: DL3008 (pin apt
+// package versions: Debian's security updates would be refused) and the ShellCheck rules.
+describe('docker/Dockerfile: hadolint-style rules', () => {
+  const all = dockerfile.flatMap((s) => s.instructions.map((i) => ({ ...i, stage: s.name })));
+  const runs = all.filter((i) => i.op === 'RUN').map((i) => i.args);
+
+  it('DL3006/DL3007: every base image is a named stage or a tagged image, never latest', () => {
+    const args = read('docker/Dockerfile').match(/^ARG NODE_IMAGE=(\S+)$/m)![1]!;
+    for (const { from } of dockerfile) {
+      const image = from === '${NODE_IMAGE}' ? args : from;
+      if (dockerfile.some((s) => s.name === image)) continue;
+      expect({ image, tagged: /:[\w.-]+$/.test(image) && !image.endsWith(':latest') }).toEqual({
+        image,
+        tagged: true,
+      });
+    }
+  });
+
+  it('DL3024/DL3022: stage names are unique, and COPY --from names an earlier stage', () => {
+    const names = dockerfile.map((s) => s.name).filter(Boolean);
+    expect(new Set(names).size).toBe(names.length);
+    dockerfile.forEach((s, index) => {
+      for (const i of s.instructions.filter((x) => x.op === 'COPY' && x.args.includes('--from='))) {
+        const from = /--from=(\S+)/.exec(i.args)![1]!;
+        expect({ from, earlier: dockerfile.slice(0, index).some((e) => e.name === from) }).toEqual({
+          from,
+          earlier: true,
+        });
+      }
+    });
+  });
+
+  it('DL3009/DL3014/DL3015/DL3027: apt-get install with --yes and --no-install-recommends, lists removed', () => {
+    for (const run of runs) {
+      expect(run).not.toMatch(/(^|[;&|]\s*)apt\s/);
+      if (!/apt-get install/.test(run)) continue;
+      expect(run).toMatch(/apt-get install (--yes|-y)/);
+      expect(run).toContain('--no-install-recommends');
+      expect(run).toContain('rm -rf /var/lib/apt/lists/*');
+    }
+  });
+
+  it('DL3016: npm installs a pinned version', () => {
+    for (const run of runs.filter((r) => /\bnpm install/.test(r) && !/pnpm install/.test(r)))
+      expect(run).toMatch(/npm install [^&]*"?pnpm@\$\(/);
+  });
+
+  it('DL3020/DL3000/DL3025/DL4006: COPY not ADD, absolute WORKDIR, JSON CMD and ENTRYPOINT, no pipes without pipefail', () => {
+    expect(all.filter((i) => i.op === 'ADD')).toEqual([]);
+    for (const i of all.filter((x) => x.op === 'WORKDIR')) expect(i.args).toMatch(/^\//);
+    for (const i of all.filter((x) => x.op === 'CMD' || x.op === 'ENTRYPOINT'))
+      expect(i.args).toMatch(/^\[.*\]$/);
+    const pipefail = all.some((i) => i.op === 'SHELL' && i.args.includes('pipefail'));
+    for (const run of runs)
+      expect({ run, pipe: !pipefail && /[^|]\|[^|]/.test(run) }).toEqual({ run, pipe: false });
+  });
+
+  it('DL3002: the last USER of every process target is not root', () => {
+    for (const target of APP_TARGETS) expect(effective(target, 'USER')?.args).not.toMatch(/^(root|0)(:|$)/);
   });
 });
 
@@ -459,6 +525,34 @@ describe('docker/compose.yaml', () => {
     expect(read('docker/Dockerfile')).not.toMatch(/relay/i);
     // Published to the host's loopback only (the admin API has no authentication).
     for (const port of emulator.ports!) expect(port).toMatch(/^127\.0\.0\.1:/);
+  });
+});
+
+describe('docker/compose.standin.yaml (local stand-ins, docker/local-images.sh)', () => {
+  it('changes only the images of PostgreSQL and Redis, to local stand-ins, never to an official name', () => {
+    const standin = parseDocument(read('docker/compose.standin.yaml')).toJS() as {
+      services: Record<string, Record<string, unknown>>;
+    };
+    expect(Object.keys(standin)).toEqual(['services']);
+    expect(Object.keys(standin.services).sort()).toEqual(['postgres', 'redis']);
+    for (const service of Object.values(standin.services)) {
+      expect(Object.keys(service)).toEqual(['image']);
+      expect(service.image).toMatch(/^localhost\/claimline-standin\//);
+    }
+    expect(read('docker/local-images.sh')).toMatch(/PRODUCTION PULLS THE OFFICIAL IMAGES/);
+  });
+
+  it('every image compose names is tagged, never latest', () => {
+    for (const [name, service] of Object.entries(services))
+      expect({
+        name,
+        image: service.image,
+        tagged: /:[^/]+$/.test(service.image ?? '') && !/:latest$/.test(service.image!),
+      }).toEqual({
+        name,
+        image: service.image,
+        tagged: true,
+      });
   });
 });
 
