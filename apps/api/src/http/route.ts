@@ -31,6 +31,8 @@ export type ApiRoute<
 > = {
   method: 'get' | 'post' | 'put';
   path: string;
+  /** Stable name for generated clients (`createBatch`); never renamed once published. */
+  operationId: string;
   summary: string;
   tag: string;
   roles: readonly ApiKeyRole[] | 'public';
