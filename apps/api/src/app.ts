@@ -10,6 +10,7 @@ import { ROLES, requireRole } from './auth/roles.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors/problem.js';
 import { requestLogger } from './http/logging.js';
+import { consoleStatic } from './http/console-static.js';
 import { mountRoutes } from './http/mount.js';
 import { keyRateLimit } from './http/rate-limit.js';
 import type { ApiRoute } from './http/route.js';
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): ClaimlineApp {
   // Reserved for the programmer stations (issue 6): only STATION (and ADMIN) keys get past this.
   app.use('/v1/station', authenticate(deps.prisma), requireRole(ROLES.station));
 
+  app.use('/console', consoleStatic());
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
 
   const board = new ExpressAdapter();
