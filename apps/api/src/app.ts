@@ -5,16 +5,19 @@ import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { createAdminSessions } from './auth/admin-session.js';
 import { authenticate } from './auth/authenticate.js';
+import { createConsoleSessions } from './auth/console-session.js';
 import { ROLES, requireRole } from './auth/roles.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors/problem.js';
 import { requestLogger } from './http/logging.js';
+import { consoleStatic } from './http/console-static.js';
 import { mountRoutes } from './http/mount.js';
 import { keyRateLimit } from './http/rate-limit.js';
 import type { ApiRoute } from './http/route.js';
 import { securityHeaders } from './http/security-headers.js';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi/document.js';
 import { batchRoutes } from './routes/batches.js';
+import { consoleRoutes } from './routes/console.js';
 import { deviceRoutes } from './routes/devices.js';
 import { opsRoutes } from './routes/ops.js';
 import { stationAdminRoutes, stationRoutes } from './routes/station.js';
@@ -31,6 +34,9 @@ export function createApp(deps: AppDeps): ClaimlineApp {
   app.use(metrics.observe);
 
   const sessions = createAdminSessions(deps.prisma);
+  const consoleSessions = createConsoleSessions(deps.prisma, deps.redis, {
+    keyPrefix: deps.config.QUEUE_PREFIX,
+  });
   const holder: { document?: OpenApiDocument } = {};
   const routes = [
     ...batchRoutes(deps),
@@ -38,14 +44,16 @@ export function createApp(deps: AppDeps): ClaimlineApp {
     ...stationAdminRoutes(),
     ...stationRoutes(deps),
     ...opsRoutes(deps, metrics, sessions, () => holder.document!),
+    ...consoleRoutes(consoleSessions),
   ];
   const document = buildOpenApiDocument(routes);
   holder.document = document;
-  mountRoutes(app, deps, routes, keyRateLimit(deps.config.API_RATE_LIMIT_PER_MINUTE));
+  mountRoutes(app, deps, routes, keyRateLimit(deps.config.API_RATE_LIMIT_PER_MINUTE), consoleSessions);
 
   // Reserved for the programmer stations (issue 6): only STATION (and ADMIN) keys get past this.
   app.use('/v1/station', authenticate(deps.prisma), requireRole(ROLES.station));
 
+  app.use('/console', consoleStatic());
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
 
   const board = new ExpressAdapter();

@@ -16,7 +16,12 @@ export const ERROR_CODES = {
   INVALID_CURSOR: { status: 400, title: 'The paging cursor is not valid' },
   DUPLICATE_SERIALS: { status: 400, title: 'The batch lists some serial numbers more than once' },
   UNAUTHENTICATED: { status: 401, title: 'A valid API key is required' },
+  SESSION_EXPIRED: { status: 401, title: 'The console session ended; sign in again' },
   FORBIDDEN: { status: 403, title: 'This API key may not do this' },
+  CSRF_TOKEN_INVALID: {
+    status: 403,
+    title: 'The X-CSRF-Token header is missing or does not match the session',
+  },
   NOT_A_STATION: { status: 403, title: 'This endpoint needs a STATION key that belongs to a station' },
   STATION_NOT_ASSIGNED: { status: 403, title: 'This station is not assigned to the batch of this unit' },
   NOT_FOUND: { status: 404, title: 'No such resource' },

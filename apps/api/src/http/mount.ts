@@ -1,6 +1,7 @@
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { ZodType } from 'zod';
 import { authenticate } from '../auth/authenticate.js';
+import type { ConsoleSessions } from '../auth/console-session.js';
 import { requireRole } from '../auth/roles.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors/app-error.js';
@@ -47,8 +48,12 @@ export function mountRoutes(
   deps: AppDeps,
   routes: readonly ApiRoute[],
   rateLimit: RequestHandler,
+  sessions: ConsoleSessions,
 ): void {
-  const auth = authenticate(deps.prisma);
+  const bearer = authenticate(deps.prisma);
+  // The console's cookie when there is no Authorization header and the cookie is there; Bearer otherwise.
+  const auth: RequestHandler = (req, res, next) =>
+    sessions.applies(req) ? sessions.authenticate(req, res, next) : bearer(req, res, next);
   const json = express.json({ limit: deps.config.API_BODY_LIMIT, type: () => true });
   for (const route of routes) {
     const chain: RequestHandler[] = [];

@@ -29,8 +29,10 @@ export type ApiRoute<
   B extends ZodType | undefined = ZodType | undefined,
   H extends ZodObject | undefined = ZodObject | undefined,
 > = {
-  method: 'get' | 'post' | 'put';
+  method: 'get' | 'post' | 'put' | 'delete';
   path: string;
+  /** Stable name for generated clients (`createBatch`); never renamed once published. */
+  operationId: string;
   summary: string;
   tag: string;
   roles: readonly ApiKeyRole[] | 'public';

@@ -12,7 +12,10 @@ function problem(description: string): ResponseSpec {
 
 /** Error responses every route of a kind can give; the codes come from errors/codes.ts. */
 function errorResponses(route: ApiRoute): Record<number, ResponseSpec> {
-  const errors: Record<number, ResponseSpec> = {};
+  const errors: Record<number, ResponseSpec> = {
+    // Node's HTTP parser refuses an oversized request line or headers on any route (answerClientErrors).
+    431: problem('HEADERS_TOO_LARGE: the request line or headers are over the limit'),
+  };
   if (route.roles !== 'public') {
     errors[401] = problem('UNAUTHENTICATED: missing, malformed, unknown or revoked key');
     errors[403] = problem('FORBIDDEN: the key role may not call this');
@@ -55,10 +58,11 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[]): OpenApiDocume
     registry.registerPath({
       method: route.method,
       path: route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
+      operationId: route.operationId,
       summary: route.summary,
       tags: [route.tag],
       ...(route.roles === 'public'
-        ? {}
+        ? { security: [] }
         : { security: [{ [bearer.name]: [] }], description: `Roles: ${route.roles.join(', ')}` }),
       request: {
         ...(route.params ? { params: route.params } : {}),
@@ -77,6 +81,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[]): OpenApiDocume
       title: 'claimline API',
       version: '1.0.0',
       description: 'Batch provisioning of IoT devices into AWS IoT Core',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/' }],
   });

@@ -32,6 +32,7 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/batches',
+      operationId: 'createBatch',
       summary: 'Create a batch of devices to provision',
       tag: TAG,
       roles: ROLES.write,
@@ -58,6 +59,7 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/batches',
+      operationId: 'listBatches',
       summary: 'List batches',
       tag: TAG,
       roles: ROLES.read,
@@ -68,6 +70,7 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/batches/:id',
+      operationId: 'getBatch',
       summary: 'A batch with its progress',
       tag: TAG,
       roles: ROLES.read,
@@ -78,6 +81,7 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/batches/:id/devices',
+      operationId: 'listBatchDevices',
       summary: "A batch's devices, cursor-paged by id",
       tag: TAG,
       roles: ROLES.read,
@@ -89,6 +93,7 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/batches/:id/cancel',
+      operationId: 'cancelBatch',
       summary: 'Cancel the devices still queued (jobs in flight finish)',
       tag: TAG,
       roles: ROLES.write,
@@ -99,6 +104,7 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/batches/:id/retry',
+      operationId: 'retryBatch',
       summary: 'Queue the FAILED devices again, with a new job generation',
       tag: TAG,
       roles: ROLES.write,
@@ -109,6 +115,7 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/batches/:id/requeue',
+      operationId: 'requeueBatch',
       summary: 'Recovery: enqueue the jobs of every QUEUED device again (idempotent)',
       tag: TAG,
       roles: ROLES.write,
@@ -119,6 +126,7 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/batches/:id/report',
+      operationId: 'getBatchReport',
       summary: 'Per-device report (CSV with Accept: text/csv or ?format=csv; JSON otherwise), streamed',
       tag: TAG,
       roles: ROLES.read,
@@ -140,6 +148,7 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/batches/:id/events',
+      operationId: 'streamBatchEvents',
       summary: 'Server-Sent Events: progress every second when it changes, end when finished',
       tag: TAG,
       roles: ROLES.read,

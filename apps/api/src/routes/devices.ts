@@ -10,6 +10,7 @@ export function deviceRoutes(): ApiRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/devices/:serial',
+      operationId: 'getDevice',
       summary: 'A device: state history, certificates, last error, audit trail',
       tag: 'devices',
       roles: ROLES.read,
@@ -20,6 +21,7 @@ export function deviceRoutes(): ApiRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/devices/:serial/reprovision',
+      operationId: 'reprovisionDevice',
       summary: 'New certificate: revoke the ACTIVE one, queue the device with the next job generation',
       tag: 'devices',
       roles: ROLES.admin,
@@ -30,6 +32,7 @@ export function deviceRoutes(): ApiRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/devices/:serial/revoke',
+      operationId: 'revokeDevice',
       summary: "Mark the device's ACTIVE certificate REVOKED (AWS-side revocation is the worker's job)",
       tag: 'devices',
       roles: ROLES.admin,
@@ -40,6 +43,7 @@ export function deviceRoutes(): ApiRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/templates',
+      operationId: 'listTemplates',
       summary: 'Provisioning templates this deployment allows',
       tag: 'templates',
       roles: ROLES.read,

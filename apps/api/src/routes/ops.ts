@@ -21,6 +21,7 @@ export function opsRoutes(
     defineRoute({
       method: 'get',
       path: '/healthz',
+      operationId: 'getHealth',
       summary: 'The process is up',
       tag: 'operations',
       roles: 'public',
@@ -30,6 +31,7 @@ export function opsRoutes(
     defineRoute({
       method: 'get',
       path: '/readyz',
+      operationId: 'getReadiness',
       summary: 'Postgres, Redis and migrations are ready (503 names the failed check)',
       tag: 'operations',
       roles: 'public',
@@ -54,6 +56,7 @@ export function opsRoutes(
     defineRoute({
       method: 'get',
       path: '/metrics',
+      operationId: 'getMetrics',
       summary: 'Prometheus metrics',
       tag: 'operations',
       roles: 'public',
@@ -67,6 +70,7 @@ export function opsRoutes(
     defineRoute({
       method: 'get',
       path: '/openapi.json',
+      operationId: 'getOpenApiDocument',
       summary: 'This document',
       tag: 'operations',
       roles: 'public',
@@ -76,6 +80,7 @@ export function opsRoutes(
     defineRoute({
       method: 'post',
       path: '/admin/session',
+      operationId: 'createAdminSession',
       summary: 'Dashboard session: with an ADMIN key, sets a 15-minute signed cookie for /admin/queues',
       tag: 'operations',
       roles: ROLES.admin,

@@ -45,6 +45,7 @@ export function stationAdminRoutes(): ApiRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/stations',
+      operationId: 'registerStation',
       summary: 'Register a programmer station; the answer holds its STATION key, once',
       tag: 'stations',
       roles: ROLES.admin,
@@ -58,6 +59,7 @@ export function stationAdminRoutes(): ApiRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/batches/:id/stations',
+      operationId: 'assignBatchStations',
       summary: 'Allow stations to serve a batch (a batch with no station assigned may be served by any)',
       tag: 'stations',
       roles: ROLES.admin,
@@ -72,6 +74,7 @@ export function stationAdminRoutes(): ApiRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/devices/:serial/reassign',
+      operationId: 'reassignDevice',
       summary: 'Free a downloaded (not burned) unit so that another station may download it',
       tag: 'stations',
       roles: ROLES.admin,
@@ -99,6 +102,7 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
     defineRoute({
       method: 'put',
       path: '/v1/station/key',
+      operationId: 'setStationKey',
       summary: "Register or replace this station's public key (X25519 or P-256)",
       tag: 'station',
       roles: STATION,
@@ -113,6 +117,7 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
     defineRoute({
       method: 'get',
       path: '/v1/station/batches',
+      operationId: 'listStationBatches',
       summary: 'Batches this station may serve, with counts',
       tag: 'station',
       roles: STATION,
@@ -125,6 +130,7 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
     defineRoute({
       method: 'get',
       path: '/v1/station/devices/:serial/credentials',
+      operationId: 'downloadDeviceCredentials',
       summary:
         "A unit's certificate, CA, endpoint, thing and private key sealed to this station; marks it DOWNLOADED (audited)",
       tag: 'station',
@@ -140,6 +146,7 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
     defineRoute({
       method: 'get',
       path: '/v1/station/batches/:id/credentials',
+      operationId: 'prefetchBatchCredentials',
       summary:
         'Prefetch: a page of the units this station may take, each sealed and marked DOWNLOADED (audited)',
       tag: 'station',
@@ -156,6 +163,7 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
     defineRoute({
       method: 'post',
       path: '/v1/station/devices/:serial/confirm',
+      operationId: 'confirmDeviceBurn',
       summary:
         'Report a burn: ok → BURNED (key shredded after the retention), failed → BURN_FAILED; the same report twice is harmless',
       tag: 'station',
