@@ -11,6 +11,7 @@ import { createWorkerMetrics } from './http/metrics.js';
 import { startOpsServer } from './http/ops-server.js';
 import { createProvisioningProcessor } from './provisioning/provisioning-processor.js';
 import { createCallQuota } from './rate-limit/call-quota.js';
+import { runStuckUnitSweep } from './stuck-unit-sweep.js';
 
 export type WorkerProcess = {
   /** Address of /healthz, /readyz, /metrics. */
@@ -42,16 +43,18 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
   });
   const claims: ClaimGatewayHandle = createClaimGateway(config, logger, quota);
 
+  const who = { actor: `worker:${identity}`, origin: os.hostname() };
+  const leaseMs = config.WORKER_DEVICE_LEASE_MS ?? 2 * config.CLAIM_OPERATION_TIMEOUT_MS + 15_000;
   const processor = createProvisioningProcessor({
     prisma,
     vault,
     claims,
-    who: { actor: `worker:${identity}`, origin: os.hostname() },
+    who,
     serialParameter: config.WORKER_SERIAL_PARAMETER,
     templatesDir: config.WORKER_TEMPLATES_DIR,
     verifyConnect: config.WORKER_VERIFY_CONNECT,
     tokenTtlMs: config.WORKER_TOKEN_TTL_SECONDS * 1000,
-    leaseMs: config.WORKER_DEVICE_LEASE_MS ?? 2 * config.CLAIM_OPERATION_TIMEOUT_MS + 15_000,
+    leaseMs,
     timeStep: async (step, run) => {
       const end = metrics.stepDuration.startTimer({ step });
       try {
@@ -111,6 +114,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
   const gaugeTimer = setInterval(() => metrics.connectionsUp.set(claims.counts().up), 1_000).unref();
 
   void worker.run();
+  const sweep = runStuckUnitSweep(config, { prisma, who, leaseMs, logger });
   logger.info(
     { opsUrl, concurrency: config.CLAIM_POOL_SIZE, queuePrefix: config.QUEUE_PREFIX },
     'worker started',
@@ -122,6 +126,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
     close() {
       closing ??= (async () => {
         clearInterval(gaugeTimer);
+        await sweep.close();
         const timeout = new Promise<'timeout'>((resolve) =>
           setTimeout(() => resolve('timeout'), config.WORKER_SHUTDOWN_TIMEOUT_MS).unref(),
         );

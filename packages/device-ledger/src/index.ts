@@ -42,3 +42,4 @@ export { cancelQueuedDevices, createDevices, requeueFailedDevices, type QueuedUn
 export { claimDownloads, recordBurn, shredBurnedKeys } from './station-writes.js';
 export { releaseFromStation, requeueForReprovision, revokeActiveCertificates } from './unit-writes.js';
 export { markBatchFinishedIfDone, markFailed, recordFailure } from './job-outcome-writes.js';
+export { requeueStuckUnit, type RequeueReason, type StuckUnit } from './recovery-writes.js';

@@ -35,6 +35,10 @@ export const ERROR_CODES = {
   BATCH_NOT_OPEN: { status: 409, title: 'The batch is finished or cancelled' },
   NO_FAILED_DEVICES: { status: 409, title: 'The batch has no failed devices' },
   INVALID_DEVICE_STATE: { status: 409, title: 'The device is not in a state that allows this' },
+  DEVICE_JOB_LIVE: {
+    status: 409,
+    title: 'A provisioning job will still run this unit (waiting, delayed or active); nothing to requeue',
+  },
   NO_ACTIVE_CERTIFICATE: { status: 409, title: 'The device has no active certificate' },
   STATION_EXISTS: { status: 409, title: 'A station with this name exists' },
   STATION_NO_PUBLIC_KEY: {

@@ -1,6 +1,7 @@
 import type { HandlerContext, HandlerResult } from '../http/route.js';
 import { audit } from '../services/audit.js';
 import { reprovisionDevice, revokeDeviceCertificate } from '../services/device-actions.js';
+import { requeueStuckDevice } from '../services/device-requeue.js';
 import { deviceDetail, findDevice } from '../services/device-view.js';
 
 /** Reads of a device are audited (who looked at which unit), one insert per read. */
@@ -19,4 +20,8 @@ export async function reprovisionDeviceHandler(ctx: HandlerContext, serial: stri
 
 export async function revokeDeviceHandler(ctx: HandlerContext, serial: string): Promise<HandlerResult> {
   return { status: 200, body: await revokeDeviceCertificate(ctx, serial) };
+}
+
+export async function requeueDeviceHandler(ctx: HandlerContext, serial: string): Promise<HandlerResult> {
+  return { status: 202, body: await requeueStuckDevice(ctx, serial) };
 }

@@ -1,9 +1,19 @@
 import { ROLES } from '../auth/roles.js';
-import { getDeviceHandler, reprovisionDeviceHandler, revokeDeviceHandler } from '../handlers/devices.js';
+import {
+  getDeviceHandler,
+  reprovisionDeviceHandler,
+  requeueDeviceHandler,
+  revokeDeviceHandler,
+} from '../handlers/devices.js';
 import { listTemplatesHandler } from '../handlers/list-templates.js';
 import { defineRoute, type ApiRoute } from '../http/route.js';
-import { serialParams } from '../schemas/common.js';
-import { deviceActionResponse, deviceDetail, templatesResponse } from '../schemas/device.js';
+import { problemSchema, serialParams } from '../schemas/common.js';
+import {
+  deviceActionResponse,
+  deviceDetail,
+  deviceRequeueResponse,
+  templatesResponse,
+} from '../schemas/device.js';
 
 export function deviceRoutes(): ApiRoute[] {
   return [
@@ -39,6 +49,30 @@ export function deviceRoutes(): ApiRoute[] {
       params: serialParams,
       responses: { 200: { description: 'Revoked', schema: deviceActionResponse } },
       handle: (ctx, { params }) => revokeDeviceHandler(ctx, params.serial),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/devices/:serial/requeue',
+      summary:
+        'Requeue a stuck unit: in flight with no live job. Keeps its state and certificates (a REGISTERING one is resolved first, never replaced); next job generation',
+      tag: 'devices',
+      roles: ROLES.admin,
+      params: serialParams,
+      responses: {
+        202: { description: 'Requeued', schema: deviceRequeueResponse },
+        409: {
+          description:
+            'INVALID_DEVICE_STATE: the unit is not in flight (QUEUED, CLAIMING, CERT_ISSUED, VERIFYING) or changed meanwhile; DEVICE_JOB_LIVE: a job will still run it',
+          schema: problemSchema,
+          contentType: 'application/problem+json',
+        },
+        503: {
+          description: 'QUEUE_UNAVAILABLE: the queue could not be read or written',
+          schema: problemSchema,
+          contentType: 'application/problem+json',
+        },
+      },
+      handle: (ctx, { params }) => requeueDeviceHandler(ctx, params.serial),
     }),
     defineRoute({
       method: 'get',

@@ -45,6 +45,19 @@ export const deviceActionResponse = z
   })
   .openapi('DeviceActionResult');
 
+export const deviceRequeueResponse = z
+  .object({
+    serial: z.string(),
+    state: deviceStateSchema,
+    generation: z.number().int().describe('The new job generation (job id device-<serial>-g<generation>)'),
+    previousJobState: z
+      .string()
+      .describe(
+        "What the queue held for the unit's previous generation: unknown (gone), failed, completed, active-unlocked",
+      ),
+  })
+  .openapi('DeviceRequeueResult');
+
 export const templatesResponse = z
   .object({
     items: z.array(

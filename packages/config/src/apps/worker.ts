@@ -49,6 +49,11 @@ export const workerFields = {
     .describe(
       'Worker: how long one attempt owns a device between renewals (default 2 × CLAIM_OPERATION_TIMEOUT_MS + 15 s); a job run twice waits for it',
     ),
+  WORKER_SWEEP_INTERVAL_MS: nonNegativeInt()
+    .default(60_000)
+    .describe(
+      'Worker: how often one worker (a Redis lock) requeues stuck units: in flight, lease lapsed, no live job (0 = never)',
+    ),
   WORKER_TOKEN_TTL_SECONDS: positiveInt()
     .default(3_600)
     .describe(

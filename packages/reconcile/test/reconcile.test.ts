@@ -1,0 +1,118 @@
+import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
+import { reconcile, reportToCsv, FINDING_KINDS, type ReconcileReport } from '../src/index.js';
+import {
+  newCertificateId,
+  startSeededEmulator,
+  type SeedCertificate,
+  type SeedThing,
+} from './seeded-account.js';
+
+/**
+ * One unit per finding kind, plus a healthy one, in a real database and a seeded emulator; the report
+ * must name each (and nothing on the healthy unit) and count them.
+ */
+let db: TestDatabase;
+let report: ReconcileReport;
+let calls: number;
+const ids = Object.fromEntries(
+  ['ok', 'gone', 'inactive', 'detached', 'extra', 'extraOld', 'revoked', 'orphan', 'registering'].map((k) => [
+    k,
+    newCertificateId(),
+  ]),
+) as Record<string, string>;
+
+type UnitSeed = { serial: string; thing: boolean; certificates: { id: string; status: string }[] };
+const UNITS: UnitSeed[] = [
+  { serial: 'OK-1', thing: true, certificates: [{ id: ids.ok!, status: 'ACTIVE' }] },
+  { serial: 'GONE-1', thing: true, certificates: [{ id: ids.gone!, status: 'ACTIVE' }] },
+  { serial: 'INACTIVE-1', thing: true, certificates: [{ id: ids.inactive!, status: 'ACTIVE' }] },
+  { serial: 'DETACHED-1', thing: true, certificates: [{ id: ids.detached!, status: 'ACTIVE' }] },
+  { serial: 'EXTRA-1', thing: true, certificates: [{ id: ids.extra!, status: 'ACTIVE' }] },
+  { serial: 'REVOKED-1', thing: false, certificates: [{ id: ids.revoked!, status: 'REVOKED' }] },
+  { serial: 'ORPHAN-1', thing: false, certificates: [{ id: ids.orphan!, status: 'ORPHANED' }] },
+  { serial: 'REG-1', thing: false, certificates: [{ id: ids.registering!, status: 'REGISTERING' }] },
+];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const batch = await db.prisma.batch.create({ data: { externalRef: 'WO-R', templateName: 't' } });
+  for (const unit of UNITS) {
+    // Test set-up only: rows as the worker would have left them, written directly.
+    await db.prisma.device.create({
+      data: {
+        serial: unit.serial,
+        batchId: batch.id,
+        state: unit.thing ? 'REGISTERED' : 'FAILED',
+        thingName: unit.thing ? `unit-${unit.serial}` : null,
+        certificates: {
+          create: unit.certificates.map((c) => ({
+            certificateId: c.id,
+            certificatePem: 'pem',
+            status: c.status as 'ACTIVE',
+          })),
+        },
+      },
+    });
+  }
+  // The thing of GONE-1 does not exist at AWS; the rest do.
+  const things: SeedThing[] = [
+    { thingName: 'unit-OK-1', certificateIds: [ids.ok!] },
+    { thingName: 'unit-INACTIVE-1', certificateIds: [ids.inactive!] },
+    { thingName: 'unit-DETACHED-1', certificateIds: [] },
+    { thingName: 'unit-EXTRA-1', certificateIds: [ids.extra!, ids.extraOld!] },
+  ];
+  const certificates: SeedCertificate[] = [
+    { certificateId: ids.ok!, status: 'ACTIVE' },
+    { certificateId: ids.gone!, status: 'ACTIVE' },
+    { certificateId: ids.inactive!, status: 'INACTIVE' },
+    { certificateId: ids.detached!, status: 'ACTIVE' },
+    { certificateId: ids.extra!, status: 'ACTIVE' },
+    { certificateId: ids.extraOld!, status: 'ACTIVE' },
+    { certificateId: ids.revoked!, status: 'ACTIVE' },
+    { certificateId: ids.orphan!, status: 'ACTIVE' },
+    { certificateId: ids.registering!, status: 'ACTIVE' },
+  ];
+  const account = await startSeededEmulator(things, certificates);
+  try {
+    report = await reconcile(db.prisma, account.aws);
+    calls = account.aws.calls;
+  } finally {
+    await account.close();
+  }
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+it('names each disagreement once, on its unit and certificate, and nothing on the healthy unit', () => {
+  const found = report.findings.map((f) => [f.kind, f.serial, f.certificateId, f.awsStatus]);
+  expect(found).toEqual(
+    expect.arrayContaining([
+      ['THING_MISSING', 'GONE-1', ids.gone, 'ACTIVE'],
+      ['ACTIVE_NOT_ACTIVE_AT_AWS', 'INACTIVE-1', ids.inactive, 'INACTIVE'],
+      ['ACTIVE_NOT_ATTACHED', 'DETACHED-1', ids.detached, 'ACTIVE'],
+      ['EXTRA_ACTIVE_PRINCIPAL', 'EXTRA-1', ids.extraOld, 'ACTIVE'],
+      ['REVOKED_NOT_REVOKED_AT_AWS', 'REVOKED-1', ids.revoked, 'ACTIVE'],
+      ['ORPHAN_ACTIVE_AT_AWS', 'ORPHAN-1', ids.orphan, 'ACTIVE'],
+      ['REGISTERING_UNRESOLVED', 'REG-1', ids.registering, 'ACTIVE'],
+    ]),
+  );
+  expect(found).toHaveLength(7);
+  expect(report.findings.filter((f) => f.serial === 'OK-1')).toEqual([]);
+  expect(Object.keys(report.counts)).toEqual([...FINDING_KINDS]);
+  for (const kind of FINDING_KINDS) expect(report.counts[kind]).toBe(1);
+  expect(report.units).toBe(UNITS.length);
+});
+
+it('asks AWS one certificate listing plus one principal listing per thing', () => {
+  expect(report.awsCalls).toEqual({ listCertificates: 1, listThingPrincipals: 5, perUnit: 6 / UNITS.length });
+  expect(calls).toBe(6);
+});
+
+it('writes the findings as CSV with a header, one row each', () => {
+  const lines = reportToCsv(report).trimEnd().split('\r\n');
+  expect(lines[0]).toBe('kind,serial,thingName,certificateId,databaseStatus,awsStatus');
+  expect(lines).toHaveLength(8);
+  expect(lines).toContain(`ORPHAN_ACTIVE_AT_AWS,ORPHAN-1,,${ids.orphan},ORPHANED,ACTIVE`);
+});
