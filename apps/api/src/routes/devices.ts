@@ -53,6 +53,7 @@ export function deviceRoutes(): ApiRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/devices/:serial/requeue',
+      operationId: 'requeueDevice',
       summary:
         'Requeue a stuck unit: in flight with no live job. Keeps its state and certificates (a REGISTERING one is resolved first, never replaced); next job generation',
       tag: 'devices',
