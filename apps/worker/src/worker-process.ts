@@ -10,7 +10,7 @@ import { createClaimGateway, type ClaimGatewayHandle } from './claim-gateway.js'
 import { createWorkerMetrics } from './http/metrics.js';
 import { startOpsServer } from './http/ops-server.js';
 import { createProvisioningProcessor } from './provisioning/provisioning-processor.js';
-import { createCallQuota } from './rate-limit/call-quota.js';
+import { createCallQuota } from '@claimline/call-quota';
 
 export type WorkerProcess = {
   /** Address of /healthz, /readyz, /metrics. */
