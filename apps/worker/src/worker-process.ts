@@ -11,6 +11,7 @@ import { createWorkerMetrics } from './http/metrics.js';
 import { startOpsServer } from './http/ops-server.js';
 import { createProvisioningProcessor } from './provisioning/provisioning-processor.js';
 import { createCallQuota } from '@claimline/call-quota';
+import { openControlPlane } from '@claimline/aws-control-plane';
 
 export type WorkerProcess = {
   /** Address of /healthz, /readyz, /metrics. */
@@ -41,6 +42,10 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
     onWait: (operation, waitedMs) => metrics.rateLimitWait.inc({ operation }, waitedMs / 1000),
   });
   const claims: ClaimGatewayHandle = createClaimGateway(config, logger, quota);
+  const opened = await openControlPlane(config, quotaConnection);
+  const controlPlane = opened.controlPlane;
+  if (controlPlane) logger.info({ source: controlPlane.source }, 'control plane: resolves lost answers');
+  else logger.info({ reason: opened.reason }, 'no control plane: lost answers are resolved by connect probe');
 
   const processor = createProvisioningProcessor({
     prisma,
@@ -50,6 +55,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
     serialParameter: config.WORKER_SERIAL_PARAMETER,
     templatesDir: config.WORKER_TEMPLATES_DIR,
     verifyConnect: config.WORKER_VERIFY_CONNECT,
+    controlPlane,
     tokenTtlMs: config.WORKER_TOKEN_TTL_SECONDS * 1000,
     leaseMs: config.WORKER_DEVICE_LEASE_MS ?? 2 * config.CLAIM_OPERATION_TIMEOUT_MS + 15_000,
     timeStep: async (step, run) => {
@@ -131,6 +137,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
         if (result === 'timeout')
           logger.warn('shutdown time-out: leaving in-flight jobs to be recovered as stalled');
         await claims.close();
+        controlPlane?.close();
         await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
         server = undefined;
         await prisma.$disconnect();
