@@ -7,7 +7,7 @@ import {
 } from '@claimline/claim-client';
 import type { Logger } from '@claimline/logger';
 import type { ClaimGateway, ClaimSession } from './provisioning/claim-port.js';
-import type { CallQuota } from './rate-limit/call-quota.js';
+import type { ClaimCallQuota } from './rate-limit/claim-quota.js';
 
 export type ClaimGatewayHandle = ClaimGateway & { counts(): PoolCounts; close(): Promise<void> };
 
@@ -18,7 +18,7 @@ export type ClaimGatewayHandle = ClaimGateway & { counts(): PoolCounts; close():
 export function createClaimGateway(
   config: WorkerConfig,
   logger: Logger,
-  quota: CallQuota,
+  quota: ClaimCallQuota,
 ): ClaimGatewayHandle {
   const pool = createClaimClient(config, logger.child({ component: 'claim-pool' }));
   const probeLogger = logger.child({ component: 'connect-probe' });

@@ -4,5 +4,6 @@ export {
   type ProvisionDeps,
   type ProvisionOutcome,
 } from './provisioning/provision-device.js';
-export { createCallQuota, type CallQuota, type QuotaOperation } from './rate-limit/call-quota.js';
+export { createCallQuota, type CallQuota } from '@claimline/call-quota';
+export type { QuotaOperation, ClaimCallQuota } from './rate-limit/claim-quota.js';
 export type { ClaimGateway, ClaimSession } from './provisioning/claim-port.js';

@@ -10,7 +10,8 @@ import { createClaimGateway, type ClaimGatewayHandle } from './claim-gateway.js'
 import { createWorkerMetrics } from './http/metrics.js';
 import { startOpsServer } from './http/ops-server.js';
 import { createProvisioningProcessor } from './provisioning/provisioning-processor.js';
-import { createCallQuota } from './rate-limit/call-quota.js';
+import { createCallQuota } from '@claimline/call-quota';
+import { openControlPlane } from '@claimline/aws-control-plane';
 import { runStuckUnitSweep } from './stuck-unit-sweep.js';
 
 export type WorkerProcess = {
@@ -42,6 +43,10 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
     onWait: (operation, waitedMs) => metrics.rateLimitWait.inc({ operation }, waitedMs / 1000),
   });
   const claims: ClaimGatewayHandle = createClaimGateway(config, logger, quota);
+  const opened = await openControlPlane(config, quotaConnection);
+  const controlPlane = opened.controlPlane;
+  if (controlPlane) logger.info({ source: controlPlane.source }, 'control plane: resolves lost answers');
+  else logger.info({ reason: opened.reason }, 'no control plane: lost answers are resolved by connect probe');
 
   const who = { actor: `worker:${identity}`, origin: os.hostname() };
   const leaseMs = config.WORKER_DEVICE_LEASE_MS ?? 2 * config.CLAIM_OPERATION_TIMEOUT_MS + 15_000;
@@ -53,6 +58,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
     serialParameter: config.WORKER_SERIAL_PARAMETER,
     templatesDir: config.WORKER_TEMPLATES_DIR,
     verifyConnect: config.WORKER_VERIFY_CONNECT,
+    controlPlane,
     tokenTtlMs: config.WORKER_TOKEN_TTL_SECONDS * 1000,
     leaseMs,
     timeStep: async (step, run) => {
@@ -136,6 +142,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
         if (result === 'timeout')
           logger.warn('shutdown time-out: leaving in-flight jobs to be recovered as stalled');
         await claims.close();
+        controlPlane?.close();
         await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
         server = undefined;
         await prisma.$disconnect();

@@ -97,6 +97,9 @@ export async function startHarness(options: Partial<EmulatorOptions> = {}): Prom
     AWS_IOT_CLAIM_CERT_PATH: emulator.files.claimCertPath,
     AWS_IOT_CLAIM_KEY_PATH: emulator.files.claimKeyPath,
     WORKER_TEMPLATES_DIR: emulator.files.templatesDir,
+    // The control plane of this test's emulator (a test of the connect probe turns it off).
+    CONTROL_PLANE: 'emulator',
+    CONTROL_PLANE_CLIENT_FILE: emulator.files.controlPlanePath,
     CLAIM_POOL_SIZE: '4',
     CLAIM_OPERATION_TIMEOUT_MS: '2000',
     // Allows the fault-injection switches a test passes (WORKER_FAULT_*); refused without it.

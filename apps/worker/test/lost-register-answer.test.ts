@@ -4,7 +4,9 @@ import { startHarness, seedBatch, waitFor, waitForSettled, type Harness } from '
 
 /**
  * RegisterThing applied at AWS, its answer lost: the unit must end REGISTERED with the certificate
- * AWS registered, never with a second one (docs/worker.md, "A lost RegisterThing answer").
+ * AWS registered, never with a second one (docs/worker.md, "A lost RegisterThing answer"). Here
+ * without a control plane (CONTROL_PLANE=off): the connect probe decides;
+ * control-plane-resolution.test.ts has the same with the control plane.
  */
 
 let h: Harness;
@@ -43,7 +45,11 @@ async function loseEveryRegisterAnswer(batchId: string, serials: string[]): Prom
 
 it('resolves a lost answer to the certificate AWS registered, proven by a connect probe', async () => {
   const { batchId, serials } = await seedBatch(h, { count: 4, serialPrefix: 'LOST' });
-  const worker = h.spawnWorker({ CLAIM_POOL_SIZE: '2', CLAIM_OPERATION_TIMEOUT_MS: '1500' });
+  const worker = h.spawnWorker({
+    CLAIM_POOL_SIZE: '2',
+    CLAIM_OPERATION_TIMEOUT_MS: '1500',
+    CONTROL_PLANE: 'off',
+  });
   await loseEveryRegisterAnswer(batchId, serials);
   // From here on, resolving must not create a single certificate. (Before, a CreateKeysAndCertificate
   // answer may time out on a loaded machine: AWS then issued one nobody will ever register.)
@@ -87,6 +93,7 @@ it('keeps a unit waiting, with no second certificate, while the outcome cannot b
     CLAIM_POOL_SIZE: '1',
     CLAIM_OPERATION_TIMEOUT_MS: '1500',
     WORKER_TEMPLATES_DIR: noTemplates,
+    CONTROL_PLANE: 'off',
   });
   await loseEveryRegisterAnswer(batchId, serials);
   const before = created();
@@ -110,7 +117,7 @@ it('keeps a unit waiting, with no second certificate, while the outcome cannot b
   expect(created() - before).toBe(0);
 
   // With its template back, the next attempt proves the registration.
-  const worker = h.spawnWorker({ CLAIM_POOL_SIZE: '1' });
+  const worker = h.spawnWorker({ CLAIM_POOL_SIZE: '1', CONTROL_PLANE: 'off' });
   await waitForSettled(h, [batchId], 60_000);
   await worker.stop();
   const device = await h.prisma.device.findUniqueOrThrow({

@@ -25,3 +25,4 @@ export { renderEnvTable, replaceEnvTable, ENV_TABLE_START, ENV_TABLE_END } from 
 export { workerFields, workerSchema, type WorkerConfig } from './apps/worker.js';
 export { emulatorFields, emulatorSchema, type EmulatorConfig } from './apps/emulator.js';
 export { stationFields, stationSchema, type StationConfig } from './apps/station.js';
+export { controlPlaneFields, controlPlaneSchema, type ControlPlaneConfig } from './apps/control-plane.js';

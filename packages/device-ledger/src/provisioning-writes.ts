@@ -175,8 +175,8 @@ export async function saveIssuedCertificate(
   return { id, certificateId: issued.certificateId, token };
 }
 
-/** How the registration became known: AWS's answer, or a connect probe after the answer was lost. */
-export type RegistrationEvidence = 'answer' | 'connect-probe';
+/** How the registration became known: AWS's answer, or (the answer lost) the control plane or a connect probe. */
+export type RegistrationEvidence = 'answer' | 'connect-probe' | 'control-plane';
 
 /** Certificate ACTIVE (spent token shredded), device REGISTERED and the audit event, in one statement. */
 export async function saveRegistration(

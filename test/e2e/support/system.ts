@@ -373,6 +373,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       AWS_IOT_CLAIM_CERT_PATH: path.join(clientFiles, 'claim.cert.pem'),
       AWS_IOT_CLAIM_KEY_PATH: path.join(clientFiles, 'claim.private.key'),
       WORKER_TEMPLATES_DIR: path.join(clientFiles, 'templates'),
+      // This system's emulator's control plane (never a local run's under the default STATE_DIR).
+      CONTROL_PLANE_CLIENT_FILE: path.join(clientFiles, 'control-plane.json'),
       WORKER_HTTP_PORT: '0',
       CLAIM_POOL_SIZE: '4',
       ...options.workerEnv,

@@ -1,4 +1,5 @@
 import type { Batch, Certificate } from '@claimline/db';
+import type { ControlPlane } from '@claimline/aws-control-plane';
 import type { Vault } from '@claimline/vault';
 import type {
   ClaimGateway,
@@ -59,7 +60,7 @@ export type ProvisionOutcome =
       certificateId: string;
       reusedCertificate: boolean;
       /** How the registration became known: AWS's answer, or the connect probe after a lost one. */
-      evidence: 'answer' | 'connect-probe';
+      evidence: 'answer' | 'connect-probe' | 'control-plane';
     }
   | { kind: 'skipped'; state: string }
   /** Another run holds the device's lease: try again once it may have lapsed. */
@@ -79,6 +80,8 @@ export type ProvisionDeps = ProvisioningLedger & {
   templatesDir: string;
   /** Connect once with each new certificate as its thing before the unit is REGISTERED. */
   verifyConnect: boolean;
+  /** AWS's control plane, when configured: it decides lost answers (else the connect probe does). */
+  controlPlane?: ControlPlane;
   timeStep?: StepTimer;
   /** Fault injection for the crash-safety tests and chaos runs: called once the certificate is saved. */
   afterCertificateSaved?: (serial: string) => void;
@@ -117,12 +120,20 @@ export async function provisionDevice(deps: ProvisionDeps, deviceId: string): Pr
     const ctx = flowContext(deps, session, device, fence, time, now);
     try {
       const registering = device.certificates.find((certificate) => certificate.status === 'REGISTERING');
-      const outcome =
+      const resolved =
         device.state === 'VERIFYING'
           ? await resumeVerification(ctx)
           : registering
             ? await resolveRegistration(ctx, registering)
             : await runFlow(ctx);
+      // AWS never registered it (the control plane said so): orphaned; a new certificate now.
+      const outcome =
+        resolved === 'orphaned'
+          ? await runFlow({
+              ...ctx,
+              device: { ...device, certificates: device.certificates.filter((c) => c !== registering) },
+            })
+          : resolved;
       await markBatchFinishedIfDone(deps.prisma, device.batchId);
       return outcome;
     } catch (error) {

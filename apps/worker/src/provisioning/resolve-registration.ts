@@ -1,6 +1,13 @@
 import type { Certificate } from '@claimline/db';
 import type { RegisteredThing } from './claim-port.js';
-import { markRegistering, pendingCertificate, saveRegistration } from '@claimline/device-ledger';
+import {
+  markRegistering,
+  orphan,
+  pendingCertificate,
+  saveRegistration,
+  type RegistrationEvidence,
+} from '@claimline/device-ledger';
+import { resolveThroughControlPlane } from './control-plane-resolution.js';
 import type { FlowContext, ProvisionOutcome } from './provision-device.js';
 import { RegistrationUnknownError } from './provisioning-errors.js';
 import { verifyConnect } from './verify-connect.js';
@@ -12,13 +19,18 @@ import { predictRegistration } from './registration-prediction.js';
  * registered it, so it is resolved before anything else happens to the unit:
  *
  * 1. RegisterThing again with the same token. Accepted: AWS had not applied the first one; done.
- * 2. Refused (AWS spends a token once, so a refusal is what a registered certificate gets): connect
- *    once with the certificate and its saved key, as the thing name its template gives the unit.
- *    Connected: registered; the thing name and configuration are the template's, evaluated.
+ * 2. Refused (AWS spends a token once, so a refusal is what a registered certificate gets): with a
+ *    control plane, AWS says (`control-plane-resolution.ts`): registered, or never registered — then
+ *    the certificate is ORPHANED and the caller issues a new one (`'orphaned'`).
+ *    Without one: connect once with the certificate and its saved key, as the thing name its template
+ *    gives the unit. Connected: registered; the thing name and configuration are the template's.
  * 3. Anything else (no answer, 429, 5xx, a failed or impossible probe) proves nothing: the unit waits
  *    (RegistrationOutcomeUnknown) and the job retries later. A second certificate is never issued.
  */
-export async function resolveRegistration(ctx: FlowContext, row: Certificate): Promise<ProvisionOutcome> {
+export async function resolveRegistration(
+  ctx: FlowContext,
+  row: Certificate,
+): Promise<ProvisionOutcome | 'orphaned'> {
   const { deps, session, device, fence, now } = ctx;
   const pending = pendingCertificate(row);
   if (pending) {
@@ -32,6 +44,12 @@ export async function resolveRegistration(ctx: FlowContext, row: Certificate): P
     } catch (error) {
       if (!isPermanentRejection(error)) throw error;
     }
+  }
+  if (deps.controlPlane) {
+    const verdict = await resolveThroughControlPlane(ctx, deps.controlPlane, row);
+    if (verdict.kind === 'registered') return registered(ctx, row, verdict.thing, 'control-plane');
+    await orphan(deps, row.id, now());
+    return 'orphaned';
   }
   const privateKey = await ctx.openPrivateKey(row);
   if (!privateKey)
@@ -61,11 +79,11 @@ async function registered(
   ctx: FlowContext,
   row: Certificate,
   thing: RegisteredThing,
-  evidence: 'answer' | 'connect-probe',
+  evidence: RegistrationEvidence,
 ): Promise<ProvisionOutcome> {
   const pending = { id: row.id, certificateId: row.certificateId };
-  // A connect probe has just proven the connect; an answer has not: verify that one (if asked to).
-  const verifyNext = ctx.deps.verifyConnect && evidence === 'answer';
+  // A connect probe has just proven the connect; an answer or the control plane has not: verify those.
+  const verifyNext = ctx.deps.verifyConnect && evidence !== 'connect-probe';
   await ctx.time('persist', () =>
     saveRegistration(ctx.deps, ctx.device, pending, thing, evidence, ctx.now(), verifyNext),
   );

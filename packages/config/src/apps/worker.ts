@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { boolean, nonNegativeInt, pathUnderStateDir, port, positiveInt } from '../fields.js';
 import { claimFields } from './claim.js';
+import { controlPlaneFields } from './control-plane.js';
 import { databaseFields, logFields, redisFields, stateDirFields } from './common.js';
 import { vaultFields } from './vault.js';
 
@@ -91,6 +92,7 @@ export const workerSchema = z
     ...stateDirFields,
     ...vaultFields,
     ...claimFields,
+    ...controlPlaneFields,
     ...workerFields,
   })
   .superRefine((config, ctx) => {

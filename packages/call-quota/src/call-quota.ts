@@ -12,8 +12,10 @@ import type { Redis } from 'ioredis';
  * second holds more than `limit`, whatever second boundaries fall where. The price is throughput:
  * `limit × 1000 / (1000 + guardMs)` per second at most (≈ 0.87 of the limit with the default 150 ms).
  * Callers wait on a timer (never blocking the event loop) until the window has room.
+ *
+ * Used for the claim flow's MQTT operations (apps/worker) and the control plane's REST operations
+ * (packages/aws-control-plane); each caller names its own operations and Redis key prefix.
  */
-export type QuotaOperation = 'CreateKeysAndCertificate' | 'CreateCertificateFromCsr' | 'RegisterThing';
 
 const TAKE_SLOT = `
 local t = redis.call('TIME')
@@ -32,23 +34,27 @@ redis.call('PEXPIRE', KEYS[2], window * 2)
 return 0
 `;
 
-export type CallQuotaOptions = {
+export type CallQuotaOptions<Operation extends string> = {
   redis: Redis;
   keyPrefix: string;
   /** Calls per second per operation; 0 turns that operation's limit off. */
-  limits: Record<QuotaOperation, number>;
+  limits: Record<Operation, number>;
   guardMs: number;
   /** Told about every wait, for the rate-limit metrics. */
-  onWait?: (operation: QuotaOperation, waitedMs: number) => void;
+  onWait?: (operation: Operation, waitedMs: number) => void;
 };
 
-export type CallQuota = { take(operation: QuotaOperation, signal?: AbortSignal): Promise<void> };
+export type CallQuota<Operation extends string> = {
+  take(operation: Operation, signal?: AbortSignal): Promise<void>;
+};
 
 type QuotaRedis = Redis & {
   claimlineTakeSlot(key: string, sequence: string, limit: number, guard: number): Promise<number>;
 };
 
-export function createCallQuota(options: CallQuotaOptions): CallQuota {
+export function createCallQuota<Operation extends string>(
+  options: CallQuotaOptions<Operation>,
+): CallQuota<Operation> {
   const redis = options.redis as QuotaRedis;
   if (typeof redis.claimlineTakeSlot !== 'function') {
     redis.defineCommand('claimlineTakeSlot', { numberOfKeys: 2, lua: TAKE_SLOT });

@@ -1,0 +1,1 @@
+export { createCallQuota, type CallQuota, type CallQuotaOptions } from './call-quota.js';
