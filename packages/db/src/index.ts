@@ -1,4 +1,4 @@
-export { createPrismaClient, type CreatePrismaClientOptions } from './client.js';
+export { createPrismaClient, rawSqlOf, type CreatePrismaClientOptions, type RawSql } from './client.js';
 export * from './generated/client.js';
 export { deployMigrations, migrationStatus, diffMigrationsToSchema } from './migrations/migrator.js';
 export {

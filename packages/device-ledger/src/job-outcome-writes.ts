@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@claimline/db';
+import { rawSqlOf, type PrismaClient } from '@claimline/db';
 import { IN_FLIGHT, fromStates } from './device-states.js';
 import type { FailureRecord } from './ledger-errors.js';
 import type { ProvisioningLedger } from './provisioning-writes.js';
@@ -59,8 +59,10 @@ export async function markFailed(
  * settles; the single conditional UPDATE makes concurrent workers harmless.
  */
 export async function markBatchFinishedIfDone(prisma: PrismaClient, batchId: string): Promise<void> {
-  await prisma.$executeRaw`
-    UPDATE batch SET finished_at = now()
-    WHERE id = ${batchId}::uuid AND finished_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM device WHERE batch_id = ${batchId}::uuid AND state = ANY(${[...IN_FLIGHT]}::text[]::"DeviceState"[]))`;
+  await rawSqlOf(prisma)(
+    `UPDATE batch SET finished_at = now()
+     WHERE id = $1::uuid AND finished_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM device WHERE batch_id = $1::uuid AND state = ANY($2::text[]::"DeviceState"[]))`,
+    [batchId, [...IN_FLIGHT]],
+  );
 }

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Batch, Certificate, Device, PrismaClient } from '@claimline/db';
+import { rawSqlOf, type Certificate, type PrismaClient } from '@claimline/db';
 import type { Actor } from './audit-log.js';
 import { SETTLED, fromStates } from './device-states.js';
 import { FencedOut, RegistrationConflict } from './ledger-errors.js';
+import { LOADED_DEVICE_COLUMNS, loadedDevice, type DeviceWithBatch } from './loaded-device.js';
 import { sealedTokenOf, type Sealed } from './sealed-columns.js';
 
 /**
  * The provisioning worker's writes: the device lease, the fence, and one guarded statement per step
  * of the claim flow (docs/worker.md). The flow decides; this persists, each step with its audit row.
+ * The statements of a normal run go through `rawSqlOf` (the client's own pg pool): on two cores the
+ * worker is CPU-bound, and Prisma's own cost per query was most of its work per device.
  */
 
 /** States an attempt holds a device in, between taking it and registering it. */
@@ -15,7 +18,7 @@ const HELD = fromStates('certificateIssued');
 /** States a lease may hold: the claim flow's, and the verification's. */
 const LEASED = fromStates('claim').filter((state) => state !== 'QUEUED');
 
-export type DeviceWithBatch = Device & { batch: Batch; certificates: Certificate[] };
+export type { DeviceWithBatch } from './loaded-device.js';
 
 /** This attempt's claim on the device: writes and AWS calls go ahead only while it still holds. */
 export type Fence = { deviceId: string; attempt: number };
@@ -33,7 +36,8 @@ export type AttemptStart =
 
 /**
  * Takes the device for this attempt in one statement: only if it is still in the pipeline and no
- * other attempt holds a live lease. Counts the attempt; the new count is this attempt's fence.
+ * other attempt holds a live lease. Counts the attempt; the new count is this attempt's fence. The
+ * same statement returns the device with its batch and certificates (one row per certificate).
  */
 export async function startAttempt(
   deps: ProvisioningLedger,
@@ -41,16 +45,23 @@ export async function startAttempt(
   at: Date,
 ): Promise<AttemptStart> {
   const lapsedBefore = new Date(at.getTime() - deps.leaseMs);
-  const rows = await deps.prisma.$queryRaw<{ attempts: number }[]>`
-    UPDATE device
-    SET attempts = attempts + 1, claiming_at = ${at}, updated_at = ${at},
-        state = CASE WHEN state = 'QUEUED' THEN 'CLAIMING'::"DeviceState" ELSE state END
-    WHERE id = ${deviceId}::uuid
-      AND (state = 'QUEUED'
-        OR (state = ANY(${LEASED}::text[]::"DeviceState"[]) AND (claiming_at IS NULL OR claiming_at < ${lapsedBefore})))
-    RETURNING attempts`;
-  const attempt = rows[0]?.attempts;
-  if (attempt === undefined) {
+  const rows = await rawSqlOf(deps.prisma)<Record<string, unknown>>(
+    `WITH taken AS (
+      UPDATE device
+      SET attempts = attempts + 1, claiming_at = $2, updated_at = $2,
+          state = CASE WHEN state = 'QUEUED' THEN 'CLAIMING'::"DeviceState" ELSE state END
+      WHERE id = $1::uuid
+        AND (state = 'QUEUED'
+          OR (state = ANY($3::text[]::"DeviceState"[]) AND (claiming_at IS NULL OR claiming_at < $4)))
+      RETURNING *
+    )
+    SELECT ${LOADED_DEVICE_COLUMNS}
+    FROM taken d JOIN batch b ON b.id = d.batch_id LEFT JOIN certificate c ON c.device_id = d.id
+    ORDER BY c.created_at, c.id`,
+    [deviceId, at, LEASED, lapsedBefore],
+  );
+  const device = loadedDevice(rows);
+  if (device === null) {
     const current = await deps.prisma.device.findUnique({
       where: { id: deviceId },
       select: { state: true, claimingAt: true },
@@ -63,28 +74,27 @@ export async function startAttempt(
     }
     return { kind: 'skipped', state: current?.state ?? 'MISSING' };
   }
-  const device = await deps.prisma.device.findUniqueOrThrow({
-    // One query with joins instead of one per relation.
-    relationLoadStrategy: 'join',
-    where: { id: deviceId },
-    include: { batch: true, certificates: true },
-  });
-  return { kind: 'started', device, fence: { deviceId, attempt } };
+  return { kind: 'started', device, fence: { deviceId, attempt: device.attempts } };
 }
 
 /** Extends the lease before an AWS call; a lost fence stops this run before it talks to AWS again. */
 export async function renewLease(deps: ProvisioningLedger, fence: Fence, at: Date): Promise<void> {
-  const renewed = await deps.prisma.$executeRaw`
-    UPDATE device SET claiming_at = ${at}
-    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state = ANY(${LEASED}::text[]::"DeviceState"[])`;
-  if (renewed === 0) throw new FencedOut(fence.deviceId);
+  const renewed = await rawSqlOf(deps.prisma)(
+    `UPDATE device SET claiming_at = $1
+     WHERE id = $2::uuid AND attempts = $3 AND state = ANY($4::text[]::"DeviceState"[])
+     RETURNING 1`,
+    [at, fence.deviceId, fence.attempt, LEASED],
+  );
+  if (renewed.length === 0) throw new FencedOut(fence.deviceId);
 }
 
 /** After a failure, lets the retry start at once instead of waiting for the lease to lapse. */
 export async function releaseLease(deps: ProvisioningLedger, fence: Fence): Promise<void> {
-  await deps.prisma.$executeRaw`
-    UPDATE device SET claiming_at = NULL
-    WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state = ANY(${LEASED}::text[]::"DeviceState"[])`;
+  await rawSqlOf(deps.prisma)(
+    `UPDATE device SET claiming_at = NULL
+     WHERE id = $1::uuid AND attempts = $2 AND state = ANY($3::text[]::"DeviceState"[])`,
+    [fence.deviceId, fence.attempt, LEASED],
+  );
 }
 
 /**
@@ -98,17 +108,19 @@ export async function markRegistering(
   certificate: PendingCertificate,
   at: Date,
 ): Promise<void> {
-  const rows = await deps.prisma.$queryRaw<{ n: number }[]>`
-    WITH renewed AS (
-      UPDATE device SET claiming_at = ${at}
-      WHERE id = ${fence.deviceId}::uuid AND attempts = ${fence.attempt} AND state = ANY(${HELD}::text[]::"DeviceState"[])
+  const rows = await rawSqlOf(deps.prisma)<{ n: number }>(
+    `WITH renewed AS (
+      UPDATE device SET claiming_at = $1
+      WHERE id = $2::uuid AND attempts = $3 AND state = ANY($4::text[]::"DeviceState"[])
       RETURNING id
     ), marked AS (
-      UPDATE certificate SET status = 'REGISTERING', registering_at = ${at}
-      WHERE id = ${certificate.id}::uuid AND status IN ('ISSUED', 'REGISTERING') AND EXISTS (SELECT 1 FROM renewed)
+      UPDATE certificate SET status = 'REGISTERING', registering_at = $1
+      WHERE id = $5::uuid AND status IN ('ISSUED', 'REGISTERING') AND EXISTS (SELECT 1 FROM renewed)
       RETURNING id
     )
-    SELECT (SELECT count(*)::int FROM marked) AS n`;
+    SELECT (SELECT count(*)::int FROM marked) AS n`,
+    [at, fence.deviceId, fence.attempt, HELD, certificate.id],
+  );
   if (rows[0]?.n !== 1) throw new FencedOut(fence.deviceId);
 }
 
@@ -146,31 +158,52 @@ export async function saveIssuedCertificate(
   const details = JSON.stringify({ certificateId: issued.certificateId, mode: device.batch.mode });
   // AWS has issued the certificate whatever happens next, so it is always recorded: ISSUED while this
   // attempt still holds the device, ORPHANED (never to be registered) when a newer attempt took over.
-  const rows = await deps.prisma.$queryRaw<{ owned: boolean }[]>`
-    WITH owner AS (
+  const rows = await rawSqlOf(deps.prisma)<{ owned: boolean }>(
+    `WITH owner AS (
       SELECT id FROM device
-      WHERE id = ${device.id}::uuid AND attempts = ${fence.attempt} AND state = ANY(${HELD}::text[]::"DeviceState"[])
+      WHERE id = $2::uuid AND attempts = $3 AND state = ANY($4::text[]::"DeviceState"[])
       FOR UPDATE
     ), saved AS (
       INSERT INTO certificate (id, certificate_id, device_id, certificate_pem, status, orphaned_at,
         private_key_ciphertext, private_key_wrapped_key, private_key_kek_id, private_key_algorithm,
         ownership_token_ciphertext, ownership_token_wrapped_key, ownership_token_kek_id, ownership_token_algorithm,
         ownership_token_expires_at, created_at)
-      VALUES (${id}::uuid, ${issued.certificateId}, ${device.id}::uuid, ${issued.certificatePem},
+      VALUES ($5::uuid, $6, $2::uuid, $7,
         CASE WHEN EXISTS (SELECT 1 FROM owner) THEN 'ISSUED' ELSE 'ORPHANED' END::"CertificateStatus",
-        CASE WHEN EXISTS (SELECT 1 FROM owner) THEN NULL ELSE ${at}::timestamp(3) END,
-        ${key.ciphertext}, ${key.wrappedKey}, ${key.kekId}, ${key.algorithm},
-        ${token.ciphertext}, ${token.wrappedKey}, ${token.kekId}, ${token.algorithm},
-        ${expiresAt}, ${at})
+        CASE WHEN EXISTS (SELECT 1 FROM owner) THEN NULL ELSE $1::timestamp(3) END,
+        $8, $9, $10, $11, $12, $13, $14, $15, $16, $1)
     ), issued AS (
-      UPDATE device SET state = 'CERT_ISSUED', cert_issued_at = ${at}, updated_at = ${at}
+      UPDATE device SET state = 'CERT_ISSUED', cert_issued_at = $1, updated_at = $1
       WHERE id IN (SELECT id FROM owner)
     )
     INSERT INTO audit_event (actor, origin, action, device_id, batch_id, details, at)
-    VALUES (${deps.who.actor}, ${deps.who.origin},
+    VALUES ($17, $18,
       CASE WHEN EXISTS (SELECT 1 FROM owner) THEN 'certificate.issued' ELSE 'certificate.orphaned' END,
-      ${device.id}::uuid, ${device.batchId}::uuid, ${details}::jsonb, ${at})
-    RETURNING EXISTS (SELECT 1 FROM owner) AS owned`;
+      $2::uuid, $19::uuid, $20::jsonb, $1)
+    RETURNING EXISTS (SELECT 1 FROM owner) AS owned`,
+    [
+      at,
+      device.id,
+      fence.attempt,
+      HELD,
+      id,
+      issued.certificateId,
+      issued.certificatePem,
+      key.ciphertext,
+      key.wrappedKey,
+      key.kekId,
+      key.algorithm,
+      token.ciphertext,
+      token.wrappedKey,
+      token.kekId,
+      token.algorithm,
+      expiresAt,
+      deps.who.actor,
+      deps.who.origin,
+      device.batchId,
+      details,
+    ],
+  );
   if (!rows[0]?.owned) throw new FencedOut(device.id);
   return { id, certificateId: issued.certificateId, token };
 }
@@ -198,26 +231,40 @@ export async function saveRegistration(
   });
   // AWS has activated the certificate: record it unless the device was registered by another run
   // meanwhile (only possible if this run outlived its lease); that conflict is left loud for an operator.
-  const rows = await deps.prisma.$queryRaw<{ n: number }[]>`
-    WITH owner AS (
-      SELECT id FROM device WHERE id = ${device.id}::uuid AND state = ANY(${HELD}::text[]::"DeviceState"[]) FOR UPDATE
+  const rows = await rawSqlOf(deps.prisma)<{ n: number }>(
+    `WITH owner AS (
+      SELECT id FROM device WHERE id = $2::uuid AND state = ANY($3::text[]::"DeviceState"[]) FOR UPDATE
     ), activated AS (
       UPDATE certificate
-      SET status = 'ACTIVE', activated_at = ${at}, ownership_token_ciphertext = NULL, ownership_token_wrapped_key = NULL
-      WHERE id = ${certificate.id}::uuid AND status IN ('ISSUED', 'REGISTERING') AND EXISTS (SELECT 1 FROM owner)
+      SET status = 'ACTIVE', activated_at = $1, ownership_token_ciphertext = NULL, ownership_token_wrapped_key = NULL
+      WHERE id = $4::uuid AND status IN ('ISSUED', 'REGISTERING') AND EXISTS (SELECT 1 FROM owner)
       RETURNING id
     ), registered AS (
       UPDATE device
-      SET state = ${state}::"DeviceState", registered_at = ${at}, updated_at = ${at}, thing_name = ${thing.thingName},
-          device_configuration = ${configuration}::jsonb,
+      SET state = $5::"DeviceState", registered_at = $1, updated_at = $1, thing_name = $6,
+          device_configuration = $7::jsonb,
           last_error_code = NULL, last_error_message = NULL, last_error_retryable = NULL
       WHERE id IN (SELECT id FROM owner) AND EXISTS (SELECT 1 FROM activated)
     )
     INSERT INTO audit_event (actor, origin, action, device_id, batch_id, details, at)
-    VALUES (${deps.who.actor}, ${deps.who.origin},
+    VALUES ($8, $9,
       CASE WHEN EXISTS (SELECT 1 FROM activated) THEN 'device.registered' ELSE 'certificate.active-unrecorded' END,
-      ${device.id}::uuid, ${device.batchId}::uuid, ${details}::jsonb, ${at})
-    RETURNING (SELECT count(*)::int FROM activated) AS n`;
+      $2::uuid, $10::uuid, $11::jsonb, $1)
+    RETURNING (SELECT count(*)::int FROM activated) AS n`,
+    [
+      at,
+      device.id,
+      HELD,
+      certificate.id,
+      state,
+      thing.thingName,
+      configuration,
+      deps.who.actor,
+      deps.who.origin,
+      device.batchId,
+      details,
+    ],
+  );
   if (rows[0]?.n !== 1) {
     throw new RegistrationConflict(certificate.certificateId);
   }

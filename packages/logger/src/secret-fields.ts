@@ -34,7 +34,7 @@ export const SECRET_FIELD_NAMES = [
 ] as const;
 
 /** How deep below the log object a secret field is still found (`a.b.c.privateKey` at depth 3). */
-const MAX_DEPTH = 4;
+export const MAX_DEPTH = 4;
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
@@ -44,7 +44,7 @@ function pathTo(name: string, depth: number): string {
   return wildcards ? `${wildcards}.${name}` : name;
 }
 
-/** pino (fast-redact) paths for every name at every depth up to MAX_DEPTH. */
+/** The paths censored: every name at every depth up to MAX_DEPTH, in pino's (fast-redact) notation. */
 export const REDACTED_PATHS: string[] = SECRET_FIELD_NAMES.flatMap((name) =>
   Array.from({ length: MAX_DEPTH + 1 }, (_, depth) => pathTo(name, depth)),
 );

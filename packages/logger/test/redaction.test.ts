@@ -65,6 +65,33 @@ describe('one list of secret field names, every depth', () => {
     });
     expect(leaked(lines)).toEqual([]);
   });
+
+  it('censors the bindings of children and grandchildren, array items, error fields and frozen objects', () => {
+    const { logger, lines } = capture();
+    const child = logger.child({ serial: 'SN-1', token }).child({ job: { privateKey: pem } });
+    const error = Object.assign(new Error('boom'), { ownershipToken: token });
+    child.info({ list: [{ sealed: 'SEALED-CT-VALUE' }], frozen: Object.freeze({ apiKey }), err: error }, 'x');
+    child.error(error);
+    expect(lines).toHaveLength(2);
+    expect(leaked(lines)).toEqual([]);
+    expect(lines.join('\n')).not.toContain('S'.repeat(43));
+    expect(lines.every((l) => l.includes('"serial":"SN-1"') && l.includes('"message":"boom"'))).toBe(true);
+  });
+
+  it('censors what a serializer makes of a value, for serializers given to a child too (as pino-http does)', () => {
+    const { logger, lines } = capture();
+    type Req = { url: string; headers: Record<string, string> };
+    const child = logger.child(
+      {},
+      { serializers: { req: (req: Req) => ({ url: req.url, headers: req.headers }) } },
+    );
+    const req: Req = { url: '/v1/units', headers: { authorization: `Bearer ${apiKey}` } };
+    child.child({ req }).info('request');
+    child.info({ req }, 'again');
+    expect(lines).toHaveLength(2);
+    expect(lines.join('\n')).not.toContain('S'.repeat(43));
+    expect(lines.every((l) => l.includes('"url":"/v1/units"') && l.includes('[redacted]'))).toBe(true);
+  });
 });
 
 describe('free text', () => {
