@@ -2,7 +2,7 @@ import express, { type Express, type Request, type RequestHandler } from 'expres
 import type { ZodType } from 'zod';
 import { authenticate } from '../auth/authenticate.js';
 import { requireRole } from '../auth/roles.js';
-import type { AppDeps } from '../deps.js';
+import type { AppServices } from '../deps.js';
 import { AppError } from '../errors/app-error.js';
 import { validationError } from '../errors/problem.js';
 import type { ApiRoute, HandlerContext } from './route.js';
@@ -33,6 +33,17 @@ const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** A refused key counts against the client address's unauthenticated limit (429 once over it, else 401). */
+export function withAddressLimit(auth: RequestHandler, perAddress: RequestHandler): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      await auth(req, res, next);
+    } catch (refused) {
+      perAddress(req, res, (limited?: unknown) => next(limited ?? refused));
+    }
+  };
+}
+
 export function clientOrigin(req: Request): string | null {
   return req.ip ?? req.socket.remoteAddress ?? null;
 }
@@ -44,15 +55,16 @@ export function clientOrigin(req: Request): string | null {
  */
 export function mountRoutes(
   app: Express,
-  deps: AppDeps,
+  deps: AppServices,
   routes: readonly ApiRoute[],
-  rateLimit: RequestHandler,
+  limits: { perKey: RequestHandler; perAddress: RequestHandler },
 ): void {
-  const auth = authenticate(deps.prisma);
+  const auth = withAddressLimit(authenticate(deps.prisma, deps.keyCache), limits.perAddress);
   const json = express.json({ limit: deps.config.API_BODY_LIMIT, type: () => true });
   for (const route of routes) {
     const chain: RequestHandler[] = [];
-    if (route.roles !== 'public') chain.push(auth, requireRole(route.roles), rateLimit);
+    if (route.roles === 'public') chain.push(limits.perAddress);
+    else chain.push(auth, requireRole(route.roles), limits.perKey);
     if (route.body) chain.push(requireJson, json);
     chain.push(async (req, res) => {
       const ctx: HandlerContext = { deps, principal: req.principal!, origin: clientOrigin(req) };

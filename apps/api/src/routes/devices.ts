@@ -3,19 +3,20 @@ import { getDeviceHandler, reprovisionDeviceHandler, revokeDeviceHandler } from 
 import { listTemplatesHandler } from '../handlers/list-templates.js';
 import { defineRoute, type ApiRoute } from '../http/route.js';
 import { serialParams } from '../schemas/common.js';
-import { deviceActionResponse, deviceDetail, templatesResponse } from '../schemas/device.js';
+import { deviceActionResponse, deviceDetail, deviceQuery, templatesResponse } from '../schemas/device.js';
 
 export function deviceRoutes(): ApiRoute[] {
   return [
     defineRoute({
       method: 'get',
       path: '/v1/devices/:serial',
-      summary: 'A device: state history, certificates, last error, audit trail',
+      summary: 'A device: state history, last error; certificates and audit trail with ?include=',
       tag: 'devices',
       roles: ROLES.read,
       params: serialParams,
+      query: deviceQuery,
       responses: { 200: { description: 'The device', schema: deviceDetail } },
-      handle: (ctx, { params }) => getDeviceHandler(ctx, params.serial),
+      handle: (ctx, { params, query }) => getDeviceHandler(ctx, params.serial, query.include),
     }),
     defineRoute({
       method: 'post',
