@@ -110,9 +110,9 @@ function provisioned(progress) {
 
 async function checkServer() {
   try {
-    const res = await fetch(`${api}/readyz`);
+    const res = await fetch(`${api}/healthz`);
     if (res.ok) return;
-    console.error(`claimline API at ${api} is not ready: ${await res.text()}`);
+    console.error(`claimline API at ${api} does not answer: ${await res.text()}`);
   } catch {
     console.error(`no claimline API at ${api}: start it first with \`bash scripts/start.sh\``);
   }

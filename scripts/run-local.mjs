@@ -46,6 +46,8 @@ await waitForFile(path.join(stateDir, 'emulator/client/endpoint.json'), 30_000);
 start('api', 'apps/api/dist/main.js', {
   API_PORT: String(apiPort),
   API_RATE_LIMIT_PER_MINUTE: process.env.API_RATE_LIMIT_PER_MINUTE ?? '6000',
+  // One local line, one demo station: it may serve batches assigned to no station (off by default).
+  API_STATIONS_SERVE_ANY_BATCH: process.env.API_STATIONS_SERVE_ANY_BATCH ?? 'true',
 });
 for (let i = 1; i <= workers; i++) {
   start(`worker-${i}`, 'apps/worker/dist/main.js', {

@@ -3,6 +3,8 @@ import type { PrismaClient } from '@claimline/db';
 import type { Queues } from '@claimline/jobs';
 import type { Logger } from '@claimline/logger';
 import type { Redis } from 'ioredis';
+import type { ApiKeyCache } from './auth/key-cache.js';
+import type { ReadAudit } from './services/read-audit.js';
 
 /** Everything the app needs from outside; `main.ts` builds it once, tests build it per file. */
 export type AppDeps = {
@@ -12,4 +14,9 @@ export type AppDeps = {
   redis: Redis;
   queues: Queues;
   logger: Logger;
+  /** Optional: without it every request looks its key up (main.ts and the API tests give one). */
+  keyCache?: ApiKeyCache;
 };
+
+/** What the handlers see: the dependencies and the app's own services (created by createApp). */
+export type AppServices = AppDeps & { readAudit: ReadAudit };

@@ -5,6 +5,7 @@ import { createPrismaClient } from '@claimline/db';
 import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { createLogger } from '@claimline/logger';
 import { createApp } from './app.js';
+import { createApiKeyCache } from './auth/key-cache.js';
 import { endEventStreams } from './handlers/batch-events.js';
 import { answerClientErrors } from './http/client-error.js';
 import { startIdempotencySweep } from './services/idempotency.js';
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
   const redis = createRedisConnection(config.REDIS_URL, 'producer');
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const queues = createQueues(redis, config.QUEUE_PREFIX);
-  const app = createApp({ config, prisma, redis, queues, logger });
+  const keyCache = createApiKeyCache(config.DATABASE_URL.reveal(), logger);
+  const app = createApp({ config, prisma, redis, queues, logger, keyCache });
   const shredSweep = startShredSweep(
     prisma,
     logger,
@@ -38,6 +40,12 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 65_000;
   answerClientErrors(server);
+  const opsServer = app.opsApp.listen(config.API_OPS_PORT, config.API_OPS_HOST, () => {
+    logger.info(
+      { host: config.API_OPS_HOST, port: config.API_OPS_PORT },
+      'api ops listener (/readyz, /metrics)',
+    );
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -51,8 +59,12 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
+    opsServer.close();
+    opsServer.closeAllConnections();
     server.close(async () => {
       await endEventStreams();
+      await app.stop();
+      await keyCache.close();
       await queues.close().catch(() => undefined);
       redis.disconnect();
       await prisma.$disconnect();

@@ -286,7 +286,9 @@ describe('devices and templates', () => {
         privateKeyCiphertext: Buffer.from('PRIVATE KEY bytes'),
       },
     });
-    const res = await request(api.app).get('/v1/devices/DV-1').set(api.auth(api.keys.viewer));
+    const res = await request(api.app)
+      .get('/v1/devices/DV-1?include=certificates,audit')
+      .set(api.auth(api.keys.viewer));
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       serial: 'DV-1',
@@ -316,7 +318,9 @@ describe('devices and templates', () => {
       where: { certificateId: 'd'.repeat(64) },
     });
     expect(cert.status).toBe('REVOKED');
-    const detail = await request(api.app).get('/v1/devices/DV-1').set(api.auth(api.keys.viewer));
+    const detail = await request(api.app)
+      .get('/v1/devices/DV-1?include=certificates,audit')
+      .set(api.auth(api.keys.viewer));
     expect(detail.body.audit.map((a: { action: string }) => a.action)).toEqual(
       expect.arrayContaining(['device.reprovision', 'device.read']),
     );

@@ -6,6 +6,7 @@ import { createQueues, createRedisConnection, type Queues } from '@claimline/job
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createLogger, type Logger } from '@claimline/logger';
 import type { Redis } from 'ioredis';
+import { createApiKeyCache, type ApiKeyCache } from '../src/auth/key-cache.js';
 import { createApiKey, createApp, type ClaimlineApp } from '../src/index.js';
 
 export type Keys = Record<'admin' | 'mes' | 'viewer' | 'station', string>;
@@ -16,6 +17,8 @@ export type TestApi = {
   queues: Queues;
   redis: Redis;
   keys: Keys;
+  /** The app's API-key cache (absent with `keyCache: false`). */
+  keyCache?: ApiKeyCache;
   auth(key: string): { Authorization: string };
   counts(): Promise<{ batches: number; devices: number; jobs: number; audit: number }>;
   close(): Promise<void>;
@@ -24,7 +27,7 @@ export type TestApi = {
 /** A real app on its own database clone and queue prefix; close() obliterates and disconnects it all. */
 export async function startTestApi(
   env: Env = {},
-  options: { maxConnections?: number; logger?: Logger } = {},
+  options: { maxConnections?: number; logger?: Logger; keyCache?: false } = {},
 ): Promise<TestApi> {
   const db = await createTestDatabase();
   const prisma = options.maxConnections
@@ -40,10 +43,13 @@ export async function startTestApi(
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     API_RATE_LIMIT_PER_MINUTE: '1000000',
+    API_ANON_RATE_LIMIT_PER_MINUTE: '1000000',
+    API_READ_AUDIT: 'each',
     ...env,
   });
   const logger = options.logger ?? createLogger({ name: 'api-test', level: 'silent' });
-  const app = createApp({ config, prisma, redis, queues, logger });
+  const keyCache = options.keyCache === false ? undefined : createApiKeyCache(db.url, logger);
+  const app = createApp({ config, prisma, redis, queues, logger, keyCache });
   const make = async (role: ApiKeyRole, station?: string) =>
     (await createApiKey(db.prisma, { name: `test ${role}`, role, station })).key;
   const keys: Keys = {
@@ -58,6 +64,7 @@ export async function startTestApi(
     queues,
     redis,
     keys,
+    keyCache,
     auth: (key) => ({ Authorization: `Bearer ${key}` }),
     async counts() {
       const [batches, devices, audit, jobs] = await Promise.all([
@@ -70,6 +77,8 @@ export async function startTestApi(
     },
     async close() {
       await endEventStreams();
+      await app.stop();
+      await keyCache?.close();
       await queues.provisioning.obliterate({ force: true });
       await queues.close();
       redis.disconnect();

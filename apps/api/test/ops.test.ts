@@ -76,7 +76,7 @@ describe('OpenAPI', () => {
 describe('operations', () => {
   it('healthz, readyz and metrics answer', async () => {
     expect((await request(api.app).get('/healthz')).body).toEqual({ status: 'ok' });
-    const ready = await request(api.app).get('/readyz');
+    const ready = await request(api.app.opsApp).get('/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok])).toEqual([
       ['postgres', true],
@@ -84,7 +84,7 @@ describe('operations', () => {
       ['migrations', true],
     ]);
     await request(api.app).get('/v1/templates').set(api.auth(api.keys.mes));
-    const metrics = await request(api.app).get('/metrics');
+    const metrics = await request(api.app.opsApp).get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(
       /http_request_duration_seconds_count\{route="\/v1\/templates",method="GET",status="200"\} 1/,
@@ -93,12 +93,22 @@ describe('operations', () => {
     expect(metrics.text).toContain('claimline_devices');
   });
 
+  it('serves readyz and metrics only on the ops listener: the public one answers 404 without a query', async () => {
+    for (const path of ['/readyz', '/metrics']) {
+      const res = await request(api.app).get(path);
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('NOT_FOUND');
+    }
+    expect(api.app.openApiDocument.paths).not.toHaveProperty('/metrics');
+    expect((await request(api.app.opsApp).get('/healthz')).body).toEqual({ status: 'ok' });
+  });
+
   it('readyz answers 503 naming the failed check when a migration is missing', async () => {
     await api.db.query(
       `UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name LIKE '%provision_generation'`,
     );
     try {
-      const res = await request(api.app).get('/readyz');
+      const res = await request(api.app.opsApp).get('/readyz');
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('NOT_READY');
       expect(res.body.detail).toMatch(/migrations \(pending: .*provision_generation\)/);

@@ -18,7 +18,7 @@ const gauge = (text: string, state: string) =>
 
 describe('claimline_queue_jobs (the queue depth KEDA scales the workers on)', () => {
   it('reports every state of the provisioning queue, and the accepted units as not yet started', async () => {
-    const before = (await request(api.app).get('/metrics')).text;
+    const before = (await request(api.app.opsApp).get('/metrics')).text;
     expect(gauge(before, 'waiting') + gauge(before, 'prioritized')).toBe(0);
 
     const res = await request(api.app)
@@ -27,7 +27,7 @@ describe('claimline_queue_jobs (the queue depth KEDA scales the workers on)', ()
       .send(batchBody(serials('QM', 25)));
     expect(res.status).toBeLessThan(300);
 
-    const after = (await request(api.app).get('/metrics')).text;
+    const after = (await request(api.app.opsApp).get('/metrics')).text;
     for (const state of ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'])
       expect(Number.isNaN(gauge(after, state))).toBe(false);
     // No worker runs here: every accepted unit is still queued (BullMQ keeps jobs with a priority in `prioritized`).

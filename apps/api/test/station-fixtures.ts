@@ -47,6 +47,8 @@ export function createStationFixtures(): StationFixtures {
       VAULT_LOCAL_KEYS_FILE: keyFile,
       API_DEVICE_CA_PATH: caPath,
       API_DEVICE_ENDPOINT: 'iot.example.test:8883',
+      // These tests use batches assigned to no station (least-privilege.test.ts covers the default: false).
+      API_STATIONS_SERVE_ANY_BATCH: 'true',
     },
   };
 }

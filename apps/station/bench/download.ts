@@ -40,6 +40,7 @@ async function main() {
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     API_RATE_LIMIT_PER_MINUTE: '100000000',
+    API_STATIONS_SERVE_ANY_BATCH: 'true',
     ...fixtures.env,
   });
   // The API's own pool, at the production default size (the test clone's client keeps 4 connections).

@@ -53,6 +53,7 @@ export async function startLoop(batchSizes: number[], options: { apiLogLevel?: s
     QUEUE_PREFIX: h.prefix,
     LOG_LEVEL: 'silent',
     API_RATE_LIMIT_PER_MINUTE: '1000000',
+    API_STATIONS_SERVE_ANY_BATCH: 'true',
     VAULT_LOCAL_KEYS_FILE: h.env.VAULT_LOCAL_KEYS_FILE!,
     API_DEVICE_CA_PATH: h.emulator.files.caPath, // the endpoint comes from endpoint.json next to it
   });

@@ -1,4 +1,9 @@
 export { createPrismaClient, rawSqlOf, type CreatePrismaClientOptions, type RawSql } from './client.js';
+export {
+  createNotificationListener,
+  type NotificationListener,
+  type NotificationListenerOptions,
+} from './notify-listener.js';
 export * from './generated/client.js';
 export { deployMigrations, migrationStatus, diffMigrationsToSchema } from './migrations/migrator.js';
 export {

@@ -251,7 +251,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   let db: TestDatabase | undefined;
 
   try {
-    const [redisPort, mqttPort, adminPort, apiPort] = (await freePorts(4)) as [
+    const [redisPort, mqttPort, adminPort, apiPort, apiOpsPort] = (await freePorts(5)) as [
+      number,
       number,
       number,
       number,
@@ -385,6 +386,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       API_PORT: String(apiPort),
       API_HOST: '127.0.0.1',
       API_RATE_LIMIT_PER_MINUTE: '1000000',
+      API_ANON_RATE_LIMIT_PER_MINUTE: '1000000',
+      API_STATIONS_SERVE_ANY_BATCH: 'true',
+      API_OPS_PORT: String(apiOpsPort),
       API_DEVICE_CA_PATH: path.join(clientFiles, 'AmazonRootCA1.pem'),
     });
     procs.push(api);
@@ -456,7 +460,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       'the API to be ready (GET /readyz)',
       async () => {
         if (!api.alive()) throw new Error('api exited');
-        return (await http('GET', `${apiUrl}/readyz`, { timeoutMs: 2_000 })).status === 200;
+        return (
+          (await http('GET', `http://127.0.0.1:${apiOpsPort}/readyz`, { timeoutMs: 2_000 })).status === 200
+        );
       },
       { timeoutMs: 45_000, detail: () => system.diagnostics() },
     );

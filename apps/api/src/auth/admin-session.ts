@@ -3,6 +3,7 @@ import type { PrismaClient } from '@claimline/db';
 import type { RequestHandler, Response } from 'express';
 import { AppError } from '../errors/app-error.js';
 import { bearerToken, findPrincipal } from './authenticate.js';
+import type { ApiKeyCache } from './key-cache.js';
 
 /**
  * The dashboard is a browser page, which cannot send a Bearer header. `POST /admin/session` with an
@@ -23,7 +24,11 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
-export function createAdminSessions(prisma: PrismaClient, secret = randomBytes(32)): AdminSessions {
+export function createAdminSessions(
+  prisma: PrismaClient,
+  cache?: ApiKeyCache,
+  secret = randomBytes(32),
+): AdminSessions {
   const sign = (payload: string) => createHmac('sha256', secret).update(payload).digest('base64url');
   const verify = (cookie: string | undefined): string | undefined => {
     const [prefix, expires, mac] = cookie?.split('.') ?? [];
@@ -39,6 +44,7 @@ export function createAdminSessions(prisma: PrismaClient, secret = randomBytes(3
       res.cookie(SESSION_COOKIE, `${prefix}.${expires}.${sign(`${prefix}.${expires}`)}`, {
         httpOnly: true,
         sameSite: 'strict',
+        // True on a TLS socket, or behind a TLS proxy that API_TRUST_PROXY trusts (X-Forwarded-Proto).
         secure: res.req.secure,
         path: '/admin',
         maxAge: SESSION_TTL_MS,
@@ -48,7 +54,7 @@ export function createAdminSessions(prisma: PrismaClient, secret = randomBytes(3
       const token = bearerToken(req.headers.authorization);
       let role: string | undefined;
       if (token) {
-        role = (await findPrincipal(prisma, token))?.role;
+        role = (await findPrincipal(prisma, token, cache))?.role;
       } else {
         const prefix = verify(readCookie(req.headers.cookie, SESSION_COOKIE));
         const key = prefix ? await prisma.apiKey.findUnique({ where: { prefix } }) : null;

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { AppError } from '../errors/app-error.js';
 import type { HandlerContext } from '../http/route.js';
 import { audit } from '../services/audit.js';
-import { findBatch } from '../services/batch-view.js';
+import { findVisibleBatch } from '../services/batch-access.js';
 import { REPORT_COLUMNS, csvLine, jsonRecord, reportRows, write } from '../services/report.js';
 
 function wantsCsv(req: Request, format: 'csv' | 'json' | undefined): boolean {
@@ -22,7 +22,7 @@ export async function batchReportHandler(
   res: Response,
 ): Promise<void> {
   const csv = wantsCsv(req, format);
-  const batch = await findBatch(ctx.deps.prisma, id);
+  const batch = await findVisibleBatch(ctx, ctx.deps.prisma, id);
   await audit(ctx.deps.prisma, ctx, {
     action: 'batch.report',
     batchId: id,

@@ -1,15 +1,34 @@
 import type { HandlerContext, HandlerResult } from '../http/route.js';
-import { audit } from '../services/audit.js';
+import { AppError } from '../errors/app-error.js';
+import { callerOf } from '../services/audit.js';
+import { canSeeBatch } from '../services/batch-access.js';
 import { reprovisionDevice, revokeDeviceCertificate } from '../services/device-actions.js';
 import { requeueStuckDevice } from '../services/device-requeue.js';
-import { deviceDetail, findDevice } from '../services/device-view.js';
+import { deviceDetail, findDeviceView } from '../services/device-view.js';
 
-/** Reads of a device are audited (who looked at which unit), one insert per read. */
-export async function getDeviceHandler(ctx: HandlerContext, serial: string): Promise<HandlerResult> {
-  const device = await findDevice(ctx.deps.prisma, serial);
+/**
+ * One indexed row (plus certificates and audit trail only with ?include=); the read is audited as
+ * API_READ_AUDIT says (each, batched or sampled: see services/read-audit.ts).
+ */
+export async function getDeviceHandler(
+  ctx: HandlerContext,
+  serial: string,
+  include: string | undefined,
+): Promise<HandlerResult> {
+  const parts = new Set(include?.split(',') ?? []);
+  const device = await findDeviceView(ctx.deps.prisma, serial);
+  if (!canSeeBatch(ctx, device.batch))
+    throw new AppError('DEVICE_NOT_FOUND', `no device with serial ${serial}`);
   const [body] = await Promise.all([
-    deviceDetail(ctx.deps.prisma, device),
-    audit(ctx.deps.prisma, ctx, { action: 'device.read', deviceId: device.id, batchId: device.batchId }),
+    deviceDetail(ctx.deps.prisma, device, {
+      certificates: parts.has('certificates'),
+      audit: parts.has('audit'),
+    }),
+    ctx.deps.readAudit.record(callerOf(ctx), {
+      action: 'device.read',
+      deviceId: device.id,
+      batchId: device.batchId,
+    }),
   ]);
   return { status: 200, body };
 }

@@ -1,7 +1,7 @@
 import type { DeviceState } from '@claimline/db';
 import { AppError } from '../errors/app-error.js';
 import type { HandlerContext, HandlerResult } from '../http/route.js';
-import { findBatch } from '../services/batch-view.js';
+import { findVisibleBatch } from '../services/batch-access.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -22,7 +22,7 @@ export async function listBatchDevicesHandler(
   q: ListDevicesInput,
 ): Promise<HandlerResult> {
   const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-  await findBatch(ctx.deps.prisma, batchId);
+  await findVisibleBatch(ctx, ctx.deps.prisma, batchId);
   const rows = await ctx.deps.prisma.device.findMany({
     where: { batchId, ...(q.state ? { state: q.state } : {}), ...(after ? { id: { gt: after } } : {}) },
     orderBy: { id: 'asc' },

@@ -1,11 +1,16 @@
 import type { HandlerContext, HandlerResult } from '../http/route.js';
 import type { BatchState } from '../services/batch-view.js';
 import { toBatchSummary, whereState } from '../services/batch-view.js';
+import { visibleBatches } from '../services/batch-access.js';
 
 export type ListBatchesInput = { page: number; limit: number; state?: BatchState; externalRef?: string };
 
 export async function listBatchesHandler(ctx: HandlerContext, q: ListBatchesInput): Promise<HandlerResult> {
-  const where = { ...whereState(q.state), ...(q.externalRef ? { externalRef: q.externalRef } : {}) };
+  const where = {
+    ...visibleBatches(ctx),
+    ...whereState(q.state),
+    ...(q.externalRef ? { externalRef: q.externalRef } : {}),
+  };
   const [rows, total] = await Promise.all([
     ctx.deps.prisma.batch.findMany({
       where,

@@ -3,7 +3,7 @@ import type { ZodType } from 'zod';
 import { authenticate } from '../auth/authenticate.js';
 import type { ConsoleSessions } from '../auth/console-session.js';
 import { requireRole } from '../auth/roles.js';
-import type { AppDeps } from '../deps.js';
+import type { AppServices } from '../deps.js';
 import { AppError } from '../errors/app-error.js';
 import { validationError } from '../errors/problem.js';
 import type { ApiRoute, HandlerContext } from './route.js';
@@ -34,6 +34,17 @@ const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** A refused key counts against the client address's unauthenticated limit (429 once over it, else 401). */
+export function withAddressLimit(auth: RequestHandler, perAddress: RequestHandler): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      await auth(req, res, next);
+    } catch (refused) {
+      perAddress(req, res, (limited?: unknown) => next(limited ?? refused));
+    }
+  };
+}
+
 export function clientOrigin(req: Request): string | null {
   return req.ip ?? req.socket.remoteAddress ?? null;
 }
@@ -45,19 +56,21 @@ export function clientOrigin(req: Request): string | null {
  */
 export function mountRoutes(
   app: Express,
-  deps: AppDeps,
+  deps: AppServices,
   routes: readonly ApiRoute[],
-  rateLimit: RequestHandler,
-  sessions: ConsoleSessions,
+  limits: { perKey: RequestHandler; perAddress: RequestHandler },
+  /** The console's cookie sessions; null on the ops listener (no authenticated routes there). */
+  sessions: ConsoleSessions | null,
 ): void {
-  const bearer = authenticate(deps.prisma);
+  const bearer = withAddressLimit(authenticate(deps.prisma, deps.keyCache), limits.perAddress);
   // The console's cookie when there is no Authorization header and the cookie is there; Bearer otherwise.
   const auth: RequestHandler = (req, res, next) =>
-    sessions.applies(req) ? sessions.authenticate(req, res, next) : bearer(req, res, next);
+    sessions?.applies(req) ? sessions.authenticate(req, res, next) : bearer(req, res, next);
   const json = express.json({ limit: deps.config.API_BODY_LIMIT, type: () => true });
   for (const route of routes) {
     const chain: RequestHandler[] = [];
-    if (route.roles !== 'public') chain.push(auth, requireRole(route.roles), rateLimit);
+    if (route.roles === 'public') chain.push(limits.perAddress);
+    else chain.push(auth, requireRole(route.roles), limits.perKey);
     if (route.body) chain.push(requireJson, json);
     chain.push(async (req, res) => {
       const ctx: HandlerContext = { deps, principal: req.principal!, origin: clientOrigin(req) };

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { AppError } from '../errors/app-error.js';
 
 /**
@@ -16,5 +16,27 @@ export function keyRateLimit(perMinute: number): RequestHandler {
     handler: (_req, _res, next) =>
       next(new AppError('RATE_LIMITED', `more than ${perMinute} requests per minute for this key`)),
     validate: { keyGeneratorIpFallback: false },
+  });
+}
+
+/**
+ * Requests per minute per client address for traffic without a valid API key: public routes, unknown
+ * paths, and every request whose key is missing or refused (counted before the 401). The address is
+ * `req.ip`, which honours X-Forwarded-For only as far as API_TRUST_PROXY says.
+ */
+export function addressRateLimit(perMinute: number): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown'),
+    handler: (_req, _res, next) =>
+      next(
+        new AppError(
+          'RATE_LIMITED_ADDRESS',
+          `more than ${perMinute} unauthenticated requests per minute from this address`,
+        ),
+      ),
   });
 }

@@ -2,10 +2,10 @@ import type { ApiKeyRole } from '@claimline/db';
 import type { Request, Response } from 'express';
 import type { ZodObject, ZodType, z } from 'zod';
 import type { Principal } from '../auth/principal.js';
-import type { AppDeps } from '../deps.js';
+import type { AppServices } from '../deps.js';
 
 export type HandlerContext = {
-  deps: AppDeps;
+  deps: AppServices;
   /** Set on every authenticated route. */
   principal: Principal;
   /** Client address, for the audit trail. */

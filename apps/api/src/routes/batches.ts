@@ -5,6 +5,7 @@ import { cancelBatchHandler, requeueBatchHandler, retryBatchHandler } from '../h
 import { batchEventsHandler } from '../handlers/batch-events.js';
 import { batchReportHandler } from '../handlers/batch-report.js';
 import { createBatchHandler } from '../handlers/create-batch.js';
+import { uploadBatchHandler } from '../handlers/upload-batch.js';
 import { getBatchHandler } from '../handlers/get-batch.js';
 import { listBatchDevicesHandler } from '../handlers/list-batch-devices.js';
 import { listBatchesHandler } from '../handlers/list-batches.js';
@@ -20,6 +21,7 @@ import {
   listDevicesQuery,
   listDevicesResponse,
   reportQuery,
+  uploadBatchQuery,
 } from '../schemas/batch.js';
 import { batchIdParams, idempotencyHeaders } from '../schemas/common.js';
 
@@ -55,6 +57,24 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
         },
       },
       handle: (ctx, { body, headers }) => createBatchHandler(ctx, body, headers['idempotency-key']),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/batches/upload',
+      operationId: 'uploadBatch',
+      summary:
+        'Create a batch from a streamed device list: text/csv (header line with `serial` and parameter columns) or application/x-ndjson (one {"serial", "parameters"} per line); batch fields in the query; synchronous',
+      tag: TAG,
+      roles: ROLES.write,
+      query: uploadBatchQuery,
+      responses: {
+        202: {
+          description:
+            'Accepted: every device stored (one transaction) and enqueued. `Location` names the batch.',
+          schema: createBatchResponse,
+        },
+      },
+      handle: (ctx, { query }, req) => uploadBatchHandler(ctx, query, req),
     }),
     defineRoute({
       method: 'get',

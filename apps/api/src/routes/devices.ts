@@ -11,6 +11,7 @@ import { problemSchema, serialParams } from '../schemas/common.js';
 import {
   deviceActionResponse,
   deviceDetail,
+  deviceQuery,
   deviceRequeueResponse,
   templatesResponse,
 } from '../schemas/device.js';
@@ -21,12 +22,13 @@ export function deviceRoutes(): ApiRoute[] {
       method: 'get',
       path: '/v1/devices/:serial',
       operationId: 'getDevice',
-      summary: 'A device: state history, certificates, last error, audit trail',
+      summary: 'A device: state history, last error; certificates and audit trail with ?include=',
       tag: 'devices',
       roles: ROLES.read,
       params: serialParams,
+      query: deviceQuery,
       responses: { 200: { description: 'The device', schema: deviceDetail } },
-      handle: (ctx, { params }) => getDeviceHandler(ctx, params.serial),
+      handle: (ctx, { params, query }) => getDeviceHandler(ctx, params.serial, query.include),
     }),
     defineRoute({
       method: 'post',

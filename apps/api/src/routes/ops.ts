@@ -11,23 +11,22 @@ import type { Metrics } from '../services/metrics.js';
 
 const checkSchema = z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() });
 
-export function opsRoutes(
-  deps: AppDeps,
-  metrics: Metrics,
-  sessions: AdminSessions,
-  document: () => OpenApiDocument,
-): ApiRoute[] {
+const healthz = () =>
+  defineRoute({
+    method: 'get',
+    path: '/healthz',
+    operationId: 'getHealth',
+    summary: 'The process is up',
+    tag: 'operations',
+    roles: 'public',
+    responses: { 200: { description: 'Up', schema: z.object({ status: z.literal('ok') }) } },
+    handle: async () => ({ status: 200, body: { status: 'ok' } }),
+  });
+
+/** The ops listener's routes (API_OPS_HOST:API_OPS_PORT, loopback by default): probes and metrics. */
+export function probeRoutes(deps: AppDeps, metrics: Metrics): ApiRoute[] {
   return [
-    defineRoute({
-      method: 'get',
-      path: '/healthz',
-      operationId: 'getHealth',
-      summary: 'The process is up',
-      tag: 'operations',
-      roles: 'public',
-      responses: { 200: { description: 'Up', schema: z.object({ status: z.literal('ok') }) } },
-      handle: async () => ({ status: 200, body: { status: 'ok' } }),
-    }),
+    healthz(),
     defineRoute({
       method: 'get',
       path: '/readyz',
@@ -67,6 +66,14 @@ export function opsRoutes(
         res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
       },
     }),
+  ];
+}
+
+/** Operations routes of the public listener: liveness, this document, the dashboard session. */
+export function opsRoutes(sessions: AdminSessions, document: () => OpenApiDocument): ApiRoute[] {
+  return [
+    healthz(),
+
     defineRoute({
       method: 'get',
       path: '/openapi.json',

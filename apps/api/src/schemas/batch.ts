@@ -138,3 +138,33 @@ export const batchActionResponse = z
   .openapi('BatchActionResult');
 
 export const reportQuery = z.object({ format: z.enum(['csv', 'json']).optional() }).strict();
+
+const queryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** The batch fields of a streamed upload travel in the query; the body is only the device list. */
+export const uploadBatchQuery = z
+  .object({
+    externalRef: z.string().min(1).max(200).describe("The MES's own reference (work order, lot)"),
+    templateName: z.string().min(1).max(128),
+    templateParameters: z
+      .string()
+      .max(8_192)
+      .optional()
+      .describe('JSON object shared by every device; a device parameter wins'),
+    payloadFormat: z.enum(['json', 'cbor']),
+    mode: z.enum(['create-keys', 'csr']),
+    keyAlgorithm: z.enum(['ec-p256', 'rsa-2048']).optional(),
+    priority: z.coerce.number().int().min(0).max(100).optional(),
+    skipExisting: queryBoolean.optional(),
+  })
+  .strict();
+
+export type UploadBatchQuery = z.output<typeof uploadBatchQuery>;
+
+/** One device of an upload: a CSV row (serial and parameter columns) or an NDJSON line. */
+export function uploadDeviceSchema(serialPattern: string) {
+  const serial = z.string().regex(new RegExp(serialPattern), { message: `must match ${serialPattern}` });
+  return z.object({ serial, parameters: parameters.optional() }).strict();
+}
+
+export const templateParametersSchema = parameters;

@@ -24,17 +24,32 @@ export const deviceDetail = z
     lastError: z
       .object({ code: z.string(), message: z.string().nullable(), retryable: z.boolean().nullable() })
       .nullable(),
-    certificates: z.array(certificateView),
-    audit: z.array(
-      z.object({
-        at: z.iso.datetime(),
-        actor: z.string(),
-        action: z.string(),
-        origin: z.string().nullable(),
-      }),
-    ),
+    certificates: z.array(certificateView).optional().describe('With ?include=certificates'),
+    audit: z
+      .array(
+        z.object({
+          at: z.iso.datetime(),
+          actor: z.string(),
+          action: z.string(),
+          origin: z.string().nullable(),
+        }),
+      )
+      .optional()
+      .describe('With ?include=audit: the last 100 events, newest first'),
   })
   .openapi('Device');
+
+export const deviceQuery = z
+  .object({
+    include: z
+      .string()
+      .regex(/^(certificates|audit)(,(certificates|audit))?$/, {
+        message: 'a comma-separated list of: certificates, audit',
+      })
+      .optional()
+      .describe('Heavy parts to add: certificates, audit (comma-separated)'),
+  })
+  .strict();
 
 export const deviceActionResponse = z
   .object({

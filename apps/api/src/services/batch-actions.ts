@@ -4,7 +4,7 @@ import { provisionJobId, type DeviceToProvision } from '@claimline/jobs';
 import type { HandlerContext } from '../http/route.js';
 import { AppError } from '../errors/app-error.js';
 import { audit } from './audit.js';
-import { findBatch } from './batch-view.js';
+import { findVisibleBatch } from './batch-access.js';
 import { enqueueOrFail, queuedDevicesOf } from './enqueue.js';
 
 type Row = QueuedUnit;
@@ -44,7 +44,7 @@ function assertOpen(batch: Batch): void {
 export async function cancelBatch(ctx: HandlerContext, id: string) {
   const { prisma } = ctx.deps;
   const rows = await prisma.$transaction(async (tx) => {
-    const batch = await findBatch(tx, id);
+    const batch = await findVisibleBatch(ctx, tx, id);
     assertOpen(batch);
     const cancelled = await cancelQueuedDevices(tx, id);
     await tx.batch.update({ where: { id }, data: { cancelledAt: new Date() } });
@@ -59,7 +59,7 @@ export async function cancelBatch(ctx: HandlerContext, id: string) {
 export async function retryBatch(ctx: HandlerContext, id: string) {
   const { prisma } = ctx.deps;
   const { rows, batch } = await prisma.$transaction(async (tx) => {
-    const batch = await findBatch(tx, id);
+    const batch = await findVisibleBatch(ctx, tx, id);
     if (batch.cancelledAt) throw new AppError('BATCH_NOT_OPEN', `batch ${id} is cancelled`);
     const retried = await requeueFailedDevices(tx, id);
     if (retried.length === 0)
@@ -74,7 +74,7 @@ export async function retryBatch(ctx: HandlerContext, id: string) {
 
 /** Recovery after a failed enqueue: re-adds every QUEUED device's job at its current generation (idempotent). */
 export async function requeueBatch(ctx: HandlerContext, id: string) {
-  const batch = await findBatch(ctx.deps.prisma, id);
+  const batch = await findVisibleBatch(ctx, ctx.deps.prisma, id);
   assertOpen(batch);
   const devices = await queuedDevicesOf(ctx.deps.prisma, id);
   const enqueued = await enqueueOrFail(ctx.deps, devices, batch.priority, id);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonNegativeInt, pathUnderStateDir, port, positiveInt } from '../fields.js';
+import { boolean, nonNegativeInt, pathUnderStateDir, port, positiveInt } from '../fields.js';
 import { databaseFields, logFields, redisFields, stateDirFields } from './common.js';
 import { vaultFields } from './vault.js';
 
@@ -98,6 +98,50 @@ export const apiFields = {
     .default(0)
     .describe(
       'API (stations): seconds a BURNED unit keeps its sealed private key before it is crypto-shredded (0 = at once)',
+    ),
+  API_READ_AUDIT: z
+    .enum(['each', 'batched', 'sampled'])
+    .default('batched')
+    .describe(
+      'API: audit of plain reads (GET device): each (one insert per read), batched (buffered, written every API_READ_AUDIT_FLUSH_MS), sampled (a fraction API_READ_AUDIT_SAMPLE_RATE, batched); key-material reads are always audited one by one',
+    ),
+  API_READ_AUDIT_FLUSH_MS: positiveInt()
+    .default(1_000)
+    .describe('API: most milliseconds a batched read audit event waits before it is written'),
+  API_READ_AUDIT_SAMPLE_RATE: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.01)
+    .describe('API: fraction of plain reads audited when API_READ_AUDIT=sampled'),
+  API_MAX_STREAM_UNITS: positiveInt()
+    .default(1_000_000)
+    .describe('API: most devices one streamed (text/csv or NDJSON) POST /v1/batches/stream may carry'),
+  API_OPS_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('API: address of the ops listener (/metrics, /readyz, /admin/queues); loopback by default'),
+  API_OPS_PORT: port().default(9460).describe('API: TCP port of the ops listener (0 = any free port)'),
+  API_ANON_RATE_LIMIT_PER_MINUTE: positiveInt()
+    .default(120)
+    .describe('API: requests per minute per client address without a valid API key (counted per process)'),
+  API_MAX_EVENT_STREAMS_PER_KEY: positiveInt()
+    .default(5)
+    .describe('API: event streams (GET /v1/batches/{id}/events) one API key may hold open at once'),
+  API_STATIONS_SERVE_ANY_BATCH: boolean()
+    .default(false)
+    .describe(
+      'API (stations): true lets a station serve batches assigned to no station; false (default) serves only assigned batches',
+    ),
+  API_TRUST_PROXY: z
+    .string()
+    .regex(/^(false|loopback|uniquelocal|linklocal|\d+|[0-9a-fA-F.:/, ]+)$/, {
+      message: 'must be false, a hop count, loopback/uniquelocal/linklocal or addresses/CIDRs',
+    })
+    .default('false')
+    .describe(
+      'API: express trust proxy: false (default: X-Forwarded-* ignored), a hop count, or the proxy addresses/CIDRs; sets the client address and whether the request came over TLS (the admin cookie is Secure then)',
     ),
   API_SHRED_SWEEP_SECONDS: positiveInt()
     .default(60)

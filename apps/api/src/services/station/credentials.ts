@@ -173,6 +173,7 @@ export async function downloadCredentials(
     station,
     row.batch_id,
     row.assigned.map((stationId) => ({ stationId })),
+    ctx.deps.config.API_STATIONS_SERVE_ANY_BATCH,
   );
   assertDownloadable(
     { serial, state: row.state, downloadedByStationId: row.downloaded_by_station_id },
@@ -233,7 +234,7 @@ export async function prefetchCredentials(
     include: { stations: { select: { stationId: true } } },
   });
   if (!batch) throw new AppError('BATCH_NOT_FOUND', `no batch ${batchId}`);
-  assertAssigned(station, batchId, batch.stations);
+  assertAssigned(station, batchId, batch.stations, ctx.deps.config.API_STATIONS_SERVE_ANY_BATCH);
   setup.caPem();
   setup.endpoint();
   const devices = await ctx.deps.prisma.device.findMany({

@@ -19,7 +19,8 @@ type Row = {
 const MAX_BATCHES = 200;
 
 /**
- * The batches this station may serve (assigned to it, or assigned to nobody), newest first, with the
+ * The batches this station may serve (assigned to it, or to nobody when API_STATIONS_SERVE_ANY_BATCH),
+ * newest first, with the
  * counts an operator needs: what is left to take, what this station holds, burned and failed.
  */
 export async function stationBatches(ctx: HandlerContext) {
@@ -37,10 +38,11 @@ export async function stationBatches(ctx: HandlerContext) {
        FROM batch b JOIN device d ON d.batch_id = b.id
       WHERE b.cancelled_at IS NULL
         AND (EXISTS (SELECT 1 FROM batch_station s WHERE s.batch_id = b.id AND s.station_id = $1::uuid)
-             OR NOT EXISTS (SELECT 1 FROM batch_station s WHERE s.batch_id = b.id))
+             OR ($3::boolean AND NOT EXISTS (SELECT 1 FROM batch_station s WHERE s.batch_id = b.id)))
       GROUP BY b.id ORDER BY b.created_at DESC LIMIT ${MAX_BATCHES}`,
     station.id,
     IN_FLIGHT,
+    ctx.deps.config.API_STATIONS_SERVE_ANY_BATCH,
   );
   return {
     station: {

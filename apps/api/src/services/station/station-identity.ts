@@ -26,13 +26,19 @@ export function requirePublicKey(station: Station): string {
   return station.publicKey;
 }
 
-/** A batch with no batch_station rows may be served by any station. */
+/**
+ * A station serves only the batches assigned to it; a batch with no batch_station rows is served by
+ * any station only when the deployment opts in (API_STATIONS_SERVE_ANY_BATCH).
+ */
 export function assertAssigned(
   station: Station,
   batchId: string,
   assigned: readonly { stationId: string }[],
+  anyStation: boolean,
 ): void {
-  if (assigned.length > 0 && !assigned.some((row) => row.stationId === station.id)) {
+  const allowed =
+    assigned.some((row) => row.stationId === station.id) || (anyStation && assigned.length === 0);
+  if (!allowed) {
     throw new AppError(
       'STATION_NOT_ASSIGNED',
       `station ${station.name} is not assigned to batch ${batchId}; an admin assigns it with POST /v1/batches/${batchId}/stations`,
