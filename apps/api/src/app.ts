@@ -9,6 +9,7 @@ import { ROLES, requireRole } from './auth/roles.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors/problem.js';
 import { requestLogger } from './http/logging.js';
+import { trustProxySetting } from './http/listen.js';
 import { mountRoutes } from './http/mount.js';
 import { keyRateLimit } from './http/rate-limit.js';
 import type { ApiRoute } from './http/route.js';
@@ -25,6 +26,8 @@ export type ClaimlineApp = Express & { routes: readonly ApiRoute[]; openApiDocum
 export function createApp(deps: AppDeps): ClaimlineApp {
   const app = express() as ClaimlineApp;
   app.disable('x-powered-by');
+  // Explicit: behind a TLS proxy the client address (audit origin, rate limit) comes from X-Forwarded-For.
+  app.set('trust proxy', trustProxySetting(deps.config.API_TRUST_PROXY));
   app.use(requestLogger(deps.logger));
   app.use(securityHeaders());
   const metrics = createMetrics(deps.prisma, deps.queues);

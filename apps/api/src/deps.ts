@@ -12,4 +12,9 @@ export type AppDeps = {
   redis: Redis;
   queues: Queues;
   logger: Logger;
+  /**
+   * Station request signatures (RFC 9421) are required unless this is false: only the station benchmark
+   * sets it, to measure their cost. Not a configuration setting.
+   */
+  stationSignatures?: boolean;
 };

@@ -6,12 +6,15 @@ import { createQueues, createRedisConnection, type Queues } from '@claimline/job
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createLogger, type Logger } from '@claimline/logger';
 import type { Redis } from 'ioredis';
+import type { AppDeps } from '../src/deps.js';
 import { createApiKey, createApp, type ClaimlineApp } from '../src/index.js';
 
 export type Keys = Record<'admin' | 'mes' | 'viewer' | 'station', string>;
 
 export type TestApi = {
   app: ClaimlineApp;
+  /** What the app was built from: a second app on the same deps is a second API process. */
+  deps: AppDeps;
   db: TestDatabase;
   queues: Queues;
   redis: Redis;
@@ -43,7 +46,8 @@ export async function startTestApi(
     ...env,
   });
   const logger = options.logger ?? createLogger({ name: 'api-test', level: 'silent' });
-  const app = createApp({ config, prisma, redis, queues, logger });
+  const deps: AppDeps = { config, prisma, redis, queues, logger };
+  const app = createApp(deps);
   const make = async (role: ApiKeyRole, station?: string) =>
     (await createApiKey(db.prisma, { name: `test ${role}`, role, station })).key;
   const keys: Keys = {
@@ -54,6 +58,7 @@ export async function startTestApi(
   };
   return {
     app,
+    deps,
     db,
     queues,
     redis,

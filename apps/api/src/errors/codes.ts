@@ -16,7 +16,24 @@ export const ERROR_CODES = {
   INVALID_CURSOR: { status: 400, title: 'The paging cursor is not valid' },
   DUPLICATE_SERIALS: { status: 400, title: 'The batch lists some serial numbers more than once' },
   UNAUTHENTICATED: { status: 401, title: 'A valid API key is required' },
+  SIGNATURE_MISSING: {
+    status: 401,
+    title:
+      'Station requests must carry an HTTP Message Signature (RFC 9421) made with the station signing key',
+  },
+  SIGNATURE_INVALID: { status: 401, title: 'The request signature does not verify with this station key' },
+  SIGNATURE_STALE: {
+    status: 401,
+    title: 'The request signature is older than 5 minutes, or dated in the future',
+  },
+  SIGNATURE_REPLAYED: { status: 401, title: 'This request signature (nonce) was already used' },
+  CONTENT_DIGEST_MISMATCH: { status: 401, title: 'The Content-Digest does not match the request body' },
   FORBIDDEN: { status: 403, title: 'This API key may not do this' },
+  STATION_REVOKED: { status: 403, title: 'This station is revoked' },
+  STATION_KEY_PENDING: {
+    status: 403,
+    title: 'This station key replacement waits for an ADMIN to approve it (compare fingerprints)',
+  },
   NOT_A_STATION: { status: 403, title: 'This endpoint needs a STATION key that belongs to a station' },
   STATION_NOT_ASSIGNED: { status: 403, title: 'This station is not assigned to the batch of this unit' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
@@ -31,6 +48,12 @@ export const ERROR_CODES = {
   NO_FAILED_DEVICES: { status: 409, title: 'The batch has no failed devices' },
   INVALID_DEVICE_STATE: { status: 409, title: 'The device is not in a state that allows this' },
   NO_ACTIVE_CERTIFICATE: { status: 409, title: 'The device has no active certificate' },
+  NO_PENDING_KEY: { status: 409, title: 'The station has no key replacement waiting for approval' },
+  FINGERPRINT_MISMATCH: {
+    status: 409,
+    title: 'The fingerprints given are not those of the pending key replacement',
+  },
+  API_KEY_NOT_FOUND: { status: 404, title: 'No such API key' },
   STATION_EXISTS: { status: 409, title: 'A station with this name exists' },
   STATION_NO_PUBLIC_KEY: {
     status: 409,
@@ -51,6 +74,10 @@ export const ERROR_CODES = {
   INVALID_PUBLIC_KEY: {
     status: 422,
     title: 'The station public key must be an SPKI PEM X25519 or P-256 key',
+  },
+  INVALID_SIGNING_KEY: {
+    status: 422,
+    title: 'The station signing key must be an SPKI PEM Ed25519 or P-256 key',
   },
   HEADERS_TOO_LARGE: { status: 431, title: 'The request line or headers are too large' },
   RATE_LIMITED: { status: 429, title: 'Too many requests for this API key' },
