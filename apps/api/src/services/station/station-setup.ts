@@ -17,6 +17,8 @@ export type StationSetup = {
   caPem(): string;
   endpoint(): string;
   retentionSeconds: number;
+  /** False only in the station benchmark's "off" arm (AppDeps.stationSignatures). */
+  signBundles: boolean;
   /** The API's bundle-signing key, sealed by the vault (made on first use). */
   bundleKey(): Promise<BundleKey>;
 };
@@ -57,6 +59,7 @@ export function createStationSetup(deps: AppDeps): StationSetup {
   return {
     vault,
     bundleKey: createBundleKeySource(deps.prisma, vault),
+    signBundles: deps.stationSignatures !== false,
     caPem: attempt('API_DEVICE_CA_PATH', () => readCaChain(config.API_DEVICE_CA_PATH), deps),
     endpoint: attempt(
       'API_DEVICE_ENDPOINT',
