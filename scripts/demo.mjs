@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { localTlsPaths } from './local-tls.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -19,10 +20,21 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'create-keys' },
     api: {
       type: 'string',
-      default: process.env.CLAIMLINE_API ?? `http://127.0.0.1:${process.env.API_PORT ?? 8080}`,
+      default: process.env.CLAIMLINE_API ?? `https://127.0.0.1:${process.env.API_PORT ?? 8080}`,
     },
   },
 });
+// The local start serves HTTPS with a local CA (scripts/local-tls.mjs): trust it here (fetch reads
+// NODE_EXTRA_CA_CERTS at start, so the demo runs itself again with it) and pin it in the station.
+const serverCa = localTlsPaths(path.resolve(root, process.env.STATE_DIR ?? '.claimline')).ca;
+const useLocalCa = values.api.startsWith('https://') && fs.existsSync(serverCa);
+if (useLocalCa && process.env.NODE_EXTRA_CA_CERTS !== serverCa) {
+  const again = spawnSync(process.execPath, process.argv.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: serverCa },
+  });
+  process.exit(again.status ?? 1);
+}
 const units = Number(values.units);
 const api = values.api.replace(/\/$/, '');
 const runId = new Date()
@@ -68,7 +80,16 @@ const stationDir = fs.mkdtempSync(path.join(os.tmpdir(), 'claimline-demo-station
 const flashDir = path.join(stationDir, 'flash');
 fs.mkdirSync(flashDir);
 const station = await call('POST', '/v1/stations', adminKey, { name: `demo-line-${runId}`, line: 'demo' });
-station_cli(['init', '--server', api, '--key', station.apiKey.key, '--dir', stationDir]);
+station_cli([
+  'init',
+  '--server',
+  api,
+  '--key',
+  station.apiKey.key,
+  '--dir',
+  stationDir,
+  ...(useLocalCa ? ['--server-ca', serverCa] : []),
+]);
 const registered = (await allDevices(created.id, mesKey))
   .filter((d) => d.state === 'REGISTERED')
   .map((d) => d.serial);

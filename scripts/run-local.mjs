@@ -3,6 +3,7 @@
 // readable log stream. Ctrl-C (SIGINT) or SIGTERM stops every process gracefully.
 // Called by scripts/start.sh after setup (install, build, migrate).
 import { spawn, spawnSync } from 'node:child_process';
+import { ensureLocalTls } from './local-tls.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,8 +44,12 @@ start('emulator', 'apps/emulator/dist/main.js', {
 });
 await waitForFile(path.join(stateDir, 'emulator/client/endpoint.json'), 30_000);
 // A station burning as fast as the demo does makes two calls a unit: allow more than the default.
+// HTTPS by default, with a generated local CA (stations pin it: init --server-ca .claimline/tls/ca.pem).
+const tls = process.env.API_TLS_CERT_PATH ? undefined : ensureLocalTls(stateDir);
+const apiUrl = `${process.env.API_TLS_CERT_PATH || tls ? 'https' : 'http'}://127.0.0.1:${apiPort}`;
 start('api', 'apps/api/dist/main.js', {
   API_PORT: String(apiPort),
+  ...(tls ? { API_TLS_CERT_PATH: tls.cert, API_TLS_KEY_PATH: tls.key } : {}),
   API_RATE_LIMIT_PER_MINUTE: process.env.API_RATE_LIMIT_PER_MINUTE ?? '6000',
   // One local line, one demo station: it may serve batches assigned to no station (off by default).
   API_STATIONS_SERVE_ANY_BATCH: process.env.API_STATIONS_SERVE_ANY_BATCH ?? 'true',
@@ -60,7 +65,7 @@ for (let i = 1; i <= workers; i++) {
 console.log(
   [
     '',
-    `claimline is running: API http://127.0.0.1:${apiPort} (docs at /docs, dashboard at /admin/queues),`,
+    `claimline is running: API ${apiUrl}${tls ? ` (local CA ${path.relative(root, tls.ca)})` : ''} (docs at /docs, dashboard at /admin/queues),`,
     `${workers} worker(s) (metrics on :9464…), emulator mqtts://127.0.0.1:8883 (state in ${path.relative(root, stateDir)}/emulator).`,
     'Try it: `pnpm demo` in another terminal. Ctrl-C stops everything.',
     '',

@@ -16,6 +16,11 @@ export type AppDeps = {
   logger: Logger;
   /** Optional: without it every request looks its key up (main.ts and the API tests give one). */
   keyCache?: ApiKeyCache;
+  /**
+   * Station request signatures (RFC 9421) are required unless this is false: only the station benchmark
+   * sets it, to measure their cost. Not a configuration setting.
+   */
+  stationSignatures?: boolean;
 };
 
 /** What the handlers see: the dependencies and the app's own services (created by createApp). */

@@ -8,6 +8,7 @@ import { createApp } from './app.js';
 import { createApiKeyCache } from './auth/key-cache.js';
 import { endEventStreams } from './handlers/batch-events.js';
 import { answerClientErrors } from './http/client-error.js';
+import { createServer } from './http/listen.js';
 import { startIdempotencySweep } from './services/idempotency.js';
 import { startShredSweep } from './services/station/shred.js';
 
@@ -35,8 +36,9 @@ async function main(): Promise<void> {
     config.API_IDEMPOTENCY_SWEEP_SECONDS,
   );
 
-  const server = app.listen(config.API_PORT, config.API_HOST, () => {
-    logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');
+  const { server, scheme } = createServer(app, config);
+  server.listen(config.API_PORT, config.API_HOST, () => {
+    logger.info({ host: config.API_HOST, port: config.API_PORT, scheme }, 'api listening');
   });
   server.keepAliveTimeout = 65_000;
   answerClientErrors(server);

@@ -7,12 +7,15 @@ import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createLogger, type Logger } from '@claimline/logger';
 import type { Redis } from 'ioredis';
 import { createApiKeyCache, type ApiKeyCache } from '../src/auth/key-cache.js';
+import type { AppDeps } from '../src/deps.js';
 import { createApiKey, createApp, type ClaimlineApp } from '../src/index.js';
 
 export type Keys = Record<'admin' | 'mes' | 'viewer' | 'station', string>;
 
 export type TestApi = {
   app: ClaimlineApp;
+  /** What the app was built from: a second app on the same deps is a second API process. */
+  deps: AppDeps;
   db: TestDatabase;
   queues: Queues;
   redis: Redis;
@@ -49,7 +52,8 @@ export async function startTestApi(
   });
   const logger = options.logger ?? createLogger({ name: 'api-test', level: 'silent' });
   const keyCache = options.keyCache === false ? undefined : createApiKeyCache(db.url, logger);
-  const app = createApp({ config, prisma, redis, queues, logger, keyCache });
+  const deps: AppDeps = { config, prisma, redis, queues, logger, keyCache };
+  const app = createApp(deps);
   const make = async (role: ApiKeyRole, station?: string) =>
     (await createApiKey(db.prisma, { name: `test ${role}`, role, station })).key;
   const keys: Keys = {
@@ -60,6 +64,7 @@ export async function startTestApi(
   };
   return {
     app,
+    deps,
     db,
     queues,
     redis,

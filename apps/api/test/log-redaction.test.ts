@@ -5,12 +5,8 @@ import { createVault } from '@claimline/vault';
 import request from 'supertest';
 import { createApiKey } from '../src/index.js';
 import { batchBody, startTestApi, type TestApi } from './helpers.js';
-import {
-  createStationFixtures,
-  seedUnits,
-  stationKeyPair,
-  type StationFixtures,
-} from './station-fixtures.js';
+import { enrol, newTestStation, stationRequest } from './station-signing.js';
+import { createStationFixtures, seedUnits, type StationFixtures } from './station-fixtures.js';
 
 /**
  * Issue 15, "redaction that holds": a real flow through the API (a batch, station downloads and
@@ -67,12 +63,10 @@ it('logs no PEM key, ownership token, API key or sealed payload through a batch,
   expect(station.status).toBe(201);
   const stationKey = station.body.apiKey.key as string;
   secrets.push(secretPartOf(stationKey));
-  const pair = stationKeyPair();
-  const asStation = () => api.auth(stationKey);
-  expect(
-    (await request(api.app).put('/v1/station/key').set(asStation()).send({ publicKey: pair.publicPem }))
-      .status,
-  ).toBe(200);
+  const st = newTestStation(stationKey);
+  const as = (method: 'get' | 'post' | 'put', path: string, body?: unknown) =>
+    stationRequest(api.app, method, path, stationKey, st.signer, body);
+  expect((await enrol(api.app, st)).status).toBe(200);
   const seeded = await seedUnits(api.db.prisma, fixtures, 'LG', 4);
   secrets.push(...seeded.units.map((u) => pemBody(u.keyPem)));
   const vault = createVault({
@@ -96,23 +90,20 @@ it('logs no PEM key, ownership token, API key or sealed payload through a batch,
   secrets.push(OWNERSHIP_TOKEN);
 
   for (const unit of [first!, second!]) {
-    const download = await request(api.app)
-      .get(`/v1/station/devices/${unit.serial}/credentials`)
-      .set(asStation());
+    const download = await as('get', `/v1/station/devices/${unit.serial}/credentials`);
     expect(download.status).toBe(200);
     secrets.push(download.body.sealedPrivateKey.ct);
   }
-  const page = await request(api.app)
-    .get(`/v1/station/batches/${seeded.batchId}/credentials?limit=2`)
-    .set(asStation());
+  const page = await as('get', `/v1/station/batches/${seeded.batchId}/credentials?limit=2`);
   expect(page.status).toBe(200);
   for (const item of page.body.items as { sealedPrivateKey: { ct: string } }[])
     secrets.push(item.sealedPrivateKey.ct);
   const confirm = (serial: string, result: 'ok' | 'failed') =>
-    request(api.app)
-      .post(`/v1/station/devices/${serial}/confirm`)
-      .set(asStation())
-      .send({ result, burnLogSha256: 'b'.repeat(64), detail: `programmer said ${fourth!.keyPem}` });
+    as('post', `/v1/station/devices/${serial}/confirm`, {
+      result,
+      burnLogSha256: 'b'.repeat(64),
+      detail: `programmer said ${fourth!.keyPem}`,
+    });
   expect((await confirm(first!.serial, 'ok')).status).toBe(200);
   expect((await confirm(second!.serial, 'failed')).status).toBe(200);
 
@@ -143,19 +134,17 @@ it('logs no PEM key, ownership token, API key or sealed payload through a batch,
     ).status,
   ).toBe(400);
   // A private key pasted where the public key goes (accepted today: the public half is derived and stored).
-  const privateAsPublic = await request(api.app)
-    .put('/v1/station/key')
-    .set(asStation())
-    .send({ publicKey: third!.keyPem });
+  const privateAsPublic = await as('put', '/v1/station/key', {
+    publicKey: third!.keyPem,
+    signingPublicKey: st.signingPublicPem,
+  });
   expect(privateAsPublic.status).toBeLessThan(500);
   // A sealed record the vault cannot open: an unhandled error, logged with its stack.
   await api.db.prisma.certificate.update({
     where: { certificateId: third!.certificateId },
     data: { privateKeyCiphertext: new Uint8Array(Buffer.from(third!.keyPem)) },
   });
-  const broken = await request(api.app)
-    .get(`/v1/station/devices/${third!.serial}/credentials`)
-    .set(asStation());
+  const broken = await as('get', `/v1/station/devices/${third!.serial}/credentials`);
   expect(broken.status).toBeGreaterThanOrEqual(400);
 
   // What was logged: every request, the failures among them; none of the secrets, no PEM key at all.

@@ -3,18 +3,16 @@ import request from 'supertest';
 import { createLogger } from '@claimline/logger';
 import { openSealed, type SealedPayload } from '@claimline/station-crypto';
 import { startShredSweep } from '../src/services/station/shred.js';
-import {
-  createStationFixtures,
-  seedUnits,
-  stationKeyPair,
-  type StationFixtures,
-} from './station-fixtures.js';
+import { createStationFixtures, seedUnits, type StationFixtures } from './station-fixtures.js';
+import { enrol, newTestStation, stationRequest, type TestStation } from './station-signing.js';
 import { startTestApi, type TestApi } from './helpers.js';
 
 let api: TestApi;
 let fixtures: StationFixtures;
-const stationA = stationKeyPair('x25519');
-const stationB = stationKeyPair('p256');
+let stationA: TestStation;
+let stationB: TestStation;
+/** Each station key's signer: requests below are signed as the station client signs them. */
+const signers = new Map<string, TestStation>();
 let keyA: string;
 let keyB: string;
 let idA: string;
@@ -35,15 +33,13 @@ beforeAll(async () => {
   keyA = a.apiKey.key;
   keyB = b.apiKey.key;
   idA = a.station.id;
-  for (const [key, pair] of [
-    [keyA, stationA],
-    [keyB, stationB],
-  ] as const) {
-    const res = await request(api.app)
-      .put('/v1/station/key')
-      .set(api.auth(key))
-      .send({ publicKey: pair.publicPem });
+  stationA = newTestStation(keyA, 'x25519', 'ed25519');
+  stationB = newTestStation(keyB, 'p256', 'p256');
+  for (const station of [stationA, stationB]) {
+    signers.set(station.key, station);
+    const res = await enrol(api.app, station);
     expect(res.status).toBe(200);
+    expect(res.body.status).toBe('ACTIVE');
   }
 });
 afterAll(async () => {
@@ -51,12 +47,16 @@ afterAll(async () => {
   fs.rmSync(fixtures.dir, { recursive: true, force: true });
 });
 
-const get = (path: string, key: string) => request(api.app).get(path).set(api.auth(key));
+const signerOf = (key: string) => signers.get(key)?.signer ?? null;
+const get = (path: string, key: string) =>
+  path.startsWith('/v1/station/')
+    ? stationRequest(api.app, 'get', path, key, signerOf(key))
+    : request(api.app).get(path).set(api.auth(key));
 const confirm = (serial: string, key: string, result: 'ok' | 'failed' = 'ok') =>
-  request(api.app)
-    .post(`/v1/station/devices/${serial}/confirm`)
-    .set(api.auth(key))
-    .send({ result, burnLogSha256: 'a'.repeat(64) });
+  stationRequest(api.app, 'post', `/v1/station/devices/${serial}/confirm`, key, signerOf(key), {
+    result,
+    burnLogSha256: 'a'.repeat(64),
+  });
 
 describe('roles', () => {
   it('a station key cannot call MES endpoints, an MES key cannot call station endpoints, an ADMIN key has no station', async () => {
@@ -76,10 +76,10 @@ describe('roles', () => {
       (await request(api.app).post('/v1/stations').set(api.auth(api.keys.admin)).send({ name: 'st-a' })).body
         .code,
     ).toBe('STATION_EXISTS');
-    const rsa = await request(api.app)
-      .put('/v1/station/key')
-      .set(api.auth(keyA))
-      .send({ publicKey: 'not a key' });
+    const rsa = await enrol(api.app, {
+      ...stationA,
+      seal: { ...stationA.seal, publicPem: 'not a key' },
+    });
     expect(rsa.status).toBe(422);
     expect(rsa.body.code).toBe('INVALID_PUBLIC_KEY');
   });
@@ -102,7 +102,7 @@ describe('credential download', () => {
     });
     expect(res.body.caPem).toContain('BEGIN CERTIFICATE');
     expect(res.text).not.toContain('PRIVATE KEY');
-    const opened = await openSealed(res.body.sealedPrivateKey, stationA.privateKey, {
+    const opened = await openSealed(res.body.sealedPrivateKey, stationA.seal.privateKey, {
       serial: unit.serial,
       certificateId: unit.certificateId,
       stationId: idA,
@@ -131,9 +131,9 @@ describe('credential download', () => {
     const binding = { serial: units[0]!.serial, certificateId: units[0]!.certificateId, stationId: idA };
     expect(sealed).toMatchObject({ v: 2, suite: 'DHKEM-X25519-HKDF-SHA256/HKDF-SHA256/AES-256-GCM' });
     await expect(
-      openSealed({ ...sealed, ct: ct.toString('base64') }, stationA.privateKey, binding),
+      openSealed({ ...sealed, ct: ct.toString('base64') }, stationA.seal.privateKey, binding),
     ).rejects.toThrow(/failed authentication/);
-    await expect(openSealed(sealed, stationB.privateKey, binding)).rejects.toThrow();
+    await expect(openSealed(sealed, stationB.seal.privateKey, binding)).rejects.toThrow();
   });
 
   it('a second station is refused with 409 until an admin reassigns the unit', async () => {
@@ -298,7 +298,7 @@ it('prefetch pages through a batch, marks every unit DOWNLOADED and audits each'
     );
     expect(res.status).toBe(200);
     for (const item of res.body.items) {
-      await openSealed(item.sealedPrivateKey, stationA.privateKey, {
+      await openSealed(item.sealedPrivateKey, stationA.seal.privateKey, {
         serial: item.serial,
         certificateId: item.certificateId,
         stationId: idA,
@@ -318,23 +318,20 @@ describe('retention', () => {
   it('with a retention, the key survives the confirmation and the sweep shreds it afterwards', async () => {
     const retained = await startTestApi({ ...fixtures.env, API_KEY_RETENTION_SECONDS: '1' });
     try {
-      const pair = stationKeyPair();
       const reg = await request(retained.app)
         .post('/v1/stations')
         .set(retained.auth(retained.keys.admin))
         .send({ name: 'st-r' });
-      const key = reg.body.apiKey.key as string;
-      await request(retained.app)
-        .put('/v1/station/key')
-        .set(retained.auth(key))
-        .send({ publicKey: pair.publicPem });
+      const station = newTestStation(reg.body.apiKey.key as string);
+      await enrol(retained.app, station);
       const { units } = await seedUnits(retained.db.prisma, fixtures, 'RT', 1);
       const serial = units[0]!.serial;
-      await request(retained.app).get(`/v1/station/devices/${serial}/credentials`).set(retained.auth(key));
-      const res = await request(retained.app)
-        .post(`/v1/station/devices/${serial}/confirm`)
-        .set(retained.auth(key))
-        .send({ result: 'ok', burnLogSha256: 'b'.repeat(64) });
+      const path = `/v1/station/devices/${serial}`;
+      await stationRequest(retained.app, 'get', `${path}/credentials`, station.key, station.signer);
+      const res = await stationRequest(retained.app, 'post', `${path}/confirm`, station.key, station.signer, {
+        result: 'ok',
+        burnLogSha256: 'b'.repeat(64),
+      });
       expect(res.body).toMatchObject({ state: 'BURNED', keyShredded: false });
       const sweep = startShredSweep(
         retained.db.prisma,
@@ -366,19 +363,20 @@ describe('retention', () => {
 it('answers 503 CREDENTIALS_UNAVAILABLE, naming the setting, when the device CA is missing', async () => {
   const broken = await startTestApi({ ...fixtures.env, API_DEVICE_CA_PATH: '/nonexistent/ca.pem' });
   try {
-    const pair = stationKeyPair();
     const reg = await request(broken.app)
       .post('/v1/stations')
       .set(broken.auth(broken.keys.admin))
       .send({ name: 'st-x' });
-    await request(broken.app)
-      .put('/v1/station/key')
-      .set(broken.auth(reg.body.apiKey.key))
-      .send({ publicKey: pair.publicPem });
+    const station = newTestStation(reg.body.apiKey.key as string);
+    await enrol(broken.app, station);
     const { units } = await seedUnits(broken.db.prisma, fixtures, 'NC', 1);
-    const res = await request(broken.app)
-      .get(`/v1/station/devices/${units[0]!.serial}/credentials`)
-      .set(broken.auth(reg.body.apiKey.key));
+    const res = await stationRequest(
+      broken.app,
+      'get',
+      `/v1/station/devices/${units[0]!.serial}/credentials`,
+      station.key,
+      station.signer,
+    );
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('CREDENTIALS_UNAVAILABLE');
     expect(res.body.detail).toContain('API_DEVICE_CA_PATH');

@@ -12,7 +12,11 @@ import {
   type StationBatches,
   type StationKey,
   type StationProblemCode,
+  type RequestSigner,
+  verifyBundle,
 } from '@claimline/station-contract';
+import type { KeyObject } from 'node:crypto';
+import { checkServerUrl, createFetch } from './transport.js';
 import type { z } from 'zod';
 import { StationError, type StationErrorCode } from './station-error.js';
 
@@ -27,6 +31,13 @@ const CODES: Record<StationProblemCode, StationErrorCode> = {
   DEVICE_DOWNLOADED_BY_OTHER_STATION: 'OTHER_STATION',
   STATION_NOT_ASSIGNED: 'NOT_ASSIGNED',
   STATION_NO_PUBLIC_KEY: 'NO_PUBLIC_KEY',
+  STATION_KEY_PENDING: 'KEY_PENDING',
+  STATION_REVOKED: 'REVOKED',
+  SIGNATURE_MISSING: 'SIGNATURE_REFUSED',
+  SIGNATURE_INVALID: 'SIGNATURE_REFUSED',
+  SIGNATURE_STALE: 'SIGNATURE_REFUSED',
+  SIGNATURE_REPLAYED: 'SIGNATURE_REFUSED',
+  CONTENT_DIGEST_MISMATCH: 'SIGNATURE_REFUSED',
 };
 
 type Problem = { code?: string; detail?: string; state?: string };
@@ -65,6 +76,18 @@ function explain(status: number, problem: Problem, serial?: string): StationErro
         code,
         'the server has no public key for this station: run "claimline-station init" again',
       );
+    case 'KEY_PENDING':
+      return new StationError(
+        code,
+        'the server has not approved this station key yet: an admin compares the fingerprints init printed (GET /v1/stations/<name>) and approves them',
+      );
+    case 'REVOKED':
+      return new StationError(code, 'this station is revoked: ask an admin');
+    case 'SIGNATURE_REFUSED':
+      return new StationError(
+        code,
+        `the server refused the request signature (${problem.code ?? '?'}: ${problem.detail ?? 'no detail'}): check the clock of this PC, or run init again`,
+      );
     default:
       if (status >= 400 && status < 500 && status !== 401 && status !== 403 && status !== 429) {
         return new StationError(
@@ -84,8 +107,30 @@ export type ApiClient = {
   prefetchPage(batchId: string, cursor: string | null, limit: number): Promise<CredentialsPage>;
   confirm(serial: string, body: ConfirmBody): Promise<ConfirmResult>;
   batches(): Promise<StationBatches>;
-  setKey(publicKey: string): Promise<StationKey>;
+  setKey(publicKey: string, signingPublicKey: string): Promise<StationKey>;
 };
+
+export type ClientOptions = {
+  signer: RequestSigner;
+  /** The server's TLS CA pinned at init (PEM); absent: the system's CAs. */
+  serverCaPem?: string;
+  insecureHttp?: boolean;
+  /** The server's bundle key pinned at init: every bundle received is checked with it (signature, age). */
+  bundleKey?: KeyObject;
+};
+
+function checkBundles(items: Credentials[], key: KeyObject | undefined): void {
+  if (!key) return;
+  const now = new Date();
+  for (const item of items) {
+    const check = verifyBundle(item, key, now);
+    if (!check.ok)
+      throw new StationError(
+        'BUNDLE_REFUSED',
+        `unit ${item.serial}: ${check.reason}; do not burn, report it`,
+      );
+  }
+}
 
 /** An answer that is not what the contract says: a server of another version, or a proxy's page. */
 function unexpectedAnswer(path: string, error: z.ZodError): StationError {
@@ -107,8 +152,15 @@ function retryAfterMs(header: string | null): number {
   return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) * 1000 : 1000;
 }
 
-export function createApiClient(server: string, apiKey: string, timeoutMs: number): ApiClient {
+export function createApiClient(
+  server: string,
+  apiKey: string,
+  timeoutMs: number,
+  options: ClientOptions,
+): ApiClient {
+  checkServerUrl(server, options.insecureHttp ?? false);
   const base = server.replace(/\/+$/, '');
+  const doFetch = createFetch(options.serverCaPem);
   async function call<S extends z.ZodType>(
     schema: S,
     method: string,
@@ -137,15 +189,23 @@ export function createApiClient(server: string, apiKey: string, timeoutMs: numbe
     }
   }
   async function send(method: string, path: string, body?: unknown): Promise<Response> {
+    const text = body ? JSON.stringify(body) : undefined;
+    // Signed anew for each attempt: the server refuses a nonce twice.
+    const signature = await options.signer.sign({
+      method,
+      url: `${base}${path}`,
+      ...(text ? { body: text } : {}),
+    });
     try {
-      return await fetch(`${base}${path}`, {
+      return await doFetch(`${base}${path}`, {
         method,
         headers: {
           Authorization: `Bearer ${apiKey}`,
           Accept: 'application/json',
-          ...(body ? { 'Content-Type': 'application/json' } : {}),
+          ...signature,
+          ...(text ? { 'Content-Type': 'application/json' } : {}),
         },
-        ...(body ? { body: JSON.stringify(body) } : {}),
+        ...(text ? { body: text } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
@@ -160,17 +220,30 @@ export function createApiClient(server: string, apiKey: string, timeoutMs: numbe
   }
   const enc = encodeURIComponent;
   return {
-    credentials: (serial) =>
-      call(credentialsSchema, 'GET', `/v1/station/devices/${enc(serial)}/credentials`, undefined, serial),
-    prefetchPage: (batchId, cursor, limit) =>
-      call(
+    credentials: async (serial) => {
+      const creds = await call(
+        credentialsSchema,
+        'GET',
+        `/v1/station/devices/${enc(serial)}/credentials`,
+        undefined,
+        serial,
+      );
+      checkBundles([creds], options.bundleKey);
+      return creds;
+    },
+    prefetchPage: async (batchId, cursor, limit) => {
+      const page = await call(
         credentialsPageSchema,
         'GET',
         `/v1/station/batches/${enc(batchId)}/credentials?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
-      ),
+      );
+      checkBundles(page.items, options.bundleKey);
+      return page;
+    },
     confirm: (serial, body) =>
       call(confirmResultSchema, 'POST', `/v1/station/devices/${enc(serial)}/confirm`, body, serial),
     batches: () => call(stationBatchesSchema, 'GET', '/v1/station/batches'),
-    setKey: (publicKey) => call(stationKeySchema, 'PUT', '/v1/station/key', { publicKey }),
+    setKey: (publicKey, signingPublicKey) =>
+      call(stationKeySchema, 'PUT', '/v1/station/key', { publicKey, signingPublicKey }),
   };
 }

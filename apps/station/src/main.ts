@@ -8,30 +8,52 @@ import { runStation } from './commands/run.js';
 import { stationStatus } from './commands/status.js';
 import { syncJournal } from './commands/sync.js';
 import { StationError } from './station-error.js';
+import { warnInsecure } from './transport.js';
 
 const config = loadConfig('station', stationSchema);
+/** Plain HTTP to another machine is refused unless this flag is given, and then warned about each start. */
+const insecureHttp = process.argv.includes('--insecure-http');
+warnInsecure(insecureHttp);
 const common = (dir: string | undefined) => ({
   dir: dir ?? config.STATION_DIR,
   httpTimeoutMs: config.STATION_HTTP_TIMEOUT_MS,
+  insecureHttp,
 });
 const dirOption = () =>
   new Option('--dir <path>', `station directory (default STATION_DIR or ${config.STATION_DIR})`);
 
 const program = new Command('claimline-station')
   .description('Programmer station: scan, download, verify, burn, confirm')
+  .option('--insecure-http', 'allow plain HTTP to a non-loopback server (test benches only; warned)')
   .showHelpAfterError();
 
 program
   .command('init')
-  .description('create the station key pair and register its public key with the server')
-  .requiredOption('--server <url>', 'claimline API base URL')
+  .description(
+    'create the seal and signing key pairs, enrol them with the server, pin the server CA, its bundle key and the device endpoint',
+  )
+  .requiredOption('--server <url>', 'claimline API base URL (https://, or http:// to loopback)')
   .requiredOption('--key <apiKey>', 'the STATION API key from POST /v1/stations')
   .option(
     '--passphrase-env <VAR>',
     'encrypt the private key with the passphrase in this environment variable (needed again by run)',
   )
-  .addOption(new Option('--algorithm <alg>', 'key type').choices(['x25519', 'p256']).default('x25519'))
-  .option('--force', 'replace an existing station key')
+  .addOption(new Option('--algorithm <alg>', 'seal key type').choices(['x25519', 'p256']).default('x25519'))
+  .addOption(
+    new Option('--signing-algorithm <alg>', 'request-signing key type')
+      .choices(['ed25519', 'p256'])
+      .default('ed25519'),
+  )
+  .option('--server-ca <file>', "pin the CA of the API's TLS certificate (PEM); default: the system's CAs")
+  .option(
+    '--device-endpoint <host:port>',
+    'pin the AWS IoT endpoint units get (default: what the server states)',
+  )
+  .option(
+    '--device-endpoint-ca <file>',
+    'pin the endpoint trust root units get (default: what the server states)',
+  )
+  .option('--force', 'make new keys for an enrolled station (pending until an admin approves them)')
   .addOption(dirOption())
   .action(
     async (o: {
@@ -39,6 +61,10 @@ program
       key: string;
       passphraseEnv?: string;
       algorithm: 'x25519' | 'p256';
+      signingAlgorithm: 'ed25519' | 'p256';
+      serverCa?: string;
+      deviceEndpoint?: string;
+      deviceEndpointCa?: string;
       force?: boolean;
       dir?: string;
     }) => {
@@ -47,11 +73,23 @@ program
         server: o.server,
         key: o.key,
         algorithm: o.algorithm,
+        signingAlgorithm: o.signingAlgorithm,
         force: o.force ?? false,
         ...(o.passphraseEnv ? { passphraseEnv: o.passphraseEnv } : {}),
+        ...(o.serverCa ? { serverCa: o.serverCa } : {}),
+        ...(o.deviceEndpoint ? { deviceEndpoint: o.deviceEndpoint } : {}),
+        ...(o.deviceEndpointCa ? { deviceEndpointCa: o.deviceEndpointCa } : {}),
       });
+      console.log(`station ${done.stationName} set up in ${done.dir}`);
+      console.log(`  seal key fingerprint     ${done.fingerprint}`);
+      console.log(`  signing key fingerprint  ${done.signingFingerprint}`);
       console.log(
-        `station ${done.stationName} ready in ${done.dir}; public key fingerprint ${done.fingerprint}`,
+        `  pinned server bundle key ${done.serverKeyFingerprint}; device endpoint ${done.deviceEndpoint}`,
+      );
+      console.log(
+        done.status === 'ACTIVE'
+          ? '  keys ACTIVE: the station is ready'
+          : `  keys PENDING: an admin compares these fingerprints with GET /v1/stations/${done.stationName} and approves them`,
       );
     },
   );

@@ -8,7 +8,8 @@ import { StationError } from './station-error.js';
 /**
  * The station directory (mode 0700):
  *   station.json       server URL, STATION API key, station id, key fingerprint (0600)
- *   station-key.pem    the station's private key, PKCS#8, optionally passphrase-encrypted (0600)
+ *   station-key.pem    the station's seal private key, PKCS#8, optionally passphrase-encrypted (0600)
+ *   station-signing-key.pem  its request-signing key (Ed25519 or P-256), same protection (0600)
  *   offline/<serial>.json   prefetched credentials, exactly as received (private key still sealed)
  *   journal.jsonl      confirmations made offline (append-only, fsync'd); journal.synced = lines uploaded
  */
@@ -20,6 +21,16 @@ export const settingsSchema = z.object({
   fingerprint: z.string(),
   algorithm: z.string(),
   passphraseEnv: z.string().optional(),
+  signingFingerprint: z.string(),
+  signingAlgorithm: z.enum(['ed25519', 'p256']),
+  /** PENDING after a re-init until an ADMIN approves the new keys. */
+  keyStatus: z.enum(['ACTIVE', 'PENDING']),
+  /** Pinned at init: the server's TLS CA (PEM; absent = the system's CAs) and its bundle-signing key. */
+  serverCaPem: z.string().optional(),
+  serverBundleKey: z.string(),
+  /** Pinned at init: the only endpoint and endpoint trust root this station burns into units. */
+  deviceEndpoint: z.string(),
+  deviceCaPem: z.string(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -28,6 +39,7 @@ export type StationPaths = {
   settings: string;
   privateKey: string;
   publicKey: string;
+  signingKey: string;
   offline: string;
   journal: string;
   synced: string;
@@ -45,6 +57,7 @@ export function stationPaths(dirOption: string): StationPaths {
     settings: path.join(dir, 'station.json'),
     privateKey: path.join(dir, 'station-key.pem'),
     publicKey: path.join(dir, 'station-key.pub.pem'),
+    signingKey: path.join(dir, 'station-signing-key.pem'),
     offline: path.join(dir, 'offline'),
     journal: path.join(dir, 'journal.jsonl'),
     synced: path.join(dir, 'journal.synced'),
@@ -67,7 +80,13 @@ export function readSettings(paths: StationPaths): Settings {
       `this station is not set up in ${paths.dir}: run "claimline-station init --server URL --key KEY" first`,
     );
   }
-  return settingsSchema.parse(JSON.parse(text));
+  const parsed = settingsSchema.safeParse(JSON.parse(text));
+  if (!parsed.success)
+    throw new StationError(
+      'NOT_INITIALISED',
+      `${paths.settings} is from an older station (no signing key or pins): run "claimline-station init --force" and have an admin approve the new keys`,
+    );
+  return parsed.data;
 }
 
 export function writeSettings(paths: StationPaths, settings: Settings): void {

@@ -14,7 +14,12 @@ export type StationErrorCode =
   | 'BURN_FAILED'
   | 'NOT_INITIALISED'
   | 'BAD_KEY'
-  | 'BAD_DEVICE_ISSUER_CA';
+  | 'BAD_DEVICE_ISSUER_CA'
+  | 'KEY_PENDING'
+  | 'REVOKED'
+  | 'SIGNATURE_REFUSED'
+  | 'INSECURE_SERVER'
+  | 'BUNDLE_REFUSED';
 
 export class StationError extends Error {
   readonly code: StationErrorCode;

@@ -1,5 +1,6 @@
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
+import { verifyBundle } from '@claimline/station-contract';
 import { openSealed } from '@claimline/station-crypto';
 import type { Credentials } from './api-client.js';
 import { StationError } from './station-error.js';
@@ -45,15 +46,28 @@ export function readDeviceIssuerCas(file: string): X509Certificate[] {
  * proves nothing here.
  * Returns the private key PEM in a Buffer the caller must zero.
  */
+/** What `init` pinned: the server's bundle key, the endpoint and the endpoint trust root units get. */
+export type Pins = { bundleKey: KeyObject; endpoint: string; caPem: string };
+
+const samePem = (a: string, b: string) => a.replace(/\r\n/g, '\n').trim() === b.replace(/\r\n/g, '\n').trim();
+
 export async function openAndVerify(
   creds: Credentials,
   scanned: string,
   stationKey: KeyObject,
   stationId: string,
+  pins: Pins,
   options: { deviceIssuerCas?: X509Certificate[]; thingNamePattern?: string } = {},
 ): Promise<VerifiedUnit> {
   const fail = (why: string) =>
     new StationError('VERIFY_FAILED', `unit ${scanned}: ${why}; do not burn, report it`);
+  // The bundle first: signed by the pinned server key (its age is checked when it arrives), and
+  // naming the endpoint and trust root this station was set up with, not ones an attacker chose.
+  const signed = verifyBundle(creds, pins.bundleKey);
+  if (!signed.ok) throw fail(signed.reason);
+  if (creds.endpoint !== pins.endpoint)
+    throw fail(`the endpoint ${creds.endpoint} is not the pinned ${pins.endpoint}`);
+  if (!samePem(creds.caPem, pins.caPem)) throw fail('the endpoint CA is not the pinned one');
   if (creds.serial !== scanned) throw fail(`the server answered for serial ${creds.serial}`);
   if (creds.stationId !== stationId) throw fail('the credentials were sealed for another station');
   let privateKeyPem: Buffer;

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync } from 'node:crypto';
+import { createRequestSigner } from '@claimline/station-contract';
 import { createApiClient } from '../src/api-client.js';
 import { StationError } from '../src/station-error.js';
 
@@ -11,6 +13,8 @@ import { StationError } from '../src/station-error.js';
 let server: Server;
 let body: unknown;
 let base: string;
+const signer = createRequestSigner(generateKeyPairSync('ed25519').privateKey, () => 'n'.repeat(22));
+const newClient = () => createApiClient(base, 'cl_x_y', 5_000, { signer });
 
 beforeAll(async () => {
   server = createServer((_req, res) => {
@@ -34,7 +38,7 @@ async function refusal(run: () => Promise<unknown>): Promise<StationError> {
 describe('station API client', () => {
   it('refuses credentials whose sealed key is missing, naming the field', async () => {
     body = { serial: 'SN-1', certificateId: 'c', certificatePem: 'x' };
-    const error = await refusal(() => createApiClient(base, 'cl_x_y', 5_000).credentials('SN-1'));
+    const error = await refusal(() => newClient().credentials('SN-1'));
     expect(error.code).toBe('SERVER_ERROR');
     expect(error.message).toContain('/v1/station/devices/SN-1/credentials');
     expect(error.message).toContain('batchId');
@@ -42,7 +46,7 @@ describe('station API client', () => {
 
   it('refuses a confirmation answer with an unknown state', async () => {
     body = { serial: 'SN-1', state: 'MELTED', changed: true, keyShredded: false };
-    const client = createApiClient(base, 'cl_x_y', 5_000);
+    const client = newClient();
     const error = await refusal(() =>
       client.confirm('SN-1', { result: 'ok', burnLogSha256: 'a'.repeat(64) }),
     );
@@ -51,7 +55,23 @@ describe('station API client', () => {
 
   it('returns a valid answer as parsed', async () => {
     body = { serial: 'SN-1', state: 'BURNED', changed: true, keyShredded: true };
-    const client = createApiClient(base, 'cl_x_y', 5_000);
+    const client = newClient();
     expect(await client.confirm('SN-1', { result: 'ok', burnLogSha256: 'a'.repeat(64) })).toEqual(body);
+  });
+});
+
+describe('transport', () => {
+  it('refuses plain HTTP to another machine unless --insecure-http', () => {
+    expect(() => createApiClient('http://10.1.2.3:8080', 'k', 1000, { signer })).toThrow(
+      expect.objectContaining({ code: 'INSECURE_SERVER' }),
+    );
+    expect(() => createApiClient('ftp://10.1.2.3', 'k', 1000, { signer })).toThrow(
+      expect.objectContaining({ code: 'INSECURE_SERVER' }),
+    );
+    for (const ok of ['https://api.example', 'http://127.0.0.1:8080', 'http://localhost:1', 'http://[::1]:2'])
+      expect(() => createApiClient(ok, 'k', 1000, { signer })).not.toThrow();
+    expect(() =>
+      createApiClient('http://10.1.2.3:8080', 'k', 1000, { signer, insecureHttp: true }),
+    ).not.toThrow();
   });
 });

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { apiSchema, loadConfig } from '@claimline/config';
 import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { testRedisUrl } from '@claimline/jobs/testing';
 import { createLogger } from '@claimline/logger';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { seedBatch, startHarness, waitForSettled, type Harness } from '../../worker/test/harness.js';
 
 /**
@@ -18,6 +19,13 @@ import { seedBatch, startHarness, waitForSettled, type Harness } from '../../wor
 export type Loop = {
   h: Harness;
   url: string;
+  /** The local CA of the API's TLS certificate (the station pins it with --server-ca). */
+  caFile: string;
+  /** fetch that trusts `caFile`. */
+  fetch(
+    url: string,
+    init?: { method?: string; headers?: Record<string, string>; body?: string },
+  ): Promise<Response>;
   adminKey: string;
   root: string;
   batches: { batchId: string; serials: string[] }[];
@@ -29,6 +37,46 @@ export type Loop = {
 const repoRoot = path.resolve(__dirname, '../../..');
 const tsxLoader = require.resolve('tsx/cjs', { paths: [repoRoot] });
 export const fakeBurn = path.join(__dirname, 'fixtures/fake-burn.js');
+
+/** A local CA and a server certificate for 127.0.0.1 and localhost, made with openssl. */
+export function makeLocalTls(dir: string): { caFile: string; certFile: string; keyFile: string } {
+  const f = (name: string) => path.join(dir, name);
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  run([
+    'req',
+    '-x509',
+    ...ec,
+    '-subj',
+    '/CN=claimline test CA',
+    '-days',
+    '2',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  ]);
+  run(['req', ...ec, '-subj', '/CN=127.0.0.1', '-keyout', f('api.key'), '-out', f('api.csr')]);
+  fs.writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  run([
+    'x509',
+    '-req',
+    '-in',
+    f('api.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('san.ext'),
+    '-out',
+    f('api.pem'),
+  ]);
+  return { caFile: f('ca.pem'), certFile: f('api.pem'), keyFile: f('api.key') };
+}
 
 export async function startLoop(batchSizes: number[], options: { apiLogLevel?: string } = {}): Promise<Loop> {
   const h = await startHarness();
@@ -70,14 +118,22 @@ export async function startLoop(batchSizes: number[], options: { apiLogLevel?: s
       destination: { write: (line: string) => apiLog.push(line) },
     }),
   });
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const adminKey = (await createApiKey(h.prisma, { name: 'admin', role: 'ADMIN' })).key;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'claimline-station-test-'));
+  const tls = makeLocalTls(root);
+  // HTTPS, as the station expects: the full loop runs over TLS with a local CA.
+  const server = https.createServer(
+    { cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) },
+    app,
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const adminKey = (await createApiKey(h.prisma, { name: 'admin', role: 'ADMIN' })).key;
+  const dispatcher = new Agent({ connect: { ca: fs.readFileSync(tls.caFile, 'utf8') } });
   return {
     h,
     url,
+    caFile: tls.caFile,
+    fetch: (target, init) => undiciFetch(target, { ...init, dispatcher }) as unknown as Promise<Response>,
     adminKey,
     root,
     batches,
@@ -86,6 +142,7 @@ export async function startLoop(batchSizes: number[], options: { apiLogLevel?: s
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await queues.close();
+      await dispatcher.close();
       redis.disconnect();
       await h.close();
       fs.rmSync(root, { recursive: true, force: true });
@@ -94,7 +151,7 @@ export async function startLoop(batchSizes: number[], options: { apiLogLevel?: s
 }
 
 export async function registerStation(loop: Loop, name: string): Promise<string> {
-  const res = await fetch(`${loop.url}/v1/stations`, {
+  const res = await loop.fetch(`${loop.url}/v1/stations`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${loop.adminKey}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ name }),
@@ -135,3 +192,16 @@ export function runCli(
 
 export const burnCommand = (imagesDir: string) =>
   `node ${fakeBurn} {cert} {key} {ca} {serial} {thingName} {endpoint} ${imagesDir}`;
+
+/** An ADMIN call to the loop's API. */
+export async function admin(loop: Loop, method: string, pathname: string, body?: unknown) {
+  const res = await loop.fetch(`${loop.url}${pathname}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${loop.adminKey}`,
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}

@@ -1,19 +1,14 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  createApiClient,
-  initStation,
-  prefetchBatch,
-  readJournal,
-  stationPaths,
-  StationError,
-} from '../src/index.js';
-import { burnCommand, registerStation, runCli, startLoop, type Loop } from './loop-harness.js';
+import { openStation } from '../src/station-context.js';
+import { initStation, prefetchBatch, readJournal, stationPaths, StationError } from '../src/index.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { admin, burnCommand, registerStation, runCli, startLoop, type Loop } from './loop-harness.js';
 
 let loop: Loop;
 beforeAll(async () => {
-  loop = await startLoop([5, 4]);
+  loop = await startLoop([5, 4, 4]);
 }, 60_000);
 afterAll(async () => {
   await loop?.close();
@@ -25,7 +20,14 @@ async function setUpStation(
   extra: { passphraseEnv?: string; algorithm?: 'x25519' | 'p256' } = {},
 ) {
   const key = await registerStation(loop, name);
-  await initStation({ dir: dirOf(name), server: loop.url, key, httpTimeoutMs: 5000, ...extra });
+  await initStation({
+    dir: dirOf(name),
+    server: loop.url,
+    serverCa: loop.caFile,
+    key,
+    httpTimeoutMs: 5000,
+    ...extra,
+  });
   return key;
 }
 
@@ -119,15 +121,15 @@ describe('full loop: provisioned through the emulator and a worker, burned by th
 
   it('a second station cannot download a unit held by the first until an admin reassigns it', async () => {
     await setUpStation('line-b', { algorithm: 'p256' });
-    const settingsB = JSON.parse(fs.readFileSync(stationPaths(dirOf('line-b')).settings, 'utf8')) as {
-      apiKey: string;
-    };
-    const clientB = createApiClient(loop.url, settingsB.apiKey, 5000);
+    const { client: clientB, settings: settingsB } = openStation({
+      dir: dirOf('line-b'),
+      httpTimeoutMs: 5000,
+    });
     const held = loop.batches[0]!.serials[4]!; // BURN_FAILED, held by line-a
     await expect(clientB.credentials(held)).rejects.toMatchObject({ code: 'OTHER_STATION' });
     const burned = loop.batches[0]!.serials[0]!;
     await expect(clientB.credentials(burned)).rejects.toMatchObject({ code: 'ALREADY_BURNED' });
-    const reassign = await fetch(`${loop.url}/v1/devices/${held}/reassign`, {
+    const reassign = await loop.fetch(`${loop.url}/v1/devices/${held}/reassign`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${loop.adminKey}` },
     });
@@ -156,7 +158,7 @@ describe('full loop: provisioned through the emulator and a worker, burned by th
     const rightPin = await pinned(loop.h.emulator.files.deviceIssuerCaPath);
     expect(rightPin.stdout).toMatch(new RegExp(`OK +${held} +burned`));
     // A station key cannot call the MES endpoints.
-    const mes = await fetch(`${loop.url}/v1/batches`, {
+    const mes = await loop.fetch(`${loop.url}/v1/batches`, {
       headers: { Authorization: `Bearer ${settingsB.apiKey}` },
     });
     expect(mes.status).toBe(403);
@@ -208,7 +210,9 @@ describe('offline: prefetch, burn without the server across a restart, sync', ()
       stdin: `${s0}\n${tampered}\n`,
     });
     expect(first.stdout).toMatch(new RegExp(`OK +${s0} +burned`));
-    expect(first.stdout).toMatch(new RegExp(`ERROR ${tampered} +VERIFY_FAILED: .*failed authentication`));
+    expect(first.stdout).toMatch(
+      new RegExp(`ERROR ${tampered} +VERIFY_FAILED: .*the bundle signature does not verify`),
+    );
     // "Restart": a new process carries on.
     const second = await runCli(['run', '--offline', '--dir', dir, '--burn', burnCommand(images)], {
       stdin: `${s1}\n${s2}\n`,
@@ -241,6 +245,109 @@ describe('offline: prefetch, burn without the server across a restart, sync', ()
     const status = await runCli(['status', '--dir', dir]);
     expect(status.stdout).toContain('offline store: 1 unit(s); journal: 0 confirmation(s) to sync');
     expect(status.stdout).toMatch(new RegExp(`${batchId} +WO-ST1- +4 +0 +0 +1 +3 +0 +`));
+  });
+});
+
+describe('trust chain (issue 13): HTTPS only, pinned bundles, approved keys, revocation', () => {
+  it('refuses plain HTTP to another machine unless --insecure-http, which it warns about', async () => {
+    const dir = dirOf('insecure');
+    const refused = await runCli([
+      'init',
+      '--dir',
+      dir,
+      '--server',
+      'http://api.example.invalid:8080',
+      '--key',
+      'cl_x',
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/INSECURE_SERVER: http:\/\/api\.example\.invalid:8080 is plain HTTP/);
+    const allowed = await runCli([
+      'init',
+      '--insecure-http',
+      '--dir',
+      dir,
+      '--server',
+      'http://api.example.invalid:8080',
+      '--key',
+      'cl_x',
+    ]);
+    expect(allowed.stderr).toContain('WARNING: --insecure-http');
+    expect(allowed.stderr).toContain('SERVER_UNREACHABLE');
+  });
+
+  it('refuses a bundle signed by another key, another endpoint or CA; re-keying waits for approval; revocation stops it', async () => {
+    const key = await registerStation(loop, 'line-t');
+    const dir = dirOf('line-t');
+    const init = await runCli([
+      'init',
+      '--dir',
+      dir,
+      '--server',
+      loop.url,
+      '--server-ca',
+      loop.caFile,
+      '--key',
+      key,
+    ]);
+    expect(init.stdout).toContain('keys ACTIVE');
+    const paths = stationPaths(dir);
+    const settings = JSON.parse(fs.readFileSync(paths.settings, 'utf8')) as Record<string, string>;
+    const images = path.join(loop.root, 'images-trust');
+    fs.mkdirSync(images);
+    const [t0, t1, t2] = loop.batches[2]!.serials as [string, string, string];
+    const run = (serial: string, changed: Record<string, string> = {}) => {
+      fs.writeFileSync(paths.settings, JSON.stringify({ ...settings, ...changed }));
+      return runCli(['run', '--dir', dir, '--burn', burnCommand(images)], { stdin: `${serial}\n` });
+    };
+    const otherKey = generateKeyPairSync('ed25519')
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+    expect((await run(t0, { serverBundleKey: otherKey })).stdout).toMatch(
+      new RegExp(`ERROR ${t0} +BUNDLE_REFUSED: .*signed by another key than the pinned server key`),
+    );
+    expect((await run(t0, { deviceEndpoint: 'evil.example:8883' })).stdout).toMatch(
+      new RegExp(`ERROR ${t0} +VERIFY_FAILED: .*not the pinned evil\\.example:8883`),
+    );
+    expect((await run(t0, { deviceCaPem: fs.readFileSync(loop.caFile, 'utf8') })).stdout).toMatch(
+      new RegExp(`ERROR ${t0} +VERIFY_FAILED: .*the endpoint CA is not the pinned one`),
+    );
+    expect(fs.readdirSync(images)).toEqual([]);
+    expect((await run(t0)).stdout).toMatch(new RegExp(`OK +${t0} +burned`));
+
+    // New keys on the same station: pending until an ADMIN compares fingerprints and approves them.
+    const rekey = await runCli([
+      'init',
+      '--force',
+      '--dir',
+      dir,
+      '--server',
+      loop.url,
+      '--server-ca',
+      loop.caFile,
+      '--key',
+      key,
+    ]);
+    expect(rekey.stdout).toContain('keys PENDING');
+    const pending = await run(
+      t1,
+      JSON.parse(fs.readFileSync(paths.settings, 'utf8')) as Record<string, string>,
+    );
+    expect(pending.stdout).toMatch(new RegExp(`ERROR ${t1} +KEY_PENDING`));
+    const view = await admin(loop, 'GET', '/v1/stations/line-t');
+    const { fingerprint, signingFingerprint } = view.body.pending as Record<string, string>;
+    const stated = { fingerprint: fingerprint!, signingFingerprint: signingFingerprint! };
+    expect(rekey.stdout).toContain(stated.fingerprint);
+    expect(rekey.stdout).toContain(stated.signingFingerprint);
+    expect((await admin(loop, 'POST', '/v1/stations/line-t/key/approve', stated)).status).toBe(200);
+    Object.assign(settings, JSON.parse(fs.readFileSync(paths.settings, 'utf8')));
+    expect((await run(t1)).stdout).toMatch(new RegExp(`OK +${t1} +burned`));
+
+    expect((await admin(loop, 'POST', '/v1/stations/line-t/revoke')).status).toBe(200);
+    expect((await run(t2)).stdout).toMatch(new RegExp(`ERROR ${t2} +REVOKED: this station is revoked`));
+    expect((await loop.h.prisma.device.findUniqueOrThrow({ where: { serial: t2 } })).state).toBe(
+      'REGISTERED',
+    );
   });
 });
 

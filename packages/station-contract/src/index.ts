@@ -1,5 +1,10 @@
 import { SEAL_SUITES, type SealedPayload } from '@claimline/station-crypto';
 import { z } from 'zod';
+import { BUNDLE_SIGNATURE_ALGORITHM } from './bundle-signing.js';
+import { SIGNING_ALGORITHMS } from './request-signing.js';
+
+export * from './bundle-signing.js';
+export * from './request-signing.js';
 
 export { REDACTED_PEM, REDACTED_RUN, scrubBurnOutput, scrubbedTail } from './burn-output.js';
 
@@ -47,6 +52,14 @@ export const sealedPayloadSchema = z
       'The device private key (PEM) sealed to the station key with HPKE (RFC 9180), base mode, single shot. info = encodeFields(["claimline-station-seal", "v2", serial, certificateId, stationId]) where encodeFields is u32be(field count) then per field u32be(UTF-8 length) ‖ UTF-8 bytes; aad is empty',
   });
 
+export const bundleSignatureSchema = z
+  .object({
+    alg: z.literal(BUNDLE_SIGNATURE_ALGORITHM),
+    keyId: z.string().describe("SHA-256 of the server bundle key's SPKI DER, hex"),
+    value: z.string().describe('Signature, base64'),
+  })
+  .meta({ id: 'BundleSignature' });
+
 export const credentialsSchema = z
   .object({
     serial: z.string(),
@@ -59,8 +72,14 @@ export const credentialsSchema = z
     endpoint: z.string().describe('AWS IoT data endpoint, host[:port]'),
     stationId: z.uuid(),
     sealedPrivateKey: sealedPayloadSchema,
+    issuedAt: z.iso.datetime().describe('When the API signed this bundle'),
+    bundleSignature: bundleSignatureSchema,
   })
-  .meta({ id: 'DeviceCredentials' });
+  .meta({
+    id: 'DeviceCredentials',
+    description:
+      'A credentials bundle signed by the API (Ed25519 over the RFC 8785 encoding of every other field); the station checks it against the server key it pinned at init',
+  });
 export type Credentials = z.infer<typeof credentialsSchema>;
 
 export const credentialsPageSchema = z
@@ -103,16 +122,38 @@ export const confirmResultSchema = z
 export type ConfirmResult = z.infer<typeof confirmResultSchema>;
 
 export const stationKeyBodySchema = z
-  .object({ publicKey: z.string().min(1).max(4096).describe('SPKI PEM, X25519 or P-256') })
+  .object({
+    publicKey: z.string().min(1).max(4096).describe('Seal key: SPKI PEM, X25519 or P-256'),
+    signingPublicKey: z
+      .string()
+      .min(1)
+      .max(4096)
+      .describe('Request-signing key: SPKI PEM, Ed25519 or P-256; this request must be signed with it'),
+  })
   .strict()
   .meta({ id: 'StationKeyRequest' });
+
+export const STATION_KEY_STATUSES = ['ACTIVE', 'PENDING'] as const;
 
 export const stationKeySchema = z
   .object({
     stationId: z.uuid(),
     name: z.string(),
+    status: z
+      .enum(STATION_KEY_STATUSES)
+      .describe(
+        'ACTIVE: the first keys, or the same keys again; PENDING: a replacement an ADMIN must approve',
+      ),
     algorithm: z.string(),
-    fingerprint: z.string().describe('SHA-256 of the SPKI DER, hex'),
+    fingerprint: z.string().describe('Seal key: SHA-256 of the SPKI DER, hex'),
+    signingAlgorithm: z.enum(SIGNING_ALGORITHMS),
+    signingFingerprint: z.string().describe('Signing key: SHA-256 of the SPKI DER, hex'),
+    server: z.object({
+      bundleKey: z.string().describe('SPKI PEM of the key the API signs bundles with: pin it'),
+      bundleKeyFingerprint: z.string(),
+      endpoint: z.string().nullable().describe('AWS IoT data endpoint the API sends to units'),
+      caPem: z.string().nullable().describe('Endpoint trust root the API sends to units'),
+    }),
   })
   .meta({ id: 'StationKey' });
 export type StationKey = z.infer<typeof stationKeySchema>;
@@ -155,6 +196,13 @@ export const STATION_PROBLEM_CODES = [
   'DEVICE_DOWNLOADED_BY_OTHER_STATION',
   'STATION_NOT_ASSIGNED',
   'STATION_NO_PUBLIC_KEY',
+  'STATION_KEY_PENDING',
+  'STATION_REVOKED',
+  'SIGNATURE_MISSING',
+  'SIGNATURE_INVALID',
+  'SIGNATURE_STALE',
+  'SIGNATURE_REPLAYED',
+  'CONTENT_DIGEST_MISMATCH',
 ] as const;
 export type StationProblemCode = (typeof STATION_PROBLEM_CODES)[number];
 

@@ -1,6 +1,6 @@
 import { VaultError } from './vault-error.js';
 
-export const PURPOSES = ['private-key', 'ownership-token'] as const;
+export const PURPOSES = ['private-key', 'ownership-token', 'server-signing-key'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
 /** What a secret belongs to. Bound into every record as authenticated data, so rows cannot be swapped. */

@@ -17,7 +17,24 @@ export const ERROR_CODES = {
   DUPLICATE_SERIALS: { status: 400, title: 'The batch lists some serial numbers more than once' },
   UNAUTHENTICATED: { status: 401, title: 'A valid API key is required' },
   SESSION_EXPIRED: { status: 401, title: 'The console session ended; sign in again' },
+  SIGNATURE_MISSING: {
+    status: 401,
+    title:
+      'Station requests must carry an HTTP Message Signature (RFC 9421) made with the station signing key',
+  },
+  SIGNATURE_INVALID: { status: 401, title: 'The request signature does not verify with this station key' },
+  SIGNATURE_STALE: {
+    status: 401,
+    title: 'The request signature is older than 5 minutes, or dated in the future',
+  },
+  SIGNATURE_REPLAYED: { status: 401, title: 'This request signature (nonce) was already used' },
+  CONTENT_DIGEST_MISMATCH: { status: 401, title: 'The Content-Digest does not match the request body' },
   FORBIDDEN: { status: 403, title: 'This API key may not do this' },
+  STATION_REVOKED: { status: 403, title: 'This station is revoked' },
+  STATION_KEY_PENDING: {
+    status: 403,
+    title: 'This station key replacement waits for an ADMIN to approve it (compare fingerprints)',
+  },
   CSRF_TOKEN_INVALID: {
     status: 403,
     title: 'The X-CSRF-Token header is missing or does not match the session',
@@ -40,6 +57,12 @@ export const ERROR_CODES = {
     title: 'A provisioning job will still run this unit (waiting, delayed or active); nothing to requeue',
   },
   NO_ACTIVE_CERTIFICATE: { status: 409, title: 'The device has no active certificate' },
+  NO_PENDING_KEY: { status: 409, title: 'The station has no key replacement waiting for approval' },
+  FINGERPRINT_MISMATCH: {
+    status: 409,
+    title: 'The fingerprints given are not those of the pending key replacement',
+  },
+  API_KEY_NOT_FOUND: { status: 404, title: 'No such API key' },
   STATION_EXISTS: { status: 409, title: 'A station with this name exists' },
   STATION_NO_PUBLIC_KEY: {
     status: 409,
@@ -64,6 +87,10 @@ export const ERROR_CODES = {
   INVALID_PUBLIC_KEY: {
     status: 422,
     title: 'The station public key must be an SPKI PEM X25519 or P-256 key',
+  },
+  INVALID_SIGNING_KEY: {
+    status: 422,
+    title: 'The station signing key must be an SPKI PEM Ed25519 or P-256 key',
   },
   HEADERS_TOO_LARGE: { status: 431, title: 'The request line or headers are too large' },
   RATE_LIMITED: { status: 429, title: 'Too many requests for this API key' },

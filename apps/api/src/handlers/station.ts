@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 import type { HandlerContext, HandlerResult } from '../http/route.js';
 import { confirmBurn, type ConfirmInput } from '../services/station/confirm.js';
 import { downloadCredentials, prefetchCredentials } from '../services/station/credentials.js';
@@ -6,8 +7,14 @@ import { setStationKey } from '../services/station/station-key.js';
 import type { StationSetup } from '../services/station/station-setup.js';
 import { decodeCursor, encodeCursor } from './list-batch-devices.js';
 
-export async function setStationKeyHandler(ctx: HandlerContext, publicKey: string): Promise<HandlerResult> {
-  return { status: 200, body: await setStationKey(ctx, publicKey) };
+export async function setStationKeyHandler(
+  ctx: HandlerContext,
+  setup: StationSetup,
+  req: Request,
+  body: { publicKey: string; signingPublicKey: string },
+): Promise<HandlerResult> {
+  const answer = await setStationKey(ctx, setup, req, body);
+  return { status: answer.status === 'PENDING' ? 202 : 200, body: answer };
 }
 
 /** Key material is sealed: the answer must not sit in a shared cache. */

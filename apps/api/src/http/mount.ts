@@ -7,6 +7,7 @@ import type { AppServices } from '../deps.js';
 import { AppError } from '../errors/app-error.js';
 import { validationError } from '../errors/problem.js';
 import type { ApiRoute, HandlerContext } from './route.js';
+import { requireSignedStation } from '../services/station/station-guard.js';
 import { assertStorableInput } from './storable-input.js';
 
 type Location = 'params' | 'query' | 'body' | 'headers';
@@ -66,7 +67,14 @@ export function mountRoutes(
   // The console's cookie when there is no Authorization header and the cookie is there; Bearer otherwise.
   const auth: RequestHandler = (req, res, next) =>
     sessions?.applies(req) ? sessions.authenticate(req, res, next) : bearer(req, res, next);
-  const json = express.json({ limit: deps.config.API_BODY_LIMIT, type: () => true });
+  // The raw body is kept for the Content-Digest of signed station requests.
+  const json = express.json({
+    limit: deps.config.API_BODY_LIMIT,
+    type: () => true,
+    verify: (req, _res, buf) => {
+      (req as Request & { rawBody?: Buffer }).rawBody = buf;
+    },
+  });
   for (const route of routes) {
     const chain: RequestHandler[] = [];
     if (route.roles === 'public') chain.push(limits.perAddress);
@@ -74,6 +82,8 @@ export function mountRoutes(
     if (route.body) chain.push(requireJson, json);
     chain.push(async (req, res) => {
       const ctx: HandlerContext = { deps, principal: req.principal!, origin: clientOrigin(req) };
+      if (route.signed === 'station' && deps.stationSignatures !== false)
+        await requireSignedStation(ctx, req);
       if (route.precheck) route.precheck(ctx, req.body);
       const input = {
         headers: parse(route.headers, req.headers, 'headers'),

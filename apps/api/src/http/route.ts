@@ -41,6 +41,11 @@ export type ApiRoute<
   body?: B;
   /** Request headers the route reads; validated like the rest (lower-case names, other headers pass). */
   headers?: H;
+  /**
+   * Station routes: the request must carry the station's RFC 9421 signature (checked after the body is
+   * read, before it is validated); `enrolment` routes check it themselves against the key they upload.
+   */
+  signed?: 'station' | 'enrolment';
   /** Runs before the body is validated (cheap checks that give a better code than zod would). */
   precheck?: (ctx: HandlerContext, rawBody: unknown) => void;
   responses: Record<number, ResponseSpec>;

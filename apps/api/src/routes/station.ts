@@ -1,9 +1,13 @@
 import { ROLES } from '../auth/roles.js';
 import type { AppDeps } from '../deps.js';
 import {
+  approveStationKeyHandler,
   assignStationsHandler,
   reassignDeviceHandler,
   registerStationHandler,
+  revokeKeyHandler,
+  revokeStationHandler,
+  showStationHandler,
 } from '../handlers/station-admin.js';
 import {
   confirmHandler,
@@ -15,6 +19,8 @@ import {
 import { defineRoute, type ApiRoute, type ResponseSpec } from '../http/route.js';
 import { batchIdParams, problemSchema, serialParams } from '../schemas/common.js';
 import {
+  apiKeyPrefixParams,
+  approveKeyBody,
   assignStationsBody,
   assignStationsResponse,
   confirmBody,
@@ -28,6 +34,9 @@ import {
   stationBatchesResponse,
   stationKeyBody,
   stationKeyResponse,
+  stationNameParams,
+  stationViewResponse,
+  revokedKeyResponse,
 } from '../schemas/station.js';
 import { createStationSetup, type StationSetup } from '../services/station/station-setup.js';
 
@@ -85,11 +94,77 @@ export function stationAdminRoutes(): ApiRoute[] {
       },
       handle: (ctx, { params }) => reassignDeviceHandler(ctx, params.serial),
     }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/stations/:name',
+      operationId: 'getStation',
+      summary:
+        "A station: its key fingerprints, and a pending key replacement's (compare with init's output)",
+      tag: 'stations',
+      roles: ROLES.admin,
+      params: stationNameParams,
+      responses: {
+        200: { description: 'The station', schema: stationViewResponse },
+        404: problem('STATION_NOT_FOUND'),
+      },
+      handle: (ctx, { params }) => showStationHandler(ctx, params.name),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/stations/:name/key/approve',
+      operationId: 'approveStationKey',
+      summary: 'Approve a pending station key replacement, stating the fingerprints compared (audited)',
+      tag: 'stations',
+      roles: ROLES.admin,
+      params: stationNameParams,
+      body: approveKeyBody,
+      responses: {
+        200: { description: 'The new keys are active', schema: stationViewResponse },
+        404: problem('STATION_NOT_FOUND'),
+        409: problem('NO_PENDING_KEY, FINGERPRINT_MISMATCH'),
+      },
+      handle: (ctx, { params, body }) => approveStationKeyHandler(ctx, params.name, body),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/stations/:name/revoke',
+      operationId: 'revokeStation',
+      summary: 'Revoke a station: its next request and download are refused (audited)',
+      tag: 'stations',
+      roles: ROLES.admin,
+      params: stationNameParams,
+      responses: {
+        200: { description: 'Revoked', schema: stationViewResponse },
+        404: problem('STATION_NOT_FOUND'),
+      },
+      handle: (ctx, { params }) => revokeStationHandler(ctx, params.name),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/api-keys/:prefix/revoke',
+      operationId: 'revokeApiKey',
+      summary: 'Revoke any API key by its prefix: its next request is refused (audited)',
+      tag: 'stations',
+      roles: ROLES.admin,
+      params: apiKeyPrefixParams,
+      responses: {
+        200: { description: 'Revoked', schema: revokedKeyResponse },
+        404: problem('API_KEY_NOT_FOUND'),
+      },
+      handle: (ctx, { params }) => revokeKeyHandler(ctx, params.prefix),
+    }),
   ];
 }
 
+const signatureErrors = {
+  401: problem(
+    'UNAUTHENTICATED, SIGNATURE_MISSING, SIGNATURE_INVALID, SIGNATURE_STALE, SIGNATURE_REPLAYED, CONTENT_DIGEST_MISMATCH',
+  ),
+};
+
 const downloadErrors = {
-  403: problem('FORBIDDEN, NOT_A_STATION, STATION_NOT_ASSIGNED'),
+  ...signatureErrors,
+  403: problem('FORBIDDEN, NOT_A_STATION, STATION_REVOKED, STATION_KEY_PENDING, STATION_NOT_ASSIGNED'),
   409: problem(
     'STATION_NO_PUBLIC_KEY, DEVICE_NOT_PROVISIONED (with state), DEVICE_ALREADY_BURNED, DEVICE_DOWNLOADED_BY_OTHER_STATION, NO_ACTIVE_CERTIFICATE',
   ),
@@ -103,16 +178,20 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
       method: 'put',
       path: '/v1/station/key',
       operationId: 'setStationKey',
-      summary: "Register or replace this station's public key (X25519 or P-256)",
+      summary:
+        "Enrol this station's seal and signing keys (signed with the signing key sent): the first keys are active at once, a replacement waits for an ADMIN's approval",
       tag: 'station',
       roles: STATION,
+      signed: 'enrolment',
       body: stationKeyBody,
       responses: {
-        200: { description: 'Stored', schema: stationKeyResponse },
-        403: problem('FORBIDDEN, NOT_A_STATION'),
-        422: problem('INVALID_PUBLIC_KEY'),
+        200: { description: 'Active', schema: stationKeyResponse },
+        202: { description: 'Pending approval by an ADMIN', schema: stationKeyResponse },
+        ...signatureErrors,
+        403: problem('FORBIDDEN, NOT_A_STATION, STATION_REVOKED'),
+        422: problem('INVALID_PUBLIC_KEY, INVALID_SIGNING_KEY'),
       },
-      handle: (ctx, { body }) => setStationKeyHandler(ctx, body.publicKey),
+      handle: (ctx, { body }, req) => setStationKeyHandler(ctx, setup, req, body),
     }),
     defineRoute({
       method: 'get',
@@ -121,9 +200,11 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
       summary: 'Batches this station may serve, with counts',
       tag: 'station',
       roles: STATION,
+      signed: 'station',
       responses: {
         200: { description: 'Batches', schema: stationBatchesResponse },
-        403: problem('FORBIDDEN, NOT_A_STATION'),
+        ...signatureErrors,
+        403: problem('FORBIDDEN, NOT_A_STATION, STATION_REVOKED, STATION_KEY_PENDING'),
       },
       handle: (ctx) => stationBatchesHandler(ctx),
     }),
@@ -135,6 +216,7 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
         "A unit's certificate, CA, endpoint, thing and private key sealed to this station; marks it DOWNLOADED (audited)",
       tag: 'station',
       roles: STATION,
+      signed: 'station',
       params: serialParams,
       responses: {
         200: { description: 'Credentials', schema: credentialsSchema },
@@ -151,6 +233,7 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
         'Prefetch: a page of the units this station may take, each sealed and marked DOWNLOADED (audited)',
       tag: 'station',
       roles: STATION,
+      signed: 'station',
       params: batchIdParams,
       query: prefetchQuery,
       responses: {
@@ -168,11 +251,13 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
         'Report a burn: ok → BURNED (key shredded after the retention), failed → BURN_FAILED; the same report twice is harmless',
       tag: 'station',
       roles: STATION,
+      signed: 'station',
       params: serialParams,
       body: confirmBody,
       responses: {
         200: { description: 'State after the report', schema: confirmResponse },
-        403: problem('FORBIDDEN, NOT_A_STATION'),
+        ...signatureErrors,
+        403: problem('FORBIDDEN, NOT_A_STATION, STATION_REVOKED, STATION_KEY_PENDING'),
         404: problem('DEVICE_NOT_FOUND'),
         409: problem('DEVICE_NOT_DOWNLOADED, DEVICE_DOWNLOADED_BY_OTHER_STATION, DEVICE_ALREADY_BURNED'),
       },

@@ -68,3 +68,40 @@ export const stationBatchesResponse = stationBatchesSchema;
 // Every problem code a station acts on is one the API can send (checked by the compiler).
 const stationProblemCodes: readonly ErrorCode[] = STATION_PROBLEM_CODES;
 void stationProblemCodes;
+
+export const stationNameParams = z
+  .object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/) })
+  .strict();
+export const apiKeyPrefixParams = z.object({ prefix: z.string().regex(/^[0-9a-f]{12}$/) }).strict();
+
+const fingerprint = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, { message: 'a SHA-256 fingerprint, 64 hex characters' });
+
+export const stationViewResponse = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    line: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    revokedAt: z.iso.datetime().nullable(),
+    active: z.object({ fingerprint: z.string().nullable(), signingFingerprint: z.string().nullable() }),
+    pending: z
+      .object({
+        fingerprint: z.string().nullable(),
+        signingFingerprint: z.string().nullable(),
+        since: z.iso.datetime().nullable(),
+      })
+      .nullable()
+      .describe('A key replacement waiting for approval: compare with what init printed'),
+  })
+  .openapi('StationView');
+
+export const approveKeyBody = z
+  .object({ fingerprint, signingFingerprint: fingerprint })
+  .strict()
+  .openapi('ApproveStationKeyRequest');
+
+export const revokedKeyResponse = z
+  .object({ prefix: z.string(), role: z.string(), revokedAt: z.iso.datetime() })
+  .openapi('RevokedApiKey');

@@ -6,12 +6,8 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { answerClientErrors } from '../../src/index.js';
 import { batchBody, startTestApi, type TestApi } from '../helpers.js';
-import {
-  createStationFixtures,
-  seedUnits,
-  stationKeyPair,
-  type StationFixtures,
-} from '../station-fixtures.js';
+import { enrol, newTestStation } from '../station-signing.js';
+import { createStationFixtures, seedUnits, type StationFixtures } from '../station-fixtures.js';
 import { requestArbitrary, type OpenApi, type WireRequest } from './route-requests.js';
 
 /**
@@ -122,11 +118,7 @@ beforeAll(async () => {
   await new Promise((resolve) => server.once('listening', resolve));
   port = (server.address() as AddressInfo).port;
   agent = new http.Agent({ keepAlive: true, maxSockets: PARALLEL });
-  await request(api.app)
-    .put('/v1/station/key')
-    .set(api.auth(api.keys.station))
-    .send({ publicKey: stationKeyPair().publicPem })
-    .expect(200);
+  expect((await enrol(api.app, newTestStation(api.keys.station))).status).toBe(200);
 });
 
 afterAll(async () => {

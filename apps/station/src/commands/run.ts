@@ -36,7 +36,12 @@ async function burnUnit(
   serial: string,
   deviceIssuerCas: X509Certificate[] | undefined,
 ) {
-  const unit = await openAndVerify(creds, serial, stationKey, ctx.settings.stationId, {
+  const pins = {
+    bundleKey: ctx.bundleKey,
+    endpoint: ctx.settings.deviceEndpoint,
+    caPem: ctx.settings.deviceCaPem,
+  };
+  const unit = await openAndVerify(creds, serial, stationKey, ctx.settings.stationId, pins, {
     ...(deviceIssuerCas ? { deviceIssuerCas } : {}),
     ...(options.thingName ? { thingNamePattern: options.thingName } : {}),
   });

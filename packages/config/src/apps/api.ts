@@ -58,6 +58,12 @@ const regex = z.string().refine(
 export const apiFields = {
   API_HOST: z.string().min(1).default('127.0.0.1').describe('API: address to listen on'),
   API_PORT: port().default(8080).describe('API: TCP port to listen on'),
+  API_TLS_CERT_PATH: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('API: PEM certificate chain to serve HTTPS with (with API_TLS_KEY_PATH); unset: plain HTTP'),
+  API_TLS_KEY_PATH: z.string().min(1).optional().describe('API: PEM private key of API_TLS_CERT_PATH'),
   API_MAX_DEVICES_PER_BATCH: positiveInt()
     .default(100_000)
     .describe('API: most devices one POST /v1/batches may carry'),

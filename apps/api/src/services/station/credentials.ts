@@ -1,9 +1,10 @@
 import type { Certificate, Device, DeviceState, Prisma, Station } from '@claimline/db';
 import { claimDownloads, sealedPrivateKeyOf } from '@claimline/device-ledger';
-import type { Credentials } from '@claimline/station-contract';
+import { signBundle, type Credentials } from '@claimline/station-contract';
 import { sealToPublicKey, type SealedPayload } from '@claimline/station-crypto';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
+import type { BundleKey } from './bundle-key.js';
 import { assertDownloadable } from './downloadable.js';
 import type { StationSetup } from './station-setup.js';
 import { assertAssigned, requirePublicKey, requireStation, stationActor } from './station-identity.js';
@@ -28,6 +29,10 @@ type UnitRow = {
   station_name: string;
   station_line: string | null;
   public_key: string | null;
+  signing_public_key: string | null;
+  pending_public_key: string | null;
+  pending_signing_public_key: string | null;
+  pending_since: Date | null;
   station_created_at: Date;
   station_revoked_at: Date | null;
   id: string | null;
@@ -59,7 +64,8 @@ async function loadUnit(ctx: HandlerContext, serial: string): Promise<{ station:
     );
   const [row] = await ctx.deps.prisma.$queryRawUnsafe<UnitRow[]>(
     `SELECT s.id::text AS station_id, s.name AS station_name, s.line AS station_line, s.public_key, s.created_at AS station_created_at,
-            s.revoked_at AS station_revoked_at,
+            s.revoked_at AS station_revoked_at, s.signing_public_key, s.pending_public_key,
+            s.pending_signing_public_key, s.pending_since,
             d.id::text AS id, d.serial, d.batch_id::text AS batch_id, d.state::text AS state,
             d.downloaded_by_station_id::text AS downloaded_by_station_id, d.thing_name, d.device_configuration,
             c.certificate_id, c.certificate_pem, c.private_key_ciphertext, c.private_key_wrapped_key, c.private_key_kek_id, c.private_key_algorithm,
@@ -71,12 +77,16 @@ async function loadUnit(ctx: HandlerContext, serial: string): Promise<{ station:
     serial,
     stationId,
   );
-  if (!row || row.station_revoked_at) throw new AppError('FORBIDDEN', 'this station is revoked');
+  if (!row || row.station_revoked_at) throw new AppError('STATION_REVOKED', 'this station is revoked');
   const station: Station = {
     id: row.station_id,
     name: row.station_name,
     line: row.station_line,
     publicKey: row.public_key,
+    signingPublicKey: row.signing_public_key,
+    pendingPublicKey: row.pending_public_key,
+    pendingSigningPublicKey: row.pending_signing_public_key,
+    pendingSince: row.pending_since,
     createdAt: row.station_created_at,
     revokedAt: row.station_revoked_at,
   };
@@ -141,13 +151,15 @@ async function claimForStation(
   );
 }
 
+/** The bundle as the station receives it, signed with the API's bundle key (issue 13). */
 function toCredentials(
   setup: StationSetup,
+  key: BundleKey,
   station: Station,
   { device, certificate }: Sealable,
   sealedPrivateKey: SealedPayload,
 ): Credentials {
-  return {
+  const bundle = {
     serial: device.serial,
     batchId: device.batchId,
     thingName: device.thingName,
@@ -158,7 +170,11 @@ function toCredentials(
     endpoint: setup.endpoint(),
     stationId: station.id,
     sealedPrivateKey,
+    issuedAt: new Date().toISOString(),
   };
+  // Unsigned only in the benchmark's "off" arm, to measure what signing costs.
+  if (!setup.signBundles) return bundle as Credentials;
+  return { ...bundle, bundleSignature: signBundle(bundle, key.privateKey) };
 }
 
 export async function downloadCredentials(
@@ -201,6 +217,7 @@ export async function downloadCredentials(
   // Check the configuration before the unit is marked as downloaded.
   setup.caPem();
   setup.endpoint();
+  const key = await setup.bundleKey();
   const sealed = await sealFor(setup, station, publicKey, unit);
   const claimed = await claimForStation(ctx, station, [unit], 'unit');
   if (!claimed.has(row.id)) {
@@ -211,7 +228,7 @@ export async function downloadCredentials(
       state: now.state,
     });
   }
-  return toCredentials(setup, station, unit, sealed);
+  return toCredentials(setup, key, station, unit, sealed);
 }
 
 export type PrefetchPage = { items: Credentials[]; nextCursor: string | null };
@@ -237,6 +254,7 @@ export async function prefetchCredentials(
   assertAssigned(station, batchId, batch.stations, ctx.deps.config.API_STATIONS_SERVE_ANY_BATCH);
   setup.caPem();
   setup.endpoint();
+  const key = await setup.bundleKey();
   const devices = await ctx.deps.prisma.device.findMany({
     where: {
       batchId,
@@ -257,7 +275,7 @@ export async function prefetchCredentials(
   const sealed = await Promise.all(units.map((unit) => sealFor(setup, station, publicKey, unit)));
   const claimed = await claimForStation(ctx, station, units, 'prefetch');
   const items = units.flatMap((unit, i) =>
-    claimed.has(unit.device.id) ? [toCredentials(setup, station, unit, sealed[i]!)] : [],
+    claimed.has(unit.device.id) ? [toCredentials(setup, key, station, unit, sealed[i]!)] : [],
   );
   const last = page[page.length - 1];
   return { items, nextCursor: devices.length > limit && last ? last.id : null };

@@ -12,7 +12,7 @@ export async function requireStation(ctx: HandlerContext): Promise<Station> {
       `the ${ctx.principal.role} key ${ctx.principal.prefix} does not belong to a station`,
     );
   const station = await ctx.deps.prisma.station.findUnique({ where: { id: stationId } });
-  if (!station || station.revokedAt) throw new AppError('FORBIDDEN', 'this station is revoked');
+  if (!station || station.revokedAt) throw new AppError('STATION_REVOKED', 'this station is revoked');
   return station;
 }
 

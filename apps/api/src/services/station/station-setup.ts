@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { createVault, type Vault } from '@claimline/vault';
 import type { AppDeps } from '../../deps.js';
 import { AppError } from '../../errors/app-error.js';
+import { createBundleKeySource, type BundleKey } from './bundle-key.js';
 
 /**
  * What the station endpoints need beyond the shared deps, read once when the app is built: the vault
@@ -16,6 +17,10 @@ export type StationSetup = {
   caPem(): string;
   endpoint(): string;
   retentionSeconds: number;
+  /** False only in the station benchmark's "off" arm (AppDeps.stationSignatures). */
+  signBundles: boolean;
+  /** The API's bundle-signing key, sealed by the vault (made on first use). */
+  bundleKey(): Promise<BundleKey>;
 };
 
 function attempt<T>(what: string, build: () => T, deps: AppDeps): () => T {
@@ -50,8 +55,11 @@ function readEndpoint(configured: string | undefined, caPath: string): string {
 
 export function createStationSetup(deps: AppDeps): StationSetup {
   const { config } = deps;
+  const vault = attempt('vault (VAULT_*)', () => createVault(config), deps);
   return {
-    vault: attempt('vault (VAULT_*)', () => createVault(config), deps),
+    vault,
+    bundleKey: createBundleKeySource(deps.prisma, vault),
+    signBundles: deps.stationSignatures !== false,
     caPem: attempt('API_DEVICE_CA_PATH', () => readCaChain(config.API_DEVICE_CA_PATH), deps),
     endpoint: attempt(
       'API_DEVICE_ENDPOINT',
