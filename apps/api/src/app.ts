@@ -20,6 +20,7 @@ import { batchRoutes } from './routes/batches.js';
 import { consoleRoutes } from './routes/console.js';
 import { deviceRoutes } from './routes/devices.js';
 import { opsRoutes } from './routes/ops.js';
+import { reconcileRoutes } from './routes/reconcile.js';
 import { stationAdminRoutes, stationRoutes } from './routes/station.js';
 import { createMetrics } from './services/metrics.js';
 
@@ -44,6 +45,7 @@ export function createApp(deps: AppDeps): ClaimlineApp {
     ...stationAdminRoutes(),
     ...stationRoutes(deps),
     ...opsRoutes(deps, metrics, sessions, () => holder.document!),
+    ...reconcileRoutes(),
     ...consoleRoutes(consoleSessions),
   ];
   const document = buildOpenApiDocument(routes);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The API process: parse the environment once, build the dependencies, listen; stop gracefully.
 import { apiSchema, loadConfig } from '@claimline/config';
+import { openControlPlane } from '@claimline/aws-control-plane';
 import { createPrismaClient } from '@claimline/db';
 import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { createLogger } from '@claimline/logger';
@@ -19,7 +20,11 @@ async function main(): Promise<void> {
   const redis = createRedisConnection(config.REDIS_URL, 'producer');
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const queues = createQueues(redis, config.QUEUE_PREFIX);
-  const app = createApp({ config, prisma, redis, queues, logger });
+  const opened = await openControlPlane(config, redis);
+  if (opened.controlPlane) logger.info({ source: opened.controlPlane.source }, 'control plane: reconcile');
+  else logger.info({ reason: opened.reason }, 'no control plane: GET /v1/reconcile answers 503');
+  const controlPlane = opened.controlPlane;
+  const app = createApp({ config, prisma, redis, queues, logger, ...(controlPlane ? { controlPlane } : {}) });
   const shredSweep = startShredSweep(
     prisma,
     logger,
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close(async () => {
       await endEventStreams();
+      controlPlane?.close();
       await queues.close().catch(() => undefined);
       redis.disconnect();
       await prisma.$disconnect();

@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
 import { createQueues, createRedisConnection, type Queues } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createLogger, type Logger } from '@claimline/logger';
+import type { ReconcileAws } from '@claimline/reconcile';
 import type { Redis } from 'ioredis';
 import { createApiKey, createApp, type ClaimlineApp } from '../src/index.js';
 
@@ -24,7 +25,7 @@ export type TestApi = {
 /** A real app on its own database clone and queue prefix; close() obliterates and disconnects it all. */
 export async function startTestApi(
   env: Env = {},
-  options: { maxConnections?: number; logger?: Logger } = {},
+  options: { maxConnections?: number; logger?: Logger; controlPlane?: ReconcileAws } = {},
 ): Promise<TestApi> {
   const db = await createTestDatabase();
   const prisma = options.maxConnections
@@ -43,7 +44,14 @@ export async function startTestApi(
     ...env,
   });
   const logger = options.logger ?? createLogger({ name: 'api-test', level: 'silent' });
-  const app = createApp({ config, prisma, redis, queues, logger });
+  const app = createApp({
+    config,
+    prisma,
+    redis,
+    queues,
+    logger,
+    ...(options.controlPlane ? { controlPlane: options.controlPlane } : {}),
+  });
   const make = async (role: ApiKeyRole, station?: string) =>
     (await createApiKey(db.prisma, { name: `test ${role}`, role, station })).key;
   const keys: Keys = {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import type { ReconcileReport } from '../src/index.js';
-import { newCertificateId, startSeededEmulator } from './seeded-account.js';
+import { newCertificateId, startSeededEmulator } from '../src/testing.js';
 
 /**
  * `claimline-reconcile` as an operator runs it: a child process (from the sources, with tsx) reading
