@@ -21,6 +21,7 @@ import { batchRoutes } from './routes/batches.js';
 import { consoleRoutes } from './routes/console.js';
 import { deviceRoutes } from './routes/devices.js';
 import { opsRoutes, probeRoutes } from './routes/ops.js';
+import { reconcileRoutes } from './routes/reconcile.js';
 import { stationAdminRoutes, stationRoutes } from './routes/station.js';
 import { createMetrics } from './services/metrics.js';
 import { createReadAudit } from './services/read-audit.js';
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): ClaimlineApp {
     ...stationAdminRoutes(),
     ...stationRoutes(services),
     ...opsRoutes(sessions, () => holder.document!),
+    ...reconcileRoutes(),
     ...consoleRoutes(consoleSessions),
   ];
   const document = buildOpenApiDocument(routes);

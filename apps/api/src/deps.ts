@@ -2,6 +2,7 @@ import type { ApiConfig } from '@claimline/config';
 import type { PrismaClient } from '@claimline/db';
 import type { Queues } from '@claimline/jobs';
 import type { Logger } from '@claimline/logger';
+import type { ReconcileAws } from '@claimline/reconcile';
 import type { Redis } from 'ioredis';
 import type { ApiKeyCache } from './auth/key-cache.js';
 import type { ReadAudit } from './services/read-audit.js';
@@ -21,6 +22,8 @@ export type AppDeps = {
    * sets it, to measure their cost. Not a configuration setting.
    */
   stationSignatures?: boolean;
+  /** The AWS IoT control plane GET /v1/reconcile compares with; absent: that route answers 503. */
+  controlPlane?: ReconcileAws;
 };
 
 /** What the handlers see: the dependencies and the app's own services (created by createApp). */

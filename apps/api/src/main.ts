@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The API process: parse the environment once, build the dependencies, listen; stop gracefully.
 import { apiSchema, loadConfig } from '@claimline/config';
+import { openControlPlane } from '@claimline/aws-control-plane';
 import { createPrismaClient } from '@claimline/db';
 import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { createLogger } from '@claimline/logger';
@@ -22,7 +23,19 @@ async function main(): Promise<void> {
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const queues = createQueues(redis, config.QUEUE_PREFIX);
   const keyCache = createApiKeyCache(config.DATABASE_URL.reveal(), logger);
-  const app = createApp({ config, prisma, redis, queues, logger, keyCache });
+  const opened = await openControlPlane(config, redis);
+  if (opened.controlPlane) logger.info({ source: opened.controlPlane.source }, 'control plane: reconcile');
+  else logger.info({ reason: opened.reason }, 'no control plane: GET /v1/reconcile answers 503');
+  const controlPlane = opened.controlPlane;
+  const app = createApp({
+    config,
+    prisma,
+    redis,
+    queues,
+    logger,
+    keyCache,
+    ...(controlPlane ? { controlPlane } : {}),
+  });
   const shredSweep = startShredSweep(
     prisma,
     logger,
@@ -67,6 +80,7 @@ async function main(): Promise<void> {
       await endEventStreams();
       await app.stop();
       await keyCache.close();
+      controlPlane?.close();
       await queues.close().catch(() => undefined);
       redis.disconnect();
       await prisma.$disconnect();

@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
 import { createQueues, createRedisConnection, type Queues } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createLogger, type Logger } from '@claimline/logger';
+import type { ReconcileAws } from '@claimline/reconcile';
 import type { Redis } from 'ioredis';
 import { createApiKeyCache, type ApiKeyCache } from '../src/auth/key-cache.js';
 import type { AppDeps } from '../src/deps.js';
@@ -30,7 +31,7 @@ export type TestApi = {
 /** A real app on its own database clone and queue prefix; close() obliterates and disconnects it all. */
 export async function startTestApi(
   env: Env = {},
-  options: { maxConnections?: number; logger?: Logger; keyCache?: false } = {},
+  options: { maxConnections?: number; logger?: Logger; keyCache?: false; controlPlane?: ReconcileAws } = {},
 ): Promise<TestApi> {
   const db = await createTestDatabase();
   const prisma = options.maxConnections
@@ -52,7 +53,15 @@ export async function startTestApi(
   });
   const logger = options.logger ?? createLogger({ name: 'api-test', level: 'silent' });
   const keyCache = options.keyCache === false ? undefined : createApiKeyCache(db.url, logger);
-  const deps: AppDeps = { config, prisma, redis, queues, logger, keyCache };
+  const deps: AppDeps = {
+    config,
+    prisma,
+    redis,
+    queues,
+    logger,
+    keyCache,
+    ...(options.controlPlane ? { controlPlane: options.controlPlane } : {}),
+  };
   const app = createApp(deps);
   const make = async (role: ApiKeyRole, station?: string) =>
     (await createApiKey(db.prisma, { name: `test ${role}`, role, station })).key;

@@ -2,6 +2,7 @@ import type { EnvSchema } from './load-config.js';
 import { apiSchema } from './apps/api.js';
 import { claimSchema } from './apps/claim.js';
 import { databaseSchema } from './apps/database.js';
+import { reconcileCliSchema } from './apps/reconcile.js';
 import { emulatorSchema } from './apps/emulator.js';
 import { stationSchema } from './apps/station.js';
 import { testSuiteSchema } from './apps/test-suite.js';
@@ -21,5 +22,6 @@ export const envSchemas: Record<string, EnvSchema> = {
   tests: testSuiteSchema,
   vault: vaultSchema,
   'claimline-vault': vaultCliSchema,
+  'claimline-reconcile': reconcileCliSchema,
   worker: workerSchema,
 };

@@ -26,3 +26,4 @@ export { workerFields, workerSchema, type WorkerConfig } from './apps/worker.js'
 export { emulatorFields, emulatorSchema, type EmulatorConfig } from './apps/emulator.js';
 export { stationFields, stationSchema, type StationConfig } from './apps/station.js';
 export { controlPlaneFields, controlPlaneSchema, type ControlPlaneConfig } from './apps/control-plane.js';
+export { reconcileCliSchema, type ReconcileCliConfig } from './apps/reconcile.js';

@@ -1,6 +1,6 @@
 import { createTestDatabase } from '@claimline/db/testing';
 import { reconcile } from '../src/index.js';
-import { newCertificateId, startSeededEmulator } from '../test/seeded-account.js';
+import { newCertificateId, startSeededEmulator } from '../src/testing.js';
 
 /**
  * Reconcile over 10,000 registered units against the emulator's control plane: rows and the emulated

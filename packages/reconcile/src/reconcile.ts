@@ -8,6 +8,8 @@ export type ReconcileOptions = {
   /** ListThingPrincipals calls in flight at once (the control-plane quota paces them further). */
   concurrency?: number;
   now?: () => Date;
+  /** Called after each chunk of units (1,000) with the units checked so far and the findings. */
+  onProgress?: (progress: { units: number; findings: number }) => void;
 };
 
 export type ReconcileReport = {
@@ -85,6 +87,7 @@ export async function reconcile(
       return aws.listThingPrincipals(unit.thingName);
     });
     chunk.forEach((unit, i) => findings.push(...findingsOf(unit, statuses, principals[i])));
+    options.onProgress?.({ units, findings: findings.length });
   }
   const counts = Object.fromEntries(FINDING_KINDS.map((kind) => [kind, 0])) as Record<FindingKind, number>;
   for (const finding of findings) counts[finding.kind] += 1;

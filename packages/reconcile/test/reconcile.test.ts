@@ -5,7 +5,7 @@ import {
   startSeededEmulator,
   type SeedCertificate,
   type SeedThing,
-} from './seeded-account.js';
+} from '../src/testing.js';
 
 /**
  * One unit per finding kind, plus a healthy one, in a real database and a seeded emulator; the report

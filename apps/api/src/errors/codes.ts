@@ -100,6 +100,10 @@ export const ERROR_CODES = {
   QUEUE_UNAVAILABLE: { status: 503, title: 'The job queue is unavailable' },
   NOT_READY: { status: 503, title: 'A dependency is not ready' },
   DATABASE_BUSY: { status: 503, title: 'The database is busy; retry shortly' },
+  CONTROL_PLANE_UNAVAILABLE: {
+    status: 503,
+    title: 'No AWS IoT control plane is configured here, or it did not answer',
+  },
   CREDENTIALS_UNAVAILABLE: {
     status: 503,
     title: 'The server cannot hand out credentials (vault or device CA not configured)',

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import { createLogger } from '@claimline/logger';
+import { startSeededEmulator } from '@claimline/reconcile/testing';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import request from 'supertest';
@@ -28,6 +29,7 @@ let fixtures: StationFixtures;
 /** The app's error log lines, to show with a failing answer. */
 const serverErrors: string[] = [];
 let api: TestApi;
+let account: Awaited<ReturnType<typeof startSeededEmulator>> | undefined;
 let server: http.Server;
 let agent: http.Agent;
 let port: number;
@@ -108,10 +110,16 @@ beforeAll(async () => {
       done();
     },
   });
+  // A real (empty) emulated AWS account, so that GET /v1/reconcile answers rather than 503s.
+  account = await startSeededEmulator([], []);
   api = await startTestApi(
     { ...fixtures.env, API_MAX_DEVICES_PER_BATCH: '20', API_BODY_LIMIT: '64kb' },
     // The production pool size (the test clone's default is 4, too few for 8 requests at a time).
-    { logger: createLogger({ name: 'api', level: 'error', destination }), maxConnections: 10 },
+    {
+      logger: createLogger({ name: 'api', level: 'error', destination }),
+      maxConnections: 10,
+      controlPlane: account.aws,
+    },
   );
   server = api.app.listen(0, '127.0.0.1');
   answerClientErrors(server);
@@ -128,6 +136,7 @@ afterAll(async () => {
   server?.closeAllConnections();
   await new Promise((resolve) => server?.close(resolve));
   await api?.close();
+  await account?.close();
 });
 
 it(`answers ${REQUESTS} generated requests with no 5xx, every 4xx a problem document`, async () => {

@@ -228,6 +228,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/devices/{serial}/requeue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Requeue a stuck unit: in flight with no live job. Keeps its state and certificates (a REGISTERING one is resolved first, never replaced); next job generation
+         * @description Roles: ADMIN
+         */
+        post: operations["requeueDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/templates": {
         parameters: {
             query?: never;
@@ -496,6 +516,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read-only reconcile report: each disagreement between the database and AWS IoT, with counts per kind (fixes are not available yet)
+         * @description Roles: ADMIN
+         */
+        get: operations["getReconcileReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/console/session": {
         parameters: {
             query?: never;
@@ -719,6 +759,15 @@ export interface components {
             generation: number;
             revokedCertificateIds: string[];
         };
+        DeviceRequeueResult: {
+            serial: string;
+            /** @enum {string} */
+            state: "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
+            /** @description The new job generation (job id device-<serial>-g<generation>) */
+            generation: number;
+            /** @description What the queue held for the unit's previous generation: unknown (gone), failed, completed, active-unlocked */
+            previousJobState: string;
+        };
         Templates: {
             items: {
                 name: string;
@@ -821,16 +870,20 @@ export interface components {
             stationId: string;
             sealedPrivateKey: components["schemas"]["SealedPrivateKey"];
         };
-        /** @description The private key sealed to the station key: ECDH with epk, HKDF-SHA256 and AES-256-GCM; info and AAD bind serial, certificate id and station id */
+        /** @description The device private key (PEM) sealed to the station key with HPKE (RFC 9180), base mode, single shot. info = encodeFields(["claimline-station-seal", "v2", serial, certificateId, stationId]) where encodeFields is u32be(field count) then per field u32be(UTF-8 length) ‖ UTF-8 bytes; aad is empty */
         SealedPrivateKey: {
-            /** @enum {number} */
-            v: 1;
-            /** @enum {string} */
-            alg: "X25519-HKDF-SHA256-A256GCM" | "P256-HKDF-SHA256-A256GCM";
-            /** @description Ephemeral public key, SPKI DER, base64 */
-            epk: string;
-            /** @description AES-GCM IV, base64 */
-            iv: string;
+            /**
+             * @description Format version; 2 is HPKE. Version 1 (pre-HPKE) is no longer sent
+             * @enum {number}
+             */
+            v: 2;
+            /**
+             * @description RFC 9180 cipher suite (KEM/KDF/AEAD ids 0x0020/0x0001/0x0002 or 0x0010/0x0001/0x0002); follows the station key type
+             * @enum {string}
+             */
+            suite: "DHKEM-X25519-HKDF-SHA256/HKDF-SHA256/AES-256-GCM" | "DHKEM-P256-HKDF-SHA256/HKDF-SHA256/AES-256-GCM";
+            /** @description HPKE encapsulated key, base64: 32 bytes (X25519) or 65 bytes (P-256, uncompressed point) */
+            enc: string;
             /** @description AES-256-GCM ciphertext ‖ 16-byte tag, base64 */
             ct: string;
         };
@@ -848,9 +901,45 @@ export interface components {
         ConfirmBurnRequest: {
             /** @enum {string} */
             result: "ok" | "failed";
+            /** @description SHA-256 of the whole burn output (stdout and stderr as received); the output itself is never sent */
             burnLogSha256: string;
-            /** @description Why a burn failed (exit code, last lines); never key material */
+            /** @description Exit code of the burn command; null when a signal ended it */
+            exitCode?: number | null;
+            /** @description The signal that ended the burn command, if one did */
+            signal?: string;
+            /** @description How long the burn ran */
+            durationMs?: number;
+            /** @description Why a burn failed: the last output lines with PEM blocks and long base64/hex runs removed (scrubBurnOutput); scrubbed again by the API */
             detail?: string;
+        };
+        ReconcileReport: {
+            generatedAt: string;
+            /** Format: uuid */
+            batchId: string | null;
+            units: number;
+            awsCalls: {
+                listCertificates: number;
+                listThingPrincipals: number;
+                perUnit: number;
+            };
+            counts: {
+                THING_MISSING?: number;
+                ACTIVE_NOT_ACTIVE_AT_AWS?: number;
+                ACTIVE_NOT_ATTACHED?: number;
+                EXTRA_ACTIVE_PRINCIPAL?: number;
+                REVOKED_NOT_REVOKED_AT_AWS?: number;
+                ORPHAN_ACTIVE_AT_AWS?: number;
+                REGISTERING_UNRESOLVED?: number;
+            };
+            findings: {
+                /** @enum {string} */
+                kind: "THING_MISSING" | "ACTIVE_NOT_ACTIVE_AT_AWS" | "ACTIVE_NOT_ATTACHED" | "EXTRA_ACTIVE_PRINCIPAL" | "REVOKED_NOT_REVOKED_AT_AWS" | "ORPHAN_ACTIVE_AT_AWS" | "REGISTERING_UNRESOLVED";
+                serial: string;
+                thingName: string | null;
+                certificateId: string | null;
+                databaseStatus: string | null;
+                awsStatus: string | null;
+            }[];
         };
         ConsoleSession: {
             /** @enum {string} */
@@ -1977,6 +2066,110 @@ export interface operations {
             };
             /** @description INTERNAL */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requeueDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Device serial number */
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Requeued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceRequeueResult"];
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the key role may not call this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description BATCH_NOT_FOUND / DEVICE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INVALID_DEVICE_STATE: the unit is not in flight (QUEUED, CLAIMING, CERT_ISSUED, VERIFYING) or changed meanwhile; DEVICE_JOB_LIVE: a job will still run it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description QUEUE_UNAVAILABLE: the queue could not be read or written */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3121,6 +3314,103 @@ export interface operations {
             };
             /** @description INTERNAL */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReconcileReport: {
+        parameters: {
+            query?: {
+                /** @description Only the units of this batch */
+                batchId?: string;
+                /** @description json (default) or csv: one row per finding */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report (JSON, or CSV with ?format=csv); never key material */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileReport"];
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the key role may not call this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description BATCH_NOT_FOUND: no such batch */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CONTROL_PLANE_UNAVAILABLE: no control plane is configured (CONTROL_PLANE=off, no emulator client file), or it failed */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boolean, nonNegativeInt, pathUnderStateDir, port, positiveInt } from '../fields.js';
+import { controlPlaneFields } from './control-plane.js';
 import { databaseFields, logFields, redisFields, stateDirFields } from './common.js';
 import { vaultFields } from './vault.js';
 
@@ -161,6 +162,7 @@ export const apiSchema = z.object({
   ...redisFields,
   ...vaultFields,
   ...logFields,
+  ...controlPlaneFields,
 });
 
 export type ApiConfig = z.output<typeof apiSchema>;

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { IoTClient, ListCertificatesCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startEmulator, type RunningEmulator } from '@claimline/emulator';
-import type { ReconcileAws } from '../src/index.js';
+import type { ReconcileAws } from './index.js';
 
 /**
- * An emulated AWS account written directly into the emulator's registry file before it starts (no
+ * Tests only. An emulated AWS account written directly into the emulator's registry file before it starts (no
  * provisioning run), and the real @aws-sdk/client-iot reading it through the emulator's control plane.
  */
 export type SeedThing = { thingName: string; certificateIds: string[] };

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// claimline-reconcile: the read-only reconcile report of every unit (or one batch) against AWS IoT.
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { loadConfig, reconcileCliSchema } from '@claimline/config';
+import { openControlPlane } from '@claimline/aws-control-plane';
+import { createPrismaClient } from '@claimline/db';
+import { createRedisConnection } from '@claimline/jobs';
+import { reconcile, type ReconcileReport } from './reconcile.js';
+import { reportToCsv } from './report-format.js';
+
+const USAGE = `usage: claimline-reconcile [--batch ID] [--format json|csv] [--out FILE]
+  Compares every unit (or the units of one batch) with AWS IoT through the control plane
+  (CONTROL_PLANE=emulator|aws; its per-operation quotas apply) and reports each disagreement.
+  --batch ID      only the units of this batch (a uuid)
+  --format F      json (default: counts per finding kind and every finding) or csv (one row per finding)
+  --out FILE      write the report to FILE instead of stdout
+  Progress goes to stderr. Read-only: --fix (safe fixes through the maintenance queue) does not exist yet.
+exit codes: 0 no findings, 1 findings, 2 usage or error (no control plane, database, AWS)`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Options = { batchId?: string; format: 'json' | 'csv'; out?: string };
+
+/** The options, or the reason they are not usable (exit 2). */
+function parseOptions(argv: string[]): Options | { usage: string } {
+  let values: { batch?: string; format?: string; out?: string; fix?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        batch: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        fix: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    return { usage: (error as Error).message };
+  }
+  if (values.help) return { usage: '' };
+  if (values.fix) return { usage: '--fix is not available yet: the maintenance queue does not exist' };
+  const format = values.format ?? 'json';
+  if (format !== 'json' && format !== 'csv') return { usage: `--format must be json or csv, not ${format}` };
+  if (values.batch !== undefined && !UUID.test(values.batch))
+    return { usage: `--batch must be a batch id (uuid), not ${values.batch}` };
+  return {
+    format,
+    ...(values.batch ? { batchId: values.batch } : {}),
+    ...(values.out ? { out: values.out } : {}),
+  };
+}
+
+const summary = (report: ReconcileReport) =>
+  Object.entries(report.counts)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${kind}=${count}`)
+    .join(' ') || 'no findings';
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if ('usage' in options) {
+    if (options.usage) console.error(`claimline-reconcile: ${options.usage}`);
+    console.error(USAGE);
+    return 2;
+  }
+  const config = loadConfig('claimline-reconcile', reconcileCliSchema);
+  const redis = createRedisConnection(config.REDIS_URL, 'worker');
+  const prisma = createPrismaClient(config.DATABASE_URL.reveal(), { maxConnections: 2 });
+  try {
+    const opened = await openControlPlane(config, redis);
+    if (!opened.controlPlane) {
+      console.error(`claimline-reconcile: no control plane (${opened.reason}); nothing to compare with`);
+      return 2;
+    }
+    const controlPlane = opened.controlPlane;
+    try {
+      const started = Date.now();
+      const report = await reconcile(prisma, controlPlane, {
+        ...(options.batchId ? { batchId: options.batchId } : {}),
+        onProgress: ({ units, findings }) =>
+          console.error(
+            `reconcile: ${units} units checked, ${findings} findings (${Math.round((Date.now() - started) / 1000)} s)`,
+          ),
+      });
+      const text = options.format === 'csv' ? reportToCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
+      if (options.out) await writeFile(options.out, text);
+      else
+        await new Promise<void>((resolve, reject) =>
+          process.stdout.write(text, (e) => (e ? reject(e) : resolve())),
+        );
+      console.error(
+        `reconcile: ${report.units} units, ${report.findings.length} findings (${summary(report)}); ${report.awsCalls.perUnit.toFixed(2)} AWS calls per unit`,
+      );
+      return report.findings.length === 0 ? 0 : 1;
+    } finally {
+      controlPlane.close();
+    }
+  } finally {
+    await prisma.$disconnect();
+    redis.disconnect();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`claimline-reconcile: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  },
+);
