@@ -28,6 +28,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/batches/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a batch from a streamed device list: text/csv (header line with `serial` and parameter columns) or application/x-ndjson (one {"serial", "parameters"} per line); batch fields in the query; synchronous
+         * @description Roles: MES, ADMIN
+         */
+        post: operations["uploadBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/batches/{id}": {
         parameters: {
             query?: never;
@@ -176,7 +196,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A device: state history, certificates, last error, audit trail
+         * A device: state history, last error; certificates and audit trail with ?include=
          * @description Roles: MES, VIEWER, ADMIN
          */
         get: operations["getDevice"];
@@ -328,6 +348,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stations/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A station: its key fingerprints, and a pending key replacement's (compare with init's output)
+         * @description Roles: ADMIN
+         */
+        get: operations["getStation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stations/{name}/key/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a pending station key replacement, stating the fingerprints compared (audited)
+         * @description Roles: ADMIN
+         */
+        post: operations["approveStationKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stations/{name}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a station: its next request and download are refused (audited)
+         * @description Roles: ADMIN
+         */
+        post: operations["revokeStation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{prefix}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke any API key by its prefix: its next request is refused (audited)
+         * @description Roles: ADMIN
+         */
+        post: operations["revokeApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/station/key": {
         parameters: {
             query?: never;
@@ -337,7 +437,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Register or replace this station's public key (X25519 or P-256)
+         * Enrol this station's seal and signing keys (signed with the signing key sent): the first keys are active at once, a replacement waits for an ADMIN's approval
          * @description Roles: STATION
          */
         put: operations["setStationKey"];
@@ -437,40 +537,6 @@ export interface paths {
         };
         /** The process is up */
         get: operations["getHealth"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/readyz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Postgres, Redis and migrations are ready (503 names the failed check) */
-        get: operations["getReadiness"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus metrics */
-        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -731,8 +797,10 @@ export interface components {
                 message: string | null;
                 retryable: boolean | null;
             } | null;
-            certificates: components["schemas"]["Certificate"][];
-            audit: {
+            /** @description With ?include=certificates */
+            certificates?: components["schemas"]["Certificate"][];
+            /** @description With ?include=audit: the last 100 events, newest first */
+            audit?: {
                 /** Format: date-time */
                 at: string;
                 actor: string;
@@ -816,17 +884,68 @@ export interface components {
             /** Format: uuid */
             previousStationId: string | null;
         };
+        StationView: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            line: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            revokedAt: string | null;
+            active: {
+                fingerprint: string | null;
+                signingFingerprint: string | null;
+            };
+            /** @description A key replacement waiting for approval: compare with what init printed */
+            pending: {
+                fingerprint: string | null;
+                signingFingerprint: string | null;
+                /** Format: date-time */
+                since: string | null;
+            } | null;
+        };
+        ApproveStationKeyRequest: {
+            fingerprint: string;
+            signingFingerprint: string;
+        };
+        RevokedApiKey: {
+            prefix: string;
+            role: string;
+            /** Format: date-time */
+            revokedAt: string;
+        };
         StationKey: {
             /** Format: uuid */
             stationId: string;
             name: string;
+            /**
+             * @description ACTIVE: the first keys, or the same keys again; PENDING: a replacement an ADMIN must approve
+             * @enum {string}
+             */
+            status: "ACTIVE" | "PENDING";
             algorithm: string;
-            /** @description SHA-256 of the SPKI DER, hex */
+            /** @description Seal key: SHA-256 of the SPKI DER, hex */
             fingerprint: string;
+            /** @enum {string} */
+            signingAlgorithm: "ed25519" | "p256";
+            /** @description Signing key: SHA-256 of the SPKI DER, hex */
+            signingFingerprint: string;
+            server: {
+                /** @description SPKI PEM of the key the API signs bundles with: pin it */
+                bundleKey: string;
+                bundleKeyFingerprint: string;
+                /** @description AWS IoT data endpoint the API sends to units */
+                endpoint: string | null;
+                /** @description Endpoint trust root the API sends to units */
+                caPem: string | null;
+            };
         };
         StationKeyRequest: {
-            /** @description SPKI PEM, X25519 or P-256 */
+            /** @description Seal key: SPKI PEM, X25519 or P-256 */
             publicKey: string;
+            /** @description Request-signing key: SPKI PEM, Ed25519 or P-256; this request must be signed with it */
+            signingPublicKey: string;
         };
         StationBatches: {
             station: {
@@ -854,6 +973,7 @@ export interface components {
                 };
             }[];
         };
+        /** @description A credentials bundle signed by the API (Ed25519 over the RFC 8785 encoding of every other field); the station checks it against the server key it pinned at init */
         DeviceCredentials: {
             serial: string;
             /** Format: uuid */
@@ -869,6 +989,12 @@ export interface components {
             /** Format: uuid */
             stationId: string;
             sealedPrivateKey: components["schemas"]["SealedPrivateKey"];
+            /**
+             * Format: date-time
+             * @description When the API signed this bundle
+             */
+            issuedAt: string;
+            bundleSignature: components["schemas"]["BundleSignature"];
         };
         /** @description The device private key (PEM) sealed to the station key with HPKE (RFC 9180), base mode, single shot. info = encodeFields(["claimline-station-seal", "v2", serial, certificateId, stationId]) where encodeFields is u32be(field count) then per field u32be(UTF-8 length) ‖ UTF-8 bytes; aad is empty */
         SealedPrivateKey: {
@@ -886,6 +1012,14 @@ export interface components {
             enc: string;
             /** @description AES-256-GCM ciphertext ‖ 16-byte tag, base64 */
             ct: string;
+        };
+        BundleSignature: {
+            /** @enum {string} */
+            alg: "ed25519";
+            /** @description SHA-256 of the server bundle key's SPKI DER, hex */
+            keyId: string;
+            /** @description Signature, base64 */
+            value: string;
         };
         CredentialsPage: {
             items: components["schemas"]["DeviceCredentials"][];
@@ -1120,6 +1254,100 @@ export interface operations {
             };
             /** @description UNKNOWN_TEMPLATE, TEMPLATE_PARAMETERS_INVALID, BATCH_TOO_LARGE */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadBatch: {
+        parameters: {
+            query: {
+                /** @description The MES's own reference (work order, lot) */
+                externalRef: string;
+                templateName: string;
+                /** @description JSON object shared by every device; a device parameter wins */
+                templateParameters?: string;
+                payloadFormat: "json" | "cbor";
+                mode: "create-keys" | "csr";
+                keyAlgorithm?: "ec-p256" | "rsa-2048";
+                priority?: number | null;
+                skipExisting?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted: every device stored (one transaction) and enqueued. `Location` names the batch. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateBatchResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the key role may not call this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: see the code */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1801,7 +2029,10 @@ export interface operations {
     };
     getDevice: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Heavy parts to add: certificates, audit (comma-separated) */
+                include?: string;
+            };
             header?: never;
             path: {
                 /** @description Device serial number */
@@ -2579,26 +2810,24 @@ export interface operations {
             };
         };
     };
-    setStationKey: {
+    getStation: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                name: string;
+            };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["StationKeyRequest"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description Stored */
+            /** @description The station */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StationKey"];
+                    "application/json": components["schemas"]["StationView"];
                 };
             };
             /** @description VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR */
@@ -2619,7 +2848,416 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description FORBIDDEN, NOT_A_STATION */
+            /** @description FORBIDDEN: the key role may not call this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description STATION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveStationKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApproveStationKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The new keys are active */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StationView"];
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the key role may not call this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description STATION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NO_PENDING_KEY, FINGERPRINT_MISMATCH */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNKNOWN_TEMPLATE, TEMPLATE_PARAMETERS_INVALID, BATCH_TOO_LARGE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeStation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StationView"];
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the key role may not call this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description STATION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: see the code */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prefix: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedApiKey"];
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the key role may not call this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API_KEY_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: see the code */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setStationKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StationKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Active */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StationKey"];
+                };
+            };
+            /** @description Pending approval by an ADMIN */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StationKey"];
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED, SIGNATURE_MISSING, SIGNATURE_INVALID, SIGNATURE_STALE, SIGNATURE_REPLAYED, CONTENT_DIGEST_MISMATCH */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN, NOT_A_STATION, STATION_REVOKED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2646,7 +3284,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description INVALID_PUBLIC_KEY */
+            /** @description INVALID_PUBLIC_KEY, INVALID_SIGNING_KEY */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2702,7 +3340,7 @@ export interface operations {
                     "application/json": components["schemas"]["StationBatches"];
                 };
             };
-            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            /** @description UNAUTHENTICATED, SIGNATURE_MISSING, SIGNATURE_INVALID, SIGNATURE_STALE, SIGNATURE_REPLAYED, CONTENT_DIGEST_MISMATCH */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2711,7 +3349,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description FORBIDDEN, NOT_A_STATION */
+            /** @description FORBIDDEN, NOT_A_STATION, STATION_REVOKED, STATION_KEY_PENDING */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2779,7 +3417,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            /** @description UNAUTHENTICATED, SIGNATURE_MISSING, SIGNATURE_INVALID, SIGNATURE_STALE, SIGNATURE_REPLAYED, CONTENT_DIGEST_MISMATCH */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2788,7 +3426,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description FORBIDDEN, NOT_A_STATION, STATION_NOT_ASSIGNED */
+            /** @description FORBIDDEN, NOT_A_STATION, STATION_REVOKED, STATION_KEY_PENDING, STATION_NOT_ASSIGNED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2886,7 +3524,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            /** @description UNAUTHENTICATED, SIGNATURE_MISSING, SIGNATURE_INVALID, SIGNATURE_STALE, SIGNATURE_REPLAYED, CONTENT_DIGEST_MISMATCH */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2895,7 +3533,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description FORBIDDEN, NOT_A_STATION, STATION_NOT_ASSIGNED */
+            /** @description FORBIDDEN, NOT_A_STATION, STATION_REVOKED, STATION_KEY_PENDING, STATION_NOT_ASSIGNED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2994,7 +3632,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            /** @description UNAUTHENTICATED, SIGNATURE_MISSING, SIGNATURE_INVALID, SIGNATURE_STALE, SIGNATURE_REPLAYED, CONTENT_DIGEST_MISMATCH */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3003,7 +3641,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description FORBIDDEN, NOT_A_STATION */
+            /** @description FORBIDDEN, NOT_A_STATION, STATION_REVOKED, STATION_KEY_PENDING */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3105,90 +3743,6 @@ export interface operations {
                         /** @enum {string} */
                         status: "ok";
                     };
-                };
-            };
-            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description INTERNAL */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getReadiness: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Ready */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ready";
-                        checks: {
-                            name: string;
-                            ok: boolean;
-                            detail?: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description INTERNAL */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getMetrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text format */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
                 };
             };
             /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
