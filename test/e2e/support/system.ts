@@ -251,7 +251,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   let db: TestDatabase | undefined;
 
   try {
-    const [redisPort, mqttPort, adminPort, apiPort, apiOpsPort] = (await freePorts(5)) as [
+    // The emulator's control port is fixed too: workers read its address once, and a restarted
+    // emulator must answer there (as AWS's endpoint does not move).
+    const [redisPort, mqttPort, adminPort, apiPort, apiOpsPort, controlPort] = (await freePorts(6)) as [
+      number,
       number,
       number,
       number,
@@ -318,7 +321,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         '--admin-port',
         String(adminPort),
         '--control-port',
-        '0',
+        String(controlPort),
         '--key-algorithm',
         emulatorSettings.keyAlgorithm,
         '--log-level',
