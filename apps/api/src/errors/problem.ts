@@ -77,10 +77,32 @@ function fromFramework(error: unknown): AppError | undefined {
  * 503 with Retry-After, and the request can be repeated.
  */
 const TRANSIENT_PRISMA_CODES = new Set(['P2024', 'P2028', 'P2034']);
-function fromDatabase(error: unknown): AppError | undefined {
-  const { name, code } = (error ?? {}) as { name?: string; code?: string };
-  if (!name?.startsWith('PrismaClient') || !code || !TRANSIENT_PRISMA_CODES.has(code)) return undefined;
-  return new AppError('DATABASE_BUSY', `the database did not answer in time (${code}); retry shortly`);
+/** Prisma's lost connections: unreachable (P1001), timed out (P1002, P1008), closed by the server (P1017). */
+const LOST_CONNECTION_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017']);
+/**
+ * The same from pg itself (statements sent on the pool directly): SQLSTATE class 08 (connection
+ * exception), 57P01–57P03 (the server shut down or terminated the backend), or the socket's own error.
+ */
+const LOST_CONNECTION_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+function lostConnection(name: string | undefined, code: string, message: string | undefined): boolean {
+  if (name?.startsWith('PrismaClient')) return LOST_CONNECTION_PRISMA_CODES.has(code);
+  return (
+    code.startsWith('08') ||
+    /^57P0[123]$/.test(code) ||
+    LOST_CONNECTION_SOCKET_CODES.has(code) ||
+    message === 'Connection terminated unexpectedly'
+  );
+}
+export function fromDatabase(error: unknown): AppError | undefined {
+  const { name, code, message } = (error ?? {}) as { name?: string; code?: unknown; message?: string };
+  if (message === 'Connection terminated unexpectedly' && code === undefined)
+    return new AppError('DATABASE_BUSY', 'the database connection was lost; retry shortly');
+  if (typeof code !== 'string') return undefined;
+  if (name?.startsWith('PrismaClient') && TRANSIENT_PRISMA_CODES.has(code))
+    return new AppError('DATABASE_BUSY', `the database did not answer in time (${code}); retry shortly`);
+  if (lostConnection(name, code, message))
+    return new AppError('DATABASE_BUSY', `the database connection was lost (${code}); retry shortly`);
+  return undefined;
 }
 
 export const notFoundHandler: RequestHandler = (req) => {
