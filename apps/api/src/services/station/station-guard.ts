@@ -3,20 +3,7 @@ import type { Request } from 'express';
 import { consumeNonce, verifyStationSignature } from '../../auth/station-signature.js';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
-
-/** The station behind the calling key, refused at once when it is revoked. */
-export async function loadCallingStation(ctx: HandlerContext): Promise<Station> {
-  const { stationId } = ctx.principal;
-  if (!stationId)
-    throw new AppError(
-      'NOT_A_STATION',
-      `the ${ctx.principal.role} key ${ctx.principal.prefix} does not belong to a station`,
-    );
-  const station = await ctx.deps.prisma.station.findUnique({ where: { id: stationId } });
-  if (!station) throw new AppError('NOT_A_STATION', 'the station of this key no longer exists');
-  if (station.revokedAt) throw new AppError('STATION_REVOKED', `station ${station.name} is revoked`);
-  return station;
-}
+import { requireStation } from './station-identity.js';
 
 /**
  * Proof of possession for every station request but the enrolment (which proves possession of the key
@@ -24,7 +11,7 @@ export async function loadCallingStation(ctx: HandlerContext): Promise<Station> 
  * An API key alone gets 401 SIGNATURE_MISSING.
  */
 export async function requireSignedStation(ctx: HandlerContext, req: Request): Promise<Station> {
-  const station = await loadCallingStation(ctx);
+  const station = await requireStation(ctx);
   if (!station.signingPublicKey)
     throw new AppError(
       'STATION_NO_PUBLIC_KEY',

@@ -3,8 +3,23 @@ import { appendAudit, type Db } from '@claimline/device-ledger';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
 
-/** The station behind a STATION key. An ADMIN key (or a key without a station) has no station to act as. */
-export async function requireStation(ctx: HandlerContext): Promise<Station> {
+const callingStation = new WeakMap<HandlerContext, Promise<Station>>();
+
+/**
+ * The station behind the calling STATION key, refused at once when it is revoked. Loaded once per
+ * request: the signature check and the handler share it. An ADMIN key (or a key without a station)
+ * has no station to act as.
+ */
+export function requireStation(ctx: HandlerContext): Promise<Station> {
+  let station = callingStation.get(ctx);
+  if (!station) {
+    station = loadStation(ctx);
+    callingStation.set(ctx, station);
+  }
+  return station;
+}
+
+async function loadStation(ctx: HandlerContext): Promise<Station> {
   const { stationId } = ctx.principal;
   if (!stationId)
     throw new AppError(
@@ -12,7 +27,8 @@ export async function requireStation(ctx: HandlerContext): Promise<Station> {
       `the ${ctx.principal.role} key ${ctx.principal.prefix} does not belong to a station`,
     );
   const station = await ctx.deps.prisma.station.findUnique({ where: { id: stationId } });
-  if (!station || station.revokedAt) throw new AppError('STATION_REVOKED', 'this station is revoked');
+  if (!station) throw new AppError('NOT_A_STATION', 'the station of this key no longer exists');
+  if (station.revokedAt) throw new AppError('STATION_REVOKED', `station ${station.name} is revoked`);
   return station;
 }
 

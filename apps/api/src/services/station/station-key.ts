@@ -5,8 +5,7 @@ import type { Request } from 'express';
 import { consumeNonce, verifyStationSignature } from '../../auth/station-signature.js';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
-import { loadCallingStation } from './station-guard.js';
-import { auditStation } from './station-identity.js';
+import { auditStation, requireStation } from './station-identity.js';
 import type { StationSetup } from './station-setup.js';
 
 function parseSealKey(pem: string) {
@@ -69,7 +68,7 @@ export async function setStationKey(
   req: Request,
   body: { publicKey: string; signingPublicKey: string },
 ) {
-  const station = await loadCallingStation(ctx);
+  const station = await requireStation(ctx);
   const seal = parseSealKey(body.publicKey);
   const signing = parseSigningKey(body.signingPublicKey);
   const signature = await verifyStationSignature(req, signing.pem);
