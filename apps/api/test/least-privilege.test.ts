@@ -1,13 +1,24 @@
 import request from 'supertest';
 import { createApiKey } from '../src/index.js';
+import fs from 'node:fs';
 import { batchBody, startTestApi, type TestApi } from './helpers.js';
+import { createStationFixtures, type StationFixtures } from './station-fixtures.js';
+import { enrol, newTestStation, stationRequest } from './station-signing.js';
 
 let api: TestApi;
+let fixtures: StationFixtures;
 let otherMes: string;
 let batchId: string;
 
 beforeAll(async () => {
-  api = await startTestApi({ API_ANON_RATE_LIMIT_PER_MINUTE: '4', API_TRUST_PROXY: 'loopback' });
+  // The station fixtures (vault key, device CA, endpoint): a station enrols and lists batches below.
+  fixtures = createStationFixtures();
+  api = await startTestApi({
+    ...fixtures.env,
+    API_ANON_RATE_LIMIT_PER_MINUTE: '4',
+    API_TRUST_PROXY: 'loopback',
+    API_STATIONS_SERVE_ANY_BATCH: 'false',
+  });
   otherMes = (await createApiKey(api.db.prisma, { name: 'other MES', role: 'MES' })).key;
   const res = await request(api.app)
     .post('/v1/batches')
@@ -16,7 +27,10 @@ beforeAll(async () => {
   expect(res.status).toBe(202);
   batchId = res.body.id;
 });
-afterAll(() => api.close());
+afterAll(async () => {
+  await api.close();
+  fs.rmSync(fixtures.dir, { recursive: true, force: true });
+});
 
 describe('batches belong to the key that created them', () => {
   it('another MES key gets 404 on every batch route and on its devices; the list leaves it out', async () => {
@@ -50,10 +64,13 @@ describe('batches belong to the key that created them', () => {
 
 describe('stations serve only batches assigned to them (default)', () => {
   it('an unassigned batch is not listed for a station until it is assigned', async () => {
+    // The station enrols its keys; every request after is signed (issue 13).
+    const station = newTestStation(api.keys.station);
+    expect((await enrol(api.app, station)).status).toBe(200);
     const ids = async () =>
-      (await request(api.app).get('/v1/station/batches').set(api.auth(api.keys.station))).body.items.map(
-        (b: { id: string }) => b.id,
-      );
+      (
+        await stationRequest(api.app, 'get', '/v1/station/batches', station.key, station.signer)
+      ).body.items.map((b: { id: string }) => b.id);
     expect(await ids()).not.toContain(batchId);
     const assigned = await request(api.app)
       .post(`/v1/batches/${batchId}/stations`)

@@ -96,11 +96,14 @@ describe('API-key cache', () => {
 
   it('a last_used_at refresh announces nothing', async () => {
     const cache = api.keyCache!;
+    await cache.ready();
     const before = cache.version();
+    // Listen before sending: the first notice to arrive must be the probe.
+    const next = cache.nextInvalidation();
     await api.db.query(`UPDATE api_key SET last_used_at = now()`);
     await api.db.query(`SELECT pg_notify('claimline_api_key', 'probe')`);
     // The probe is sent after the update on the same connection: when it arrives, any notice of the update would have.
-    expect(await cache.nextInvalidation()).toBe('probe');
+    expect(await next).toBe('probe');
     expect(cache.version()).toBe(before + 1);
   });
 });

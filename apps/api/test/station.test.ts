@@ -243,16 +243,20 @@ describe('burn confirmation', () => {
     await get(`/v1/station/devices/${unit.serial}/credentials`, keyA);
     // What a station of an older version would send: the programmer's raw last lines, key included.
     const keyBody = unit.keyPem.split('\n').filter((l) => l && !l.startsWith('-----'));
-    const res = await request(api.app)
-      .post(`/v1/station/devices/${unit.serial}/confirm`)
-      .set(api.auth(keyA))
-      .send({
+    const res = await stationRequest(
+      api.app,
+      'post',
+      `/v1/station/devices/${unit.serial}/confirm`,
+      keyA,
+      signerOf(keyA),
+      {
         result: 'failed',
         burnLogSha256: 'b'.repeat(64),
         exitCode: 3,
         durationMs: 1234,
         detail: `exit 3; writing key | ${unit.keyPem.replaceAll('\n', ' | ')} | flash write error`,
-      });
+      },
+    );
     expect(res.status).toBe(200);
     const [event] = await api.db.prisma.auditEvent.findMany({
       where: { action: 'station.burn-failed', device: { serial: unit.serial } },

@@ -1,7 +1,6 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isLegacySealed, openLegacySealed, sealToPublicKey } from '@claimline/station-crypto';
+import { isLegacySealed } from '@claimline/station-crypto';
 import type { Credentials } from './api-client.js';
 import { wipeFile, writeFileAtomic } from './files.js';
 import type { StationPaths } from './station-dir.js';
@@ -38,48 +37,22 @@ export function countOffline(paths: StationPaths): number {
     : 0;
 }
 
-export type MigrationReport = { migrated: number; refused: string[] };
-
 /**
- * Offline stores written before HPKE hold v1 payloads (ECDH + HKDF + AES-GCM). At the start of `run`, each
- * v1 payload is opened once with the legacy reader and sealed again with HPKE to this station's own public
- * key under the same binding; the file is replaced atomically, so the old format is read exactly once.
- * A payload that does not open (tampered, or sealed to an earlier key) is left as it is and named in
- * `refused`: scanning that unit fails verification, as any bad payload does.
+ * Serials whose stored payload is in the pre-HPKE format (ECDH + HKDF + AES-GCM, v1). Such entries were
+ * prefetched by a station of an earlier version, before bundles were signed: nothing proves where they
+ * came from, so they are not opened (not even to migrate them). `run` names them at start; scanning
+ * one fails verification; prefetching the batch again replaces them.
  */
-export async function migrateOfflineStore(
-  paths: StationPaths,
-  stationKey: KeyObject,
-  stationId: string,
-): Promise<MigrationReport> {
-  const report: MigrationReport = { migrated: 0, refused: [] };
-  if (!fs.existsSync(paths.offline)) return report;
-  const publicKey = createPublicKey(stationKey);
+export function preHpkeEntries(paths: StationPaths): string[] {
+  if (!fs.existsSync(paths.offline)) return [];
+  const serials: string[] = [];
   for (const name of fs.readdirSync(paths.offline).filter((f) => f.endsWith('.json'))) {
-    const file = path.join(paths.offline, name);
-    let creds: Credentials;
     try {
-      creds = JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
+      const creds = JSON.parse(fs.readFileSync(path.join(paths.offline, name), 'utf8')) as Credentials;
+      if (isLegacySealed(creds.sealedPrivateKey as unknown)) serials.push(creds.serial);
     } catch {
       continue; // not ours to judge here: loadOffline reports it when the unit is scanned
     }
-    const sealed: unknown = creds.sealedPrivateKey;
-    if (!isLegacySealed(sealed)) continue;
-    const binding = { serial: creds.serial, certificateId: creds.certificateId, stationId };
-    let plaintext: Buffer;
-    try {
-      plaintext = openLegacySealed(sealed, stationKey, binding);
-    } catch {
-      report.refused.push(creds.serial);
-      continue;
-    }
-    try {
-      const resealed = await sealToPublicKey(plaintext, publicKey, binding);
-      writeFileAtomic(file, JSON.stringify({ ...creds, sealedPrivateKey: resealed }), 0o600);
-      report.migrated++;
-    } finally {
-      plaintext.fill(0);
-    }
   }
-  return report;
+  return serials;
 }

@@ -43,7 +43,13 @@ function expectNoKey(where: string, haystack: string, pem: string) {
 
 async function setUpStation(name: string) {
   const key = await registerStation(loop, name);
-  await initStation({ dir: path.join(loop.root, name), server: loop.url, key, httpTimeoutMs: 5000 });
+  await initStation({
+    dir: path.join(loop.root, name),
+    server: loop.url,
+    serverCa: loop.caFile,
+    key,
+    httpTimeoutMs: 5000,
+  });
   return path.join(loop.root, name);
 }
 
@@ -104,43 +110,42 @@ describe('offline', () => {
     expect(stored).toBe(4);
   });
 
-  it('an offline store in the pre-HPKE format is migrated once at start; a tampered old payload is refused', async () => {
+  it('an offline store in the pre-HPKE format is named at start and refused when scanned; prefetching again replaces it', async () => {
     const paths = stationPaths(dir);
     const stationKey = createPrivateKey(fs.readFileSync(paths.privateKey, 'utf8'));
     const { stationId } = readSettings(paths);
-    const [migratedAndBurned, migratedOnly, tampered] = serials();
-    // Rewrite three stored units as a station of the previous version would have stored them (v1).
-    for (const serial of [migratedAndBurned, migratedOnly, tampered]) {
+    const [first, second, third] = serials();
+    // Rewrite three stored units as a station of the previous version stored them (v1, before HPKE
+    // and before signed bundles): the payload is genuine, but nothing proves where it came from.
+    for (const serial of [first, second, third]) {
       const creds = JSON.parse(fs.readFileSync(fileOf(serial), 'utf8'));
       const binding = { serial, certificateId: creds.certificateId, stationId };
       const plaintext = await openSealed(creds.sealedPrivateKey, stationKey, binding);
       const legacy = sealLegacy(plaintext, createPublicKey(stationKey), binding);
-      if (serial === tampered) {
-        const ct = Buffer.from(legacy.ct, 'base64');
-        ct[10] = ct[10]! ^ 0x01;
-        legacy.ct = ct.toString('base64');
-      }
       fs.writeFileSync(fileOf(serial), JSON.stringify({ ...creds, sealedPrivateKey: legacy }));
     }
-    const images = path.join(loop.root, 'images-migrated');
+    const images = path.join(loop.root, 'images-pre-hpke');
     fs.mkdirSync(images);
-    const first = await runCli(['run', '--offline', '--dir', dir, '--burn', burnCommand(images)], {
-      stdin: `${migratedAndBurned}\n${tampered}\n`,
+    const refused = await runCli(['run', '--offline', '--dir', dir, '--burn', burnCommand(images)], {
+      stdin: `${first}\n`,
     });
-    expect(first.stdout).toContain('offline store: 2 unit(s) moved from the pre-HPKE format to HPKE');
-    expect(first.stdout).toContain(`1 unit(s) in the pre-HPKE format failed authentication`);
-    expect(first.stdout).toMatch(new RegExp(`OK +${migratedAndBurned} +burned`));
-    expect(first.stdout).toMatch(new RegExp(`ERROR ${tampered} +VERIFY_FAILED: .*pre-HPKE format`));
-    const image = JSON.parse(fs.readFileSync(path.join(images, `${migratedAndBurned}.img`), 'utf8'));
+    expect(refused.stdout).toContain(
+      'offline store: 3 unit(s) were prefetched by an earlier station version',
+    );
+    expect(refused.stdout).toMatch(new RegExp(`ERROR ${first} +VERIFY_FAILED`));
+    expect(fs.readdirSync(images)).toEqual([]);
+    expect(payloadOf(first)).toMatchObject({ v: 1 });
+    // Prefetching the batch again stores signed HPKE bundles in their place; they burn offline.
+    await prefetchBatch({ dir, httpTimeoutMs: 5000, batch: loop.batches[1]!.batchId, progress: false });
+    expect(payloadOf(first)).toMatchObject({ v: 2 });
+    const burned = await runCli(['run', '--offline', '--dir', dir, '--burn', burnCommand(images)], {
+      stdin: `${first}\n${second}\n`,
+    });
+    expect(burned.stdout).not.toContain('earlier station version');
+    expect(burned.stdout).toMatch(new RegExp(`OK +${first} +burned`));
+    expect(burned.stdout).toMatch(new RegExp(`OK +${second} +burned`));
+    const image = JSON.parse(fs.readFileSync(path.join(images, `${first}.img`), 'utf8'));
     expect(image.key).toContain('PRIVATE KEY');
-    // The unscanned unit now holds an HPKE payload that opens; the old format is not read again.
-    expect(payloadOf(migratedOnly)).toMatchObject({ v: 2 });
-    expect(payloadOf(tampered)).toMatchObject({ v: 1 });
-    const second = await runCli(['run', '--offline', '--dir', dir, '--burn', burnCommand(images)], {
-      stdin: `${migratedOnly}\n`,
-    });
-    expect(second.stdout).not.toContain('moved from the pre-HPKE format');
-    expect(second.stdout).toMatch(new RegExp(`OK +${migratedOnly} +burned`));
   });
 
   it('a failed offline burn of an echoing programmer leaves no key material in the journal, nor after sync in the audit', async () => {

@@ -169,10 +169,13 @@ describe('the migrated database', () => {
       (c) =>
         c.data_type === 'text' &&
         !/_(kek_id|algorithm)$/.test(c.column_name) &&
-        !['secret_hash', 'public_key', 'key', 'api_key_id'].includes(c.column_name),
+        // Public keys (a station's seal and signing keys, the server's bundle key) are not secrets.
+        !/(^|_)public_key$/.test(c.column_name) &&
+        !['secret_hash', 'key', 'api_key_id'].includes(c.column_name),
     );
     expect(textual).toEqual([]);
     const sealedColumns = columns.filter((c) => /_(ciphertext|wrapped_key)$/.test(c.column_name));
-    expect(sealedColumns.map((c) => c.data_type)).toEqual(Array(4).fill('bytea'));
+    // Certificates' private key and token, the server's bundle-signing key: each ciphertext + wrapped key.
+    expect(sealedColumns.map((c) => c.data_type)).toEqual(Array(6).fill('bytea'));
   });
 });

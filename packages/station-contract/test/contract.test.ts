@@ -1,10 +1,15 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { generateStationKeyPair, sealToPublicKey } from '@claimline/station-crypto';
 import {
   STATION_PROBLEM_CODES,
   confirmBodySchema,
   credentialsSchema,
   isStationProblemCode,
+  signBundle,
 } from '../src/index.js';
+
+/** The API's bundle-signing key (Ed25519), as the vault would hold it. */
+const serverKey = generateKeyPairSync('ed25519').privateKey;
 
 const binding = {
   serial: 'SN-1',
@@ -14,7 +19,7 @@ const binding = {
 
 async function credentials() {
   const { publicKey } = generateStationKeyPair('x25519');
-  return {
+  const bundle = {
     serial: binding.serial,
     batchId: '0d9a2f4e-1b7c-4c5e-9e6f-3a2b1c0d9e8f',
     thingName: 'unit-SN-1',
@@ -25,7 +30,9 @@ async function credentials() {
     endpoint: 'iot.example:8883',
     stationId: binding.stationId,
     sealedPrivateKey: await sealToPublicKey(Buffer.from('key'), publicKey, binding),
+    issuedAt: new Date().toISOString(),
   };
+  return { ...bundle, bundleSignature: signBundle(bundle, serverKey) };
 }
 
 describe('station contract', () => {

@@ -7,7 +7,7 @@ import type { ConfirmBody, Credentials } from '../api-client.js';
 import { runBurn, parseBurnCommand, substitute } from '../burn.js';
 import { wipeDir } from '../files.js';
 import { appendJournal } from '../journal.js';
-import { loadOffline, migrateOfflineStore, removeOffline } from '../offline-store.js';
+import { loadOffline, preHpkeEntries, removeOffline } from '../offline-store.js';
 import { ensurePrivateDir } from '../station-dir.js';
 import { loadPrivateKey, openStation, type CommonOptions, type StationContext } from '../station-context.js';
 import { StationError } from '../station-error.js';
@@ -102,12 +102,10 @@ export async function runStation(options: RunOptions): Promise<Tally> {
   const tally: Tally = { ok: 0, failed: 0, errors: 0 };
   const counts = () => `[ok ${tally.ok} | failed ${tally.failed} | errors ${tally.errors}]`;
   const say = (line: string) => out.write(`${line}\n`);
-  const migration = await migrateOfflineStore(ctx.paths, stationKey, ctx.settings.stationId);
-  if (migration.migrated > 0)
-    say(`offline store: ${migration.migrated} unit(s) moved from the pre-HPKE format to HPKE`);
-  if (migration.refused.length > 0)
+  const preHpke = preHpkeEntries(ctx.paths);
+  if (preHpke.length > 0)
     say(
-      `offline store: ${migration.refused.length} unit(s) in the pre-HPKE format failed authentication and stay unusable (put them aside): ${migration.refused.join(' ')}`,
+      `offline store: ${preHpke.length} unit(s) were prefetched by an earlier station version (pre-HPKE, unsigned) and cannot be verified: prefetch their batch again (${preHpke.join(' ')})`,
     );
   say(
     `station ${ctx.settings.stationName} ${options.offline ? 'OFFLINE (confirmations go to the journal; run "sync" later)' : `online (${ctx.settings.server})`}: scan a serial`,
