@@ -87,6 +87,8 @@ const PORT_VARIABLE: Record<string, string> = {
   worker: 'WORKER_HTTP_PORT',
   emulator: 'EMULATOR_ADMIN_PORT',
 };
+/** Compose checks readiness: the API serves /readyz on its ops listener only. */
+const HEALTH_PORT_VARIABLE: Record<string, string> = { ...PORT_VARIABLE, api: 'API_OPS_PORT' };
 
 function healthTarget(command: string): { port: number; path: string } {
   const match = /http:\/\/127\.0\.0\.1:(?:'\+\(process\.env\.([A-Z_]+)\|\|(\d+)\)\+'|(\d+))(\/[a-z]+)/.exec(
@@ -428,7 +430,7 @@ describe('docker/compose.yaml', () => {
       expect(kind).toBe('CMD');
       const { port, path: routePath } = healthTarget(command.join(' '));
       expectRoute(name, routePath);
-      expect(String(service.environment![PORT_VARIABLE[name]!])).toBe(String(port));
+      expect(String(service.environment![HEALTH_PORT_VARIABLE[name]!])).toBe(String(port));
     }
     expect(services.api!.environment!.API_HOST).toBe('0.0.0.0');
     expect(services.worker!.environment!.WORKER_HTTP_HOST).toBe('0.0.0.0');
