@@ -17,21 +17,14 @@ import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createApiKey } from '../src/auth/api-key.js';
 import { batchBody, serials } from '../test/helpers.js';
+import type { BenchResult } from '@claimline/test-kit';
 
 const apiMain = path.resolve(__dirname, '../dist/main.js');
 const autocannonBin = require.resolve('autocannon/autocannon.js');
 const UPLOAD_UNITS = Number(process.env.BENCH_UPLOAD_UNITS ?? 1_000_000);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
 
-type Result = {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: { name: string; value: number } | null;
-  ratio: number | null;
-  target: string | null;
-  pass: boolean | null;
-};
+type Result = BenchResult;
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 const mb = (bytes: number) => round(bytes / 2 ** 20, 0);
 

@@ -31,21 +31,14 @@ import {
   type EmulatorChild,
   type WorkerChild,
 } from './processes.js';
+import type { BenchResult } from '@claimline/test-kit';
 
 const TEMPLATE = 'claimline-default'; // bundled with the emulator; SerialNumber is its only required parameter
 const QUOTA = 10;
 const MEMORY_CONCURRENCY = 32;
 const MB = 2 ** 20;
 
-type Result = {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: { name: string; value: number } | null;
-  ratio: number | null;
-  target: string | null;
-  pass: boolean | null;
-};
+type Result = BenchResult;
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
