@@ -50,6 +50,8 @@ async function main() {
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     API_RATE_LIMIT_PER_MINUTE: '100000000',
+    // /healthz is the baseline: the per-address limit for unauthenticated traffic must not throttle it.
+    API_ANON_RATE_LIMIT_PER_MINUTE: '100000000',
     API_STATIONS_SERVE_ANY_BATCH: 'true',
     ...fixtures.env,
   });
