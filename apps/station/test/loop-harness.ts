@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createApiKey, createApp } from '@claimline/api';
 import { apiSchema, loadConfig } from '@claimline/config';
 import { createQueues, createRedisConnection } from '@claimline/jobs';
@@ -38,44 +39,26 @@ const repoRoot = path.resolve(__dirname, '../../..');
 const tsxLoader = require.resolve('tsx/cjs', { paths: [repoRoot] });
 export const fakeBurn = path.join(__dirname, 'fixtures/fake-burn.js');
 
-/** A local CA and a server certificate for 127.0.0.1 and localhost, made with openssl. */
+const localTlsScript = path.resolve(__dirname, '../../../scripts/local-tls.mjs');
+
+/**
+ * A local CA and a server certificate for 127.0.0.1 and localhost: the local start's own
+ * (`scripts/local-tls.mjs`, an ES module, so run in a Node of its own), under `<dir>/tls`.
+ */
 export function makeLocalTls(dir: string): { caFile: string; certFile: string; keyFile: string } {
-  const f = (name: string) => path.join(dir, name);
-  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run([
-    'req',
-    '-x509',
-    ...ec,
-    '-subj',
-    '/CN=claimline test CA',
-    '-days',
-    '2',
-    '-keyout',
-    f('ca.key'),
-    '-out',
-    f('ca.pem'),
-  ]);
-  run(['req', ...ec, '-subj', '/CN=127.0.0.1', '-keyout', f('api.key'), '-out', f('api.csr')]);
-  fs.writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  run([
-    'x509',
-    '-req',
-    '-in',
-    f('api.csr'),
-    '-CA',
-    f('ca.pem'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    f('san.ext'),
-    '-out',
-    f('api.pem'),
-  ]);
-  return { caFile: f('ca.pem'), certFile: f('api.pem'), keyFile: f('api.key') };
+  const made = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { ensureLocalTls } from ${JSON.stringify(pathToFileURL(localTlsScript).href)};
+       console.log(JSON.stringify(ensureLocalTls(process.argv[1])));`,
+      dir,
+    ],
+    { encoding: 'utf8' },
+  );
+  const paths = JSON.parse(made) as { ca: string; cert: string; key: string };
+  return { caFile: paths.ca, certFile: paths.cert, keyFile: paths.key };
 }
 
 export async function startLoop(batchSizes: number[], options: { apiLogLevel?: string } = {}): Promise<Loop> {

@@ -84,24 +84,28 @@ const LOST_CONNECTION_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017'
  * exception), 57P01–57P03 (the server shut down or terminated the backend), or the socket's own error.
  */
 const LOST_CONNECTION_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
-function lostConnection(name: string | undefined, code: string, message: string | undefined): boolean {
-  if (name?.startsWith('PrismaClient')) return LOST_CONNECTION_PRISMA_CODES.has(code);
+function lostConnection(name: string | undefined, code: string | undefined, message: string | undefined) {
+  if (message === 'Connection terminated unexpectedly') return true; // pg's pool, no code
+  if (name?.startsWith('PrismaClient')) return code !== undefined && LOST_CONNECTION_PRISMA_CODES.has(code);
   return (
-    code.startsWith('08') ||
-    /^57P0[123]$/.test(code) ||
-    LOST_CONNECTION_SOCKET_CODES.has(code) ||
-    message === 'Connection terminated unexpectedly'
+    code !== undefined &&
+    (code.startsWith('08') || /^57P0[123]$/.test(code) || LOST_CONNECTION_SOCKET_CODES.has(code))
   );
 }
 export function fromDatabase(error: unknown): AppError | undefined {
-  const { name, code, message } = (error ?? {}) as { name?: string; code?: unknown; message?: string };
-  if (message === 'Connection terminated unexpectedly' && code === undefined)
-    return new AppError('DATABASE_BUSY', 'the database connection was lost; retry shortly');
-  if (typeof code !== 'string') return undefined;
-  if (name?.startsWith('PrismaClient') && TRANSIENT_PRISMA_CODES.has(code))
+  const {
+    name,
+    code: rawCode,
+    message,
+  } = (error ?? {}) as { name?: string; code?: unknown; message?: string };
+  const code = typeof rawCode === 'string' ? rawCode : undefined;
+  if (name?.startsWith('PrismaClient') && code && TRANSIENT_PRISMA_CODES.has(code))
     return new AppError('DATABASE_BUSY', `the database did not answer in time (${code}); retry shortly`);
   if (lostConnection(name, code, message))
-    return new AppError('DATABASE_BUSY', `the database connection was lost (${code}); retry shortly`);
+    return new AppError(
+      'DATABASE_BUSY',
+      `the database connection was lost (${code ?? message}); retry shortly`,
+    );
   return undefined;
 }
 
