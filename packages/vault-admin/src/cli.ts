@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, vaultCliSchema } from '@claimline/config';
 import { createPrismaClient } from '@claimline/db';
 import { addLocalKey, createVault } from '@claimline/vault';
-import { kekUsage } from './kek-usage.js';
+import { emptyKekUsage, kekUsage } from './kek-usage.js';
 import { progressOutput } from './progress-output.js';
 import { retireKek } from './retire.js';
 import { rotateToActiveKek } from './rotate.js';
@@ -44,12 +44,13 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'status') {
       const active = await vault.resolveActiveKekId();
       const usage = await kekUsage(prisma);
-      if (!usage.some((u) => u.kekId === active))
-        usage.push({ kekId: active, privateKeys: 0, ownershipTokens: 0, total: 0 });
-      console.log(['', 'kek', 'private keys', 'ownership tokens', 'total'].join('\t'));
+      if (!usage.some((u) => u.kekId === active)) usage.push(emptyKekUsage(active));
+      console.log(['', 'kek', 'private keys', 'ownership tokens', 'server signing keys', 'total'].join('\t'));
       for (const u of usage) {
         const mark = u.kekId === active ? '*' : '';
-        console.log([mark, u.kekId, u.privateKeys, u.ownershipTokens, u.total].join('\t'));
+        console.log(
+          [mark, u.kekId, u.privateKeys, u.ownershipTokens, u.serverSigningKeys, u.total].join('\t'),
+        );
       }
       return 0;
     }

@@ -5,5 +5,5 @@ export {
   type RotationSummary,
   type RotationFailure,
 } from './rotate.js';
-export { kekUsage, secretsUnderKek, secretsNotUnder, type KekUsage } from './kek-usage.js';
+export { emptyKekUsage, kekUsage, secretsUnderKek, secretsNotUnder, type KekUsage } from './kek-usage.js';
 export { retireKek, qualifyKekId, type RetireResult } from './retire.js';

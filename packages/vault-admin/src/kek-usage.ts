@@ -1,15 +1,28 @@
 import type { PrismaClient } from '@claimline/db';
 import { SEALED_COLUMNS } from '@claimline/device-ledger';
+import { serverSigningKeysPerKek } from './server-signing-keys.js';
 
 /** How many stored secrets one KEK wraps. */
 export type KekUsage = {
   kekId: string;
   privateKeys: number;
   ownershipTokens: number;
+  /** The API's bundle-signing key(s): few, but retiring their KEK would stop every download. */
+  serverSigningKeys: number;
   total: number;
 };
 
 type Db = Pick<PrismaClient, '$queryRawUnsafe'>;
+
+export { unused as emptyKekUsage };
+
+const unused = (kekId: string): KekUsage => ({
+  kekId,
+  privateKeys: 0,
+  ownershipTokens: 0,
+  serverSigningKeys: 0,
+  total: 0,
+});
 
 /** Rows per KEK, most used first; shredded secrets (no wrapped key left) are not counted. */
 export async function kekUsage(prisma: Db): Promise<KekUsage[]> {
@@ -20,12 +33,18 @@ export async function kekUsage(prisma: Db): Promise<KekUsage[]> {
        WHERE ${prefix}_wrapped_key IS NOT NULL GROUP BY 1`,
     );
     for (const { kek_id: kekId, n } of rows) {
-      const usage = byKek.get(kekId) ?? { kekId, privateKeys: 0, ownershipTokens: 0, total: 0 };
+      const usage = byKek.get(kekId) ?? unused(kekId);
       if (purpose === 'private-key') usage.privateKeys += n;
       else usage.ownershipTokens += n;
       usage.total += n;
       byKek.set(kekId, usage);
     }
+  }
+  for (const [kekId, n] of await serverSigningKeysPerKek(prisma)) {
+    const usage = byKek.get(kekId) ?? unused(kekId);
+    usage.serverSigningKeys += n;
+    usage.total += n;
+    byKek.set(kekId, usage);
   }
   return [...byKek.values()].sort((a, b) => b.total - a.total || a.kekId.localeCompare(b.kekId));
 }

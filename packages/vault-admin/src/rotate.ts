@@ -1,6 +1,7 @@
 import type { PrismaClient } from '@claimline/db';
 import { VaultError, type Purpose, type SealedRecord, type Vault } from '@claimline/vault';
 import { secretsNotUnder } from './kek-usage.js';
+import { rewrapServerSigningKeys } from './server-signing-keys.js';
 import { rewrapSealed, SEALED_COLUMNS, type SealedColumns } from '@claimline/device-ledger';
 
 export type RotationProgress = {
@@ -12,7 +13,10 @@ export type RotationProgress = {
   failed: number;
 };
 
-/** A secret that could not be re-wrapped; it keeps its old KEK. Identifiers only, never key material. */
+/**
+ * A secret that could not be re-wrapped; it keeps its old KEK. Identifiers only, never key material.
+ * For a server signing key, serial is "claimline-api" and certificateId names the key's purpose.
+ */
 export type RotationFailure = {
   certificateId: string;
   serial: string;
@@ -58,7 +62,8 @@ type SealedRow = {
 type Rewrapped = { row: SealedRow; record: SealedRecord };
 
 /**
- * Re-wraps every sealed secret of the `certificate` table that is not under the vault's active KEK.
+ * Re-wraps every sealed secret of the `certificate` table that is not under the vault's active KEK,
+ * then the API's server signing keys (`server_signing_key`).
  *
  * Resumable without a progress table: rows are picked by their kek id, so a row already under the
  * active KEK is never touched again, and a run killed half-way leaves every row either old (still
@@ -111,6 +116,29 @@ export async function rotateToActiveKek(options: RotateOptions): Promise<Rotatio
       summary.total = Math.max(summary.total, summary.done);
       report();
     }
+  }
+  const serverKeys = signal?.aborted ? [] : await rewrapServerSigningKeys(prisma, vault, activeKekId);
+  if (serverKeys.length > 0) {
+    for (const result of serverKeys) {
+      summary.done++;
+      if (result.outcome === 'rewrapped') {
+        summary.rewrapped++;
+        summary.fromKeks[result.fromKekId] = (summary.fromKeks[result.fromKekId] ?? 0) + 1;
+      } else if (result.outcome === 'changed-meanwhile') summary.changedMeanwhile++;
+      else {
+        summary.failed++;
+        summary.failures.push({
+          certificateId: `server-signing-key:${result.purpose}`,
+          serial: 'claimline-api',
+          purpose: 'server-signing-key',
+          fromKekId: result.fromKekId,
+          code: result.code,
+          message: result.message,
+        });
+      }
+    }
+    summary.total = Math.max(summary.total, summary.done);
+    report();
   }
   summary.durationMs = Date.now() - started;
   return summary;

@@ -87,7 +87,7 @@ it('local key file: killed while a batch waits on a locked row, re-run finishes;
 
   const status = await runCli(['status'], env);
   expect(status.code).toBe(0);
-  expect(status.stdout.trim().split('\n').slice(1)).toEqual([`*\tlocal:${active}\t8\t8\t16`]);
+  expect(status.stdout.trim().split('\n').slice(1)).toEqual([`*\tlocal:${active}\t8\t8\t0\t16`]);
 
   const retired = await runCli(['retire', 'k1'], env);
   expect(retired).toMatchObject({ code: 0 });

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import type { PrismaClient } from '@claimline/db';
-import type { RecordContext, SealedRecord, Vault } from '@claimline/vault';
+import { serverSigningKeyContext, type RecordContext, type SealedRecord, type Vault } from '@claimline/vault';
 
 /** One certificate row with both secrets sealed, as the worker stores them. */
 export type SeededSecret = { context: RecordContext; plaintext: Buffer };
@@ -51,6 +51,40 @@ export async function seedCertificates(
     secrets.push({ context: key, plaintext: keyPlain }, { context: token, plaintext: tokenPlain });
   }
   return secrets;
+}
+
+/** The API's bundle-signing key row, sealed as the API seals it; returns its plaintext and context. */
+export async function seedServerSigningKey(prisma: PrismaClient, vault: Vault): Promise<SeededSecret> {
+  const pair = generateKeyPairSync('ed25519');
+  const fingerprint = createHash('sha256')
+    .update(pair.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
+  const plaintext = pair.privateKey.export({ type: 'pkcs8', format: 'der' });
+  const context = serverSigningKeyContext(fingerprint);
+  const sealed = await vault.seal({ plaintext, context });
+  await prisma.serverSigningKey.create({
+    data: {
+      purpose: 'bundle',
+      fingerprint,
+      publicKey: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      privateKeyCiphertext: new Uint8Array(sealed.ciphertext),
+      privateKeyWrappedKey: new Uint8Array(sealed.wrappedKey),
+      privateKeyKekId: sealed.kekId,
+      privateKeyAlgorithm: sealed.algorithm,
+    },
+  });
+  return { context, plaintext };
+}
+
+/** The server signing key row's sealed record. */
+export async function storedServerKey(prisma: PrismaClient): Promise<SealedRecord> {
+  const row = await prisma.serverSigningKey.findUniqueOrThrow({ where: { purpose: 'bundle' } });
+  return {
+    ciphertext: Buffer.from(row.privateKeyCiphertext),
+    wrappedKey: Buffer.from(row.privateKeyWrappedKey),
+    kekId: row.privateKeyKekId,
+    algorithm: row.privateKeyAlgorithm,
+  };
 }
 
 /** The stored record of one secret, read back from its four columns. */

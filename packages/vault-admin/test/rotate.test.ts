@@ -3,7 +3,13 @@ import { loadConfig, vaultSchema, type Env } from '@claimline/config';
 import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
 import { createVault } from '@claimline/vault';
 import { kekUsage, retireKek, rotateToActiveKek, type RotationProgress } from '../src/index.js';
-import { expectAllOpen, seedCertificates, storedRecord } from './fixtures.js';
+import {
+  expectAllOpen,
+  seedCertificates,
+  seedServerSigningKey,
+  storedRecord,
+  storedServerKey,
+} from './fixtures.js';
 
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
@@ -34,7 +40,7 @@ describe('rotateToActiveKek (local keys, real rows)', () => {
     const refused = await retireKek({ prisma: db.prisma, vault, config, kekId: 'k1' });
     expect(refused).toMatchObject({ outcome: 'refused', reason: 'IN_USE', kekId: 'local:k1' });
     expect(await kekUsage(db.prisma)).toEqual([
-      { kekId: 'local:k1', privateKeys: 4, ownershipTokens: 5, total: 9 },
+      { kekId: 'local:k1', privateKeys: 4, ownershipTokens: 5, serverSigningKeys: 0, total: 9 },
     ]);
 
     const progress: RotationProgress[] = [];
@@ -55,7 +61,7 @@ describe('rotateToActiveKek (local keys, real rows)', () => {
     });
     expect(progress.map((p) => p.done)).toEqual([0, 2, 4, 6, 8, 9]);
     expect(await kekUsage(db.prisma)).toEqual([
-      { kekId: 'local:k2', privateKeys: 4, ownershipTokens: 5, total: 9 },
+      { kekId: 'local:k2', privateKeys: 4, ownershipTokens: 5, serverSigningKeys: 0, total: 9 },
     ]);
     const onlyK2 = vaultFor({ VAULT_LOCAL_KEYS: `k2:${k2}` }).vault;
     expect(new Set(await expectAllOpen(db.prisma, onlyK2, live))).toEqual(new Set(['local:k2']));
@@ -130,5 +136,40 @@ describe('rotateToActiveKek (local keys, real rows)', () => {
       [target.certificateId],
     );
     expect(row?.wrapped).toBeNull();
+  });
+
+  it("re-wraps the API's bundle-signing key too, and refuses to retire a KEK that only that key still uses", async () => {
+    const old = vaultFor({ VAULT_LOCAL_KEYS: `k1:${k1}` });
+    await seedCertificates(db.prisma, old.vault, 1);
+    const serverKey = await seedServerSigningKey(db.prisma, old.vault);
+    const { vault, config } = vaultFor({ VAULT_LOCAL_KEYS: `k2:${k2},k1:${k1}` });
+    expect(await kekUsage(db.prisma)).toEqual([
+      { kekId: 'local:k1', privateKeys: 1, ownershipTokens: 1, serverSigningKeys: 1, total: 3 },
+    ]);
+
+    // Only the server key under k1: retiring k1 would stop every download, so it is refused.
+    await db.query(
+      `UPDATE certificate SET private_key_wrapped_key = NULL, ownership_token_wrapped_key = NULL`,
+    );
+    expect(await retireKek({ prisma: db.prisma, vault, config, kekId: 'k1' })).toMatchObject({
+      outcome: 'refused',
+      reason: 'IN_USE',
+    });
+
+    const summary = await rotateToActiveKek({ prisma: db.prisma, vault });
+    expect(summary).toMatchObject({
+      total: 1,
+      done: 1,
+      rewrapped: 1,
+      failed: 0,
+      fromKeks: { 'local:k1': 1 },
+    });
+    const record = await storedServerKey(db.prisma);
+    expect(record.kekId).toBe('local:k2');
+    const onlyK2 = vaultFor({ VAULT_LOCAL_KEYS: `k2:${k2}` }).vault;
+    expect(await onlyK2.open(record, serverKey.context)).toEqual(serverKey.plaintext);
+    expect(await retireKek({ prisma: db.prisma, vault, config, kekId: 'k1' })).toMatchObject({
+      outcome: 'unused',
+    });
   });
 });

@@ -1,6 +1,12 @@
 export { createVault, type Vault, type SealInput, type CreateVaultOptions } from './create-vault.js';
 export { VaultError, type VaultErrorCode } from './vault-error.js';
-export { PURPOSES, type Purpose, type RecordContext, type SealedRecord } from './record-context.js';
+export {
+  PURPOSES,
+  serverSigningKeyContext,
+  type Purpose,
+  type RecordContext,
+  type SealedRecord,
+} from './record-context.js';
 export { DATA_ALGORITHM } from './envelope.js';
 export {
   addLocalKey,

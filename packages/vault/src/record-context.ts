@@ -18,6 +18,19 @@ export type SealedRecord = {
   algorithm: string;
 };
 
+/**
+ * The context of the API's bundle-signing key (`server_signing_key`): one per key, named by its public
+ * key's fingerprint. The API seals and opens it with this context, and `claimline-vault rotate`
+ * re-wraps it with the same one.
+ */
+export function serverSigningKeyContext(fingerprint: string): RecordContext {
+  return {
+    serial: 'claimline-api',
+    certificateId: `bundle-signing-key:${fingerprint}`,
+    purpose: 'server-signing-key',
+  };
+}
+
 const MAX_FIELD_LENGTH = 256;
 
 /** Validates at the edge: an empty serial would silently weaken the binding between row and secret. */

@@ -1,14 +1,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { PrismaClient } from '@claimline/db';
 import { keyFingerprint } from '@claimline/station-contract';
-import type { RecordContext, Vault } from '@claimline/vault';
+import { serverSigningKeyContext as context, type Vault } from '@claimline/vault';
 
 const PURPOSE = 'bundle';
-const context = (fingerprint: string): RecordContext => ({
-  serial: 'claimline-api',
-  certificateId: `bundle-signing-key:${fingerprint}`,
-  purpose: 'server-signing-key',
-});
 
 export type BundleKey = {
   privateKey: KeyObject;
