@@ -36,12 +36,20 @@ export function signingAlgorithmOf(key: KeyObject): SigningAlgorithm | undefined
   return undefined;
 }
 
+/** Fingerprints by key: a KeyObject never changes, and deriving the public half of a private key is not cheap. */
+const fingerprints = new WeakMap<KeyObject, string>();
+
 /** SHA-256 of a key's SPKI DER, hex: the key id in signatures and what an admin compares. */
 export function keyFingerprint(key: KeyObject): string {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256')
-    .update(pub.export({ type: 'spki', format: 'der' }))
-    .digest('hex');
+  let fingerprint = fingerprints.get(key);
+  if (fingerprint === undefined) {
+    const pub = key.type === 'private' ? createPublicKey(key) : key;
+    fingerprint = createHash('sha256')
+      .update(pub.export({ type: 'spki', format: 'der' }))
+      .digest('hex');
+    fingerprints.set(key, fingerprint);
+  }
+  return fingerprint;
 }
 
 export type RequestSigner = {

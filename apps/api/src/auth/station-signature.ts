@@ -16,24 +16,24 @@ import { AppError } from '../errors/app-error.js';
 
 export type StationSignature = { keyId: string; nonce: string };
 
-/** Parsed public keys by PEM: a station's key is parsed once per process, not per request. */
-const parsed = new Map<string, KeyObject>();
-function publicKeyOf(pem: string): KeyObject {
-  let key = parsed.get(pem);
-  if (!key) {
-    key = createPublicKey(pem);
-    if (parsed.size > 10_000) parsed.clear();
-    parsed.set(pem, key);
-  }
-  return key;
-}
-
+/**
+ * Verifying keys by PEM: a station's key is parsed, fingerprinted and wrapped once per process, not per
+ * request (bounded: cleared past 10,000 keys).
+ */
+const verifyingKeys = new Map<string, VerifyingKey>();
 function verifyingKey(pem: string): VerifyingKey {
-  const key = publicKeyOf(pem);
-  const algorithm = signingAlgorithmOf(key);
-  if (!algorithm) throw new AppError('SIGNATURE_INVALID', 'the station signing key is not Ed25519 or P-256');
-  const alg = RFC9421_ALG[algorithm];
-  return { id: keyFingerprint(key), algs: [alg], verify: createVerifier(key, alg) };
+  let verifying = verifyingKeys.get(pem);
+  if (!verifying) {
+    const key: KeyObject = createPublicKey(pem);
+    const algorithm = signingAlgorithmOf(key);
+    if (!algorithm)
+      throw new AppError('SIGNATURE_INVALID', 'the station signing key is not Ed25519 or P-256');
+    const alg = RFC9421_ALG[algorithm];
+    verifying = { id: keyFingerprint(key), algs: [alg], verify: createVerifier(key, alg) };
+    if (verifyingKeys.size >= 10_000) verifyingKeys.clear();
+    verifyingKeys.set(pem, verifying);
+  }
+  return verifying;
 }
 
 function headersOf(req: Request): Record<string, string | string[]> {
