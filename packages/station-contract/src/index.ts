@@ -1,6 +1,6 @@
 import { SEAL_SUITES, type SealedPayload } from '@claimline/station-crypto';
 import { z } from 'zod';
-import { BUNDLE_SIGNATURE_ALGORITHM } from './bundle-signing.js';
+import { BUNDLE_SIGNATURE_ALGORITHMS } from './bundle-signing.js';
 import { SIGNING_ALGORITHMS } from './request-signing.js';
 
 export * from './bundle-signing.js';
@@ -54,7 +54,7 @@ export const sealedPayloadSchema = z
 
 export const bundleSignatureSchema = z
   .object({
-    alg: z.literal(BUNDLE_SIGNATURE_ALGORITHM),
+    alg: z.enum(BUNDLE_SIGNATURE_ALGORITHMS),
     keyId: z.string().describe("SHA-256 of the server bundle key's SPKI DER, hex"),
     value: z.string().describe('Signature, base64'),
   })

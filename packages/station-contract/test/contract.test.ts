@@ -6,6 +6,9 @@ import {
   credentialsSchema,
   isStationProblemCode,
   signBundle,
+  signBundleWith,
+  localBundleSigner,
+  verifyBundle,
 } from '../src/index.js';
 
 /** The API's bundle-signing key (Ed25519), as the vault would hold it. */
@@ -67,5 +70,27 @@ describe('station contract', () => {
     expect(STATION_PROBLEM_CODES.every(isStationProblemCode)).toBe(true);
     expect(isStationProblemCode('INTERNAL')).toBe(false);
     expect(isStationProblemCode(undefined)).toBe(false);
+  });
+
+  it('a bundle signed with ECDSA P-256 (the KMS option) verifies only with its pinned key and its own alg', async () => {
+    const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const { bundleSignature: _ed, ...bundle } = await credentials();
+    const signed = {
+      ...bundle,
+      bundleSignature: await signBundleWith(bundle, localBundleSigner(p256.privateKey)),
+    };
+    expect(signed.bundleSignature.alg).toBe('ecdsa-p256-sha256');
+    expect(Buffer.from(signed.bundleSignature.value, 'base64')).toHaveLength(64); // P1363 r ‖ s
+    expect(credentialsSchema.parse(signed)).toEqual(signed);
+    expect(verifyBundle(signed, p256.publicKey, new Date())).toEqual({ ok: true });
+    expect(verifyBundle({ ...signed, serial: 'SN-2' }, p256.publicKey).ok).toBe(false);
+    // The same signature relabelled, or checked against the Ed25519 server key: refused.
+    const relabelled = { ...signed, bundleSignature: { ...signed.bundleSignature, alg: 'ed25519' } };
+    expect(verifyBundle(relabelled, p256.publicKey).ok).toBe(false);
+    expect(verifyBundle(signed, serverKey).ok).toBe(false);
+    expect(
+      credentialsSchema.safeParse({ ...signed, bundleSignature: { ...signed.bundleSignature, alg: 'rsa' } })
+        .success,
+    ).toBe(false);
   });
 });

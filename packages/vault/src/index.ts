@@ -18,3 +18,9 @@ export {
 } from './providers/local-keys.js';
 export { encryptionContext } from './providers/kms-provider.js';
 export type { KeyProvider, WrapResult } from './providers/key-provider.js';
+export {
+  derToP1363,
+  openKmsSigningKey,
+  type KmsSigningKey,
+  type KmsSigningKeyOptions,
+} from './providers/kms-signing-key.js';

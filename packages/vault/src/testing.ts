@@ -1,4 +1,13 @@
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  type KeyObject,
+} from 'node:crypto';
+import { p256 } from '@noble/curves/p256';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -9,6 +18,9 @@ import type { AddressInfo } from 'node:net';
  * `application/x-amz-json-1.1`, base64 blobs, `__type` errors) for Encrypt and Decrypt, so the real
  * SDK client, its signing and serialisation run. Like real KMS it binds the EncryptionContext to the
  * ciphertext blob and answers InvalidCiphertextException when it differs; it is not a security model.
+ * It also holds one asymmetric SIGN_VERIFY key (ECC_NIST_P256, `signingKeyArn`) for GetPublicKey and
+ * Sign (ECDSA_SHA_256, MessageType RAW or DIGEST, DER signatures, as KMS answers); Sign and
+ * GetPublicKey on a symmetric key, or Encrypt on the signing key, get InvalidKeyUsageException.
  */
 export type FakeKmsCall = {
   operation: string;
@@ -21,6 +33,10 @@ export type FakeKms = {
   region: string;
   keyArns: [string, string];
   alias: string;
+  /** The asymmetric ECC_NIST_P256 SIGN_VERIFY key. */
+  signingKeyArn: string;
+  /** Its public half, to check what Sign produced. */
+  signingPublicKey: KeyObject;
   calls: FakeKmsCall[];
   /** The next request gets this error (status, __type) instead of being processed. */
   failNext(status: number, type: string): void;
@@ -59,6 +75,9 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
     material: randomBytes(32),
   }));
   const alias = 'alias/claimline-vault';
+  const signing = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const signingKeyArn = `arn:aws:kms:${region}:${ACCOUNT}:key/${randomUUID()}`;
+  const signingScalar = Buffer.from(String(signing.privateKey.export({ format: 'jwk' }).d), 'base64url');
   const calls: FakeKmsCall[] = [];
   let injected: { status: number; type: string } | undefined;
   let gate: { passing: number; arrived(): void; released: Promise<void> } | undefined;
@@ -72,7 +91,57 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
     return key;
   };
 
+  const isSigningKey = (keyId: unknown) =>
+    keyId === signingKeyArn || (typeof keyId === 'string' && signingKeyArn.endsWith(`/${keyId}`));
+  const wrongUsage = (operation: string) =>
+    new KmsFault(
+      400,
+      'InvalidKeyUsageException',
+      `${operation}: the key usage of this key does not allow it`,
+    );
+
+  const getPublicKey = (body: Record<string, unknown>) => {
+    if (!isSigningKey(body.KeyId)) {
+      findKey(body.KeyId);
+      throw new KmsFault(
+        400,
+        'UnsupportedOperationException',
+        'GetPublicKey is not supported on symmetric keys',
+      );
+    }
+    return {
+      KeyId: signingKeyArn,
+      PublicKey: signing.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+      KeySpec: 'ECC_NIST_P256',
+      KeyUsage: 'SIGN_VERIFY',
+      SigningAlgorithms: ['ECDSA_SHA_256'],
+    };
+  };
+
+  const sign = (body: Record<string, unknown>) => {
+    if (!isSigningKey(body.KeyId)) {
+      findKey(body.KeyId);
+      throw wrongUsage('Sign');
+    }
+    if (body.SigningAlgorithm !== 'ECDSA_SHA_256')
+      throw new KmsFault(400, 'InvalidKeyUsageException', 'SigningAlgorithm is not valid for this key');
+    const message = Buffer.from(String(body.Message ?? ''), 'base64');
+    if (message.length === 0 || message.length > 4096)
+      throw new KmsFault(400, 'ValidationException', 'Message');
+    const type = body.MessageType ?? 'RAW';
+    if (type === 'DIGEST' && message.length !== 32)
+      throw new KmsFault(400, 'ValidationException', 'Digest is invalid length for algorithm ECDSA_SHA_256.');
+    const digest = type === 'DIGEST' ? message : createHash('sha256').update(message).digest();
+    const signature = p256.sign(digest, signingScalar, { prehash: false }).toDERRawBytes();
+    return {
+      KeyId: signingKeyArn,
+      Signature: Buffer.from(signature).toString('base64'),
+      SigningAlgorithm: 'ECDSA_SHA_256',
+    };
+  };
+
   const encrypt = (body: Record<string, unknown>) => {
+    if (isSigningKey(body.KeyId)) throw wrongUsage('Encrypt');
     const key = findKey(body.KeyId);
     const plaintext = Buffer.from(String(body.Plaintext ?? ''), 'base64');
     if (plaintext.length === 0 || plaintext.length > 4096)
@@ -148,6 +217,8 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
       }
       if (operation === 'Encrypt') return { status: 200, payload: encrypt(body), call };
       if (operation === 'Decrypt') return { status: 200, payload: decrypt(body), call };
+      if (operation === 'GetPublicKey') return { status: 200, payload: getPublicKey(body), call };
+      if (operation === 'Sign') return { status: 200, payload: sign(body), call };
       throw new KmsFault(400, 'UnknownOperationException', target);
     } catch (error) {
       if (!(error instanceof KmsFault)) throw error;
@@ -183,6 +254,8 @@ export async function startFakeKms(region = 'eu-west-1'): Promise<FakeKms> {
     region,
     keyArns: [keys[0]?.arn as string, keys[1]?.arn as string],
     alias,
+    signingKeyArn,
+    signingPublicKey: signing.publicKey,
     calls,
     failNext: (status, type) => {
       injected = { status, type };

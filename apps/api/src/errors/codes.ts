@@ -104,6 +104,7 @@ export const ERROR_CODES = {
     status: 503,
     title: 'No AWS IoT control plane is configured here, or it did not answer',
   },
+  KEY_SERVICE_UNAVAILABLE: { status: 503, title: 'The key service (AWS KMS) did not answer; retry shortly' },
   CREDENTIALS_UNAVAILABLE: {
     status: 503,
     title: 'The server cannot hand out credentials (vault or device CA not configured)',

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
+import { VaultError } from '@claimline/vault';
 import { AppError } from './app-error.js';
 import { ERROR_CODES, problemType } from './codes.js';
 
@@ -109,6 +110,27 @@ export function fromDatabase(error: unknown): AppError | undefined {
   return undefined;
 }
 
+/**
+ * The vault's failures on a request (opening a stored key, signing with a KMS key): KMS unreachable or
+ * throttled is 503 with Retry-After; a refused KMS key (access denied, disabled, unknown KEK) is 503
+ * CREDENTIALS_UNAVAILABLE for an operator to act on. A record that fails authentication stays INTERNAL.
+ */
+export function fromVault(error: unknown): AppError | undefined {
+  if (!(error instanceof VaultError)) return undefined;
+  // The client gets the vault's code only; the server log has the whole error (key ARN, KMS message).
+  if (error.retryable)
+    return new AppError(
+      'KEY_SERVICE_UNAVAILABLE',
+      `the key service did not answer (${error.code}); retry shortly`,
+    );
+  if (['KMS_ACCESS_DENIED', 'KMS_REJECTED', 'UNKNOWN_KEK'].includes(error.code))
+    return new AppError(
+      'CREDENTIALS_UNAVAILABLE',
+      `the key service refused (${error.code}); see the server log`,
+    );
+  return undefined;
+}
+
 export const notFoundHandler: RequestHandler = (req) => {
   throw new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
 };
@@ -123,10 +145,16 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
     appError =
       fromFramework(error) ??
       fromDatabase(error) ??
+      fromVault(error) ??
       new AppError('INTERNAL', 'internal error; see the server log with this request id');
   if (appError.code === 'INTERNAL') req.log?.error({ err: error }, 'unhandled error');
-  if (appError.code === 'DATABASE_BUSY') {
-    req.log?.warn({ err: error }, 'database busy');
+  if (appError.code === 'CREDENTIALS_UNAVAILABLE' && error instanceof VaultError)
+    req.log?.error({ err: error }, 'the key service refused');
+  if (appError.code === 'DATABASE_BUSY' || appError.code === 'KEY_SERVICE_UNAVAILABLE') {
+    req.log?.warn(
+      { err: error },
+      appError.code === 'DATABASE_BUSY' ? 'database busy' : 'key service unavailable',
+    );
     res.setHeader('Retry-After', '1');
   }
   sendProblem(res, appError);

@@ -1015,7 +1015,7 @@ export interface components {
         };
         BundleSignature: {
             /** @enum {string} */
-            alg: "ed25519";
+            alg: "ed25519" | "ecdsa-p256-sha256";
             /** @description SHA-256 of the server bundle key's SPKI DER, hex */
             keyId: string;
             /** @description Signature, base64 */

@@ -153,6 +153,13 @@ export const apiFields = {
   API_SHRED_SWEEP_SECONDS: positiveInt()
     .default(60)
     .describe('API (stations): how often the shred sweep runs when API_KEY_RETENTION_SECONDS > 0'),
+  API_BUNDLE_KMS_KEY_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'API (stations): sign credentials bundles with this AWS KMS key (ARN or alias; asymmetric SIGN_VERIFY, ECC_NIST_P256; one KMS Sign per bundle) instead of the Ed25519 key sealed by the vault; region from the ARN or VAULT_KMS_REGION, endpoint VAULT_KMS_ENDPOINT',
+    ),
 };
 
 export const apiSchema = z.object({

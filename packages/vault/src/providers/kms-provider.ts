@@ -65,7 +65,7 @@ function classify(error: unknown): VaultErrorCode {
 }
 
 /** Only the error's name and KMS's own message: never the request, which carries the data key. */
-function kmsFailure(operation: string, error: unknown, context: RecordContext): VaultError {
+export function kmsFailure(operation: string, error: unknown, context: RecordContext): VaultError {
   const { name, message, code } = (error ?? {}) as { name?: string; message?: string; code?: string };
   const reason =
     [name, code, message].filter((part) => part && part !== 'Error').join(': ') || 'unknown error';

@@ -1,6 +1,6 @@
 import type { Certificate, Device, DeviceState, Prisma, Station } from '@claimline/db';
 import { claimDownloads, sealedPrivateKeyOf } from '@claimline/device-ledger';
-import { signBundle, type Credentials } from '@claimline/station-contract';
+import { signBundleWith, type Credentials } from '@claimline/station-contract';
 import { sealToPublicKey, type SealedPayload } from '@claimline/station-crypto';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
@@ -151,14 +151,17 @@ async function claimForStation(
   );
 }
 
-/** The bundle as the station receives it, signed with the API's bundle key (issue 13). */
-function toCredentials(
+/**
+ * The bundle as the station receives it, signed with the API's bundle key (issue 13). Signed before the
+ * unit is claimed for the station: a signing failure (KMS unreachable) leaves the unit as it was.
+ */
+async function toCredentials(
   setup: StationSetup,
   key: BundleKey,
   station: Station,
   { device, certificate }: Sealable,
   sealedPrivateKey: SealedPayload,
-): Credentials {
+): Promise<Credentials> {
   const bundle = {
     serial: device.serial,
     batchId: device.batchId,
@@ -174,7 +177,7 @@ function toCredentials(
   };
   // Unsigned only in the benchmark's "off" arm, to measure what signing costs.
   if (!setup.signBundles) return bundle as Credentials;
-  return { ...bundle, bundleSignature: signBundle(bundle, key.privateKey) };
+  return { ...bundle, bundleSignature: await signBundleWith(bundle, key.signer) };
 }
 
 export async function downloadCredentials(
@@ -219,6 +222,7 @@ export async function downloadCredentials(
   setup.endpoint();
   const key = await setup.bundleKey();
   const sealed = await sealFor(setup, station, publicKey, unit);
+  const credentials = await toCredentials(setup, key, station, unit, sealed);
   const claimed = await claimForStation(ctx, station, [unit], 'unit');
   if (!claimed.has(row.id)) {
     const now = await ctx.deps.prisma.device.findUniqueOrThrow({ where: { id: row.id } });
@@ -228,7 +232,7 @@ export async function downloadCredentials(
       state: now.state,
     });
   }
-  return toCredentials(setup, key, station, unit, sealed);
+  return credentials;
 }
 
 export type PrefetchPage = { items: Credentials[]; nextCursor: string | null };
@@ -272,11 +276,13 @@ export async function prefetchCredentials(
   const units = page.flatMap((device) =>
     device.certificates[0] ? [{ device, certificate: device.certificates[0] }] : [],
   );
-  const sealed = await Promise.all(units.map((unit) => sealFor(setup, station, publicKey, unit)));
-  const claimed = await claimForStation(ctx, station, units, 'prefetch');
-  const items = units.flatMap((unit, i) =>
-    claimed.has(unit.device.id) ? [toCredentials(setup, key, station, unit, sealed[i]!)] : [],
+  const bundles = await Promise.all(
+    units.map(async (unit) =>
+      toCredentials(setup, key, station, unit, await sealFor(setup, station, publicKey, unit)),
+    ),
   );
+  const claimed = await claimForStation(ctx, station, units, 'prefetch');
+  const items = bundles.filter((_, i) => claimed.has(units[i]!.device.id));
   const last = page[page.length - 1];
   return { items, nextCursor: devices.length > limit && last ? last.id : null };
 }

@@ -19,7 +19,7 @@ export type StationSetup = {
   retentionSeconds: number;
   /** False only in the station benchmark's "off" arm (AppDeps.stationSignatures). */
   signBundles: boolean;
-  /** The API's bundle-signing key, sealed by the vault (made on first use). */
+  /** The API's bundle-signing key: sealed by the vault (made on first use), or in AWS KMS. */
   bundleKey(): Promise<BundleKey>;
 };
 
@@ -58,7 +58,7 @@ export function createStationSetup(deps: AppDeps): StationSetup {
   const vault = attempt('vault (VAULT_*)', () => createVault(config), deps);
   return {
     vault,
-    bundleKey: createBundleKeySource(deps.prisma, vault),
+    bundleKey: createBundleKeySource(config, deps.prisma, vault),
     signBundles: deps.stationSignatures !== false,
     caPem: attempt('API_DEVICE_CA_PATH', () => readCaChain(config.API_DEVICE_CA_PATH), deps),
     endpoint: attempt(
