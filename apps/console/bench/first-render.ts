@@ -56,7 +56,7 @@ async function seedBatch(api: TestApi, ref: string, units: number): Promise<stri
   await api.db.query(
     `INSERT INTO certificate (id, certificate_id, device_id, certificate_pem, status, orphaned_at)
      SELECT gen_random_uuid(), md5(d.serial) || md5(d.id::text), d.id, 'pem', 'ORPHANED', now()
-       FROM device d WHERE d.batch_id = $1::uuid AND d.state = 'FAILED' AND d.serial LIKE '%0'`,
+       FROM device d WHERE d.batch_id = $1::uuid AND d.state = 'FAILED' AND d.serial LIKE '%01'`,
     [batch.id],
   );
   return batch.id;
