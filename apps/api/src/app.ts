@@ -20,6 +20,7 @@ import { buildOpenApiDocument, type OpenApiDocument } from './openapi/document.j
 import { batchRoutes } from './routes/batches.js';
 import { consoleRoutes } from './routes/console.js';
 import { deviceRoutes } from './routes/devices.js';
+import { insightRoutes } from './routes/insights.js';
 import { opsRoutes, probeRoutes } from './routes/ops.js';
 import { reconcileRoutes } from './routes/reconcile.js';
 import { stationAdminRoutes, stationRoutes } from './routes/station.js';
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): ClaimlineApp {
     ...opsRoutes(sessions, () => holder.document!),
     ...reconcileRoutes(),
     ...consoleRoutes(consoleSessions),
+    ...insightRoutes(),
   ];
   const document = buildOpenApiDocument(routes);
   holder.document = document;

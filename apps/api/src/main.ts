@@ -7,7 +7,7 @@ import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { createLogger } from '@claimline/logger';
 import { createApp } from './app.js';
 import { createApiKeyCache } from './auth/key-cache.js';
-import { endEventStreams } from './handlers/batch-events.js';
+import { endEventStreams } from './services/event-feeds.js';
 import { answerClientErrors } from './http/client-error.js';
 import { createServer } from './http/listen.js';
 import { startIdempotencySweep } from './services/idempotency.js';

@@ -1,4 +1,4 @@
-import { endEventStreams } from '../src/handlers/batch-events.js';
+import { endEventStreams } from '../src/services/event-feeds.js';
 import { apiSchema, loadConfig, type Env } from '@claimline/config';
 import { createPrismaClient, type ApiKeyRole } from '@claimline/db';
 import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { apiSchema, loadConfig } from '@claimline/config';
 import { createLogger } from '@claimline/logger';
-import { eventFeeds } from '../src/handlers/batch-events.js';
+import { eventFeeds } from '../src/services/event-feeds.js';
 import { createApiKey } from '../src/index.js';
 import { createReadAudit } from '../src/services/read-audit.js';
 import { batchBody, startTestApi, type TestApi } from './helpers.js';
@@ -135,7 +135,7 @@ describe('event streams', () => {
       const streams = [await open(), await open(), await open()];
       for (const s of streams) expect(s.status).toBe(200);
       for (const s of streams) expect(await s.first).toMatch(/^event: progress\ndata: \{"total":2/);
-      expect(eventFeeds().get(batch.id)).toBe(3);
+      expect(eventFeeds().get(`batch:${batch.id}`)).toBe(3);
       expect(eventFeeds().size).toBe(1);
       const fourth = await request(api.app).get(`/v1/batches/${batch.id}/events`).set(api.auth(api.keys.mes));
       expect(fourth.status).toBe(429);

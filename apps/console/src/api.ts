@@ -69,6 +69,37 @@ export async function currentSession(): Promise<Session | undefined> {
   return session;
 }
 
+/** What to show for a failed call: the problem's code and detail when the API answered one. */
+export function problemText(error: unknown): string {
+  return error instanceof ApiError ? `${error.problem.code}: ${error.problem.detail}` : String(error);
+}
+
+/**
+ * Server-Sent Events from the API with the session cookie: `onData` for each `event` message. When the
+ * stream is refused or closed for good, ask for the session once, so an ended session shows the sign-in
+ * form (call() reports the 401). Returns the function that closes the stream.
+ */
+export function liveEvents<T>(
+  path: string,
+  event: string,
+  onData: (data: T) => void,
+  onEnd: () => void = () => undefined,
+): () => void {
+  const source = new EventSource(path, { withCredentials: true });
+  source.addEventListener(event, (message) =>
+    onData(JSON.parse((message as MessageEvent<string>).data) as T),
+  );
+  source.addEventListener('end', () => {
+    source.close();
+    onEnd();
+  });
+  source.addEventListener('error', () => {
+    if (source.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+    void call('GET', '/console/session').catch(() => undefined);
+  });
+  return () => source.close();
+}
+
 export const api = {
   get: <T>(path: string) => call<T>('GET', path),
   post: <T>(path: string) => call<T>('POST', path),

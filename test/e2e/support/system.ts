@@ -197,6 +197,8 @@ export function runTsCli(
 export type EmulatorSettings = {
   keyAlgorithm: 'ec-p256' | 'rsa-2048';
   quotas: 'off' | 'defaults' | Record<string, number>;
+  /** Templates instead of the bundled ones (a pre-provisioning hook, say). */
+  templatesDir?: string;
 };
 
 export type SystemOptions = {
@@ -327,6 +329,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         '--log-level',
         'warn',
       ];
+      if (emulatorSettings.templatesDir) args.push('--templates-dir', emulatorSettings.templatesDir);
       if (emulatorSettings.quotas !== 'defaults')
         args.push(
           '--quotas',

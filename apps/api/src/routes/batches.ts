@@ -8,7 +8,7 @@ import { createBatchHandler } from '../handlers/create-batch.js';
 import { uploadBatchHandler } from '../handlers/upload-batch.js';
 import { getBatchHandler } from '../handlers/get-batch.js';
 import { listBatchDevicesHandler } from '../handlers/list-batch-devices.js';
-import { listBatchesHandler } from '../handlers/list-batches.js';
+import { listBatchEventsHandler, listBatchesHandler } from '../handlers/list-batches.js';
 import { defineRoute, type ApiRoute } from '../http/route.js';
 import { z } from '../openapi/zod.js';
 import {
@@ -86,6 +86,25 @@ export function batchRoutes(deps: AppDeps): ApiRoute[] {
       query: listBatchesQuery,
       responses: { 200: { description: 'A page of batches', schema: listBatchesResponse } },
       handle: (ctx, { query }) => listBatchesHandler(ctx, query),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/batches/events',
+      operationId: 'streamBatchListEvents',
+      summary:
+        'Server-Sent Events for a whole batch list (same filters as listBatches): every batch with its progress at once, again on each change',
+      tag: TAG,
+      roles: ROLES.read,
+      query: listBatchesQuery,
+      responses: {
+        200: {
+          description:
+            '`event: batches` with {items: Batch[] (each with its progress), page, limit, total}; a comment line every 15 s when nothing changes; 429 TOO_MANY_STREAMS beyond API_MAX_EVENT_STREAMS_PER_KEY streams per key',
+          contentType: 'text/event-stream',
+          schema: z.string(),
+        },
+      },
+      handle: (ctx, { query }, req, res) => listBatchEventsHandler(ctx, query, req, res),
     }),
     defineRoute({
       method: 'get',

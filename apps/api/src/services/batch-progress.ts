@@ -15,59 +15,86 @@ export type BatchProgress = {
   finished: boolean;
 };
 
+type Row<T> = T & { batchId: string };
+
 /**
- * Four small queries on the (batch_id, state) index: counts per state, devices that ended in the last
- * minute, the five commonest error codes, orphaned certificates. Marks the batch finished the first time nothing is in flight
- * (the worker may set finished_at too; whoever sees it first wins).
+ * The progress of one batch; see batchesProgress.
  */
 export async function batchProgress(prisma: PrismaClient, batch: Batch): Promise<BatchProgress> {
+  const progress = await batchesProgress(prisma, [batch]);
+  return progress.get(batch.id)!;
+}
+
+/**
+ * Four queries on the (batch_id, state) index for any number of batches (a whole list costs what one
+ * batch does): counts per state, devices that ended in the last minute, the five commonest error codes,
+ * orphaned certificates. Marks a batch finished the first time nothing is in flight (the worker may set
+ * finished_at too; whoever sees it first wins).
+ */
+export async function batchesProgress(
+  prisma: PrismaClient,
+  batches: Batch[],
+): Promise<Map<string, BatchProgress>> {
+  const ids = batches.map((b) => b.id);
+  if (ids.length === 0) return new Map();
   const [countRows, recentRows, errorRows, orphanRows] = await Promise.all([
-    prisma.$queryRawUnsafe<{ state: DeviceStateName; n: number }[]>(
-      'SELECT state::text AS state, count(*)::int AS n FROM device WHERE batch_id = $1::uuid GROUP BY state',
-      batch.id,
+    prisma.$queryRawUnsafe<Row<{ state: DeviceStateName; n: number }>[]>(
+      `SELECT batch_id::text AS "batchId", state::text AS state, count(*)::int AS n FROM device
+        WHERE batch_id = ANY($1::uuid[]) GROUP BY batch_id, state`,
+      ids,
     ),
-    prisma.$queryRawUnsafe<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM device WHERE batch_id = $1::uuid
-         AND greatest(registered_at, failed_at) > now() - interval '1 minute'`,
-      batch.id,
+    prisma.$queryRawUnsafe<Row<{ n: number }>[]>(
+      `SELECT batch_id::text AS "batchId", count(*)::int AS n FROM device WHERE batch_id = ANY($1::uuid[])
+         AND greatest(registered_at, failed_at) > now() - interval '1 minute' GROUP BY batch_id`,
+      ids,
     ),
-    prisma.$queryRawUnsafe<{ code: string; count: number }[]>(
-      `SELECT last_error_code AS code, count(*)::int AS count FROM device
-        WHERE batch_id = $1::uuid AND last_error_code IS NOT NULL
-        GROUP BY last_error_code ORDER BY count(*) DESC, last_error_code LIMIT 5`,
-      batch.id,
+    prisma.$queryRawUnsafe<Row<{ code: string; count: number }>[]>(
+      `SELECT "batchId", code, count FROM (
+         SELECT batch_id::text AS "batchId", last_error_code AS code, count(*)::int AS count,
+                row_number() OVER (PARTITION BY batch_id ORDER BY count(*) DESC, last_error_code) AS rank
+           FROM device WHERE batch_id = ANY($1::uuid[]) AND last_error_code IS NOT NULL
+          GROUP BY batch_id, last_error_code) ranked
+        WHERE rank <= 5 ORDER BY "batchId", rank`,
+      ids,
     ),
-    prisma.$queryRawUnsafe<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM certificate c JOIN device d ON d.id = c.device_id
-        WHERE d.batch_id = $1::uuid AND c.status = 'ORPHANED'`,
-      batch.id,
+    prisma.$queryRawUnsafe<Row<{ n: number }>[]>(
+      `SELECT d.batch_id::text AS "batchId", count(*)::int AS n FROM certificate c
+         JOIN device d ON d.id = c.device_id
+        WHERE d.batch_id = ANY($1::uuid[]) AND c.status = 'ORPHANED' GROUP BY d.batch_id`,
+      ids,
     ),
   ]);
-  const counts: Partial<Record<DeviceStateName, number>> = {};
-  let total = 0;
-  for (const row of countRows) {
-    counts[row.state] = row.n;
-    total += row.n;
+  const result = new Map<string, BatchProgress>();
+  for (const batch of batches) {
+    const counts: Partial<Record<DeviceStateName, number>> = {};
+    let total = 0;
+    for (const row of countRows) {
+      if (row.batchId !== batch.id) continue;
+      counts[row.state] = row.n;
+      total += row.n;
+    }
+    const inFlight = IN_FLIGHT.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+    const done = total - inFlight;
+    const throughput = recentRows.find((r) => r.batchId === batch.id)?.n ?? 0;
+    const finished = inFlight === 0;
+    result.set(batch.id, {
+      total,
+      counts,
+      done,
+      progressPercent: total === 0 ? 100 : Math.round((done / total) * 1000) / 10,
+      throughputPerMinute: throughput,
+      etaSeconds: finished ? 0 : throughput > 0 ? Math.ceil((inFlight / throughput) * 60) : null,
+      topErrors: errorRows.filter((r) => r.batchId === batch.id).map(({ code, count }) => ({ code, count })),
+      orphanedCertificates: orphanRows.find((r) => r.batchId === batch.id)?.n ?? 0,
+      finished,
+    });
   }
-  const inFlight = IN_FLIGHT.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
-  const done = total - inFlight;
-  const throughput = recentRows[0]?.n ?? 0;
-  const finished = inFlight === 0;
-  if (finished && !batch.finishedAt) {
+  const newlyFinished = batches.filter((b) => !b.finishedAt && result.get(b.id)!.finished).map((b) => b.id);
+  if (newlyFinished.length > 0) {
     await prisma.batch.updateMany({
-      where: { id: batch.id, finishedAt: null },
+      where: { id: { in: newlyFinished }, finishedAt: null },
       data: { finishedAt: new Date() },
     });
   }
-  return {
-    total,
-    counts,
-    done,
-    progressPercent: total === 0 ? 100 : Math.round((done / total) * 1000) / 10,
-    throughputPerMinute: throughput,
-    etaSeconds: finished ? 0 : throughput > 0 ? Math.ceil((inFlight / throughput) * 60) : null,
-    topErrors: errorRows,
-    orphanedCertificates: orphanRows[0]?.n ?? 0,
-    finished,
-  };
+  return result;
 }

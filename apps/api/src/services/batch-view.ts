@@ -38,6 +38,14 @@ export function toBatchSummary(batch: Batch) {
   };
 }
 
+/** A batch with its progress; finished as soon as the progress says so (finished_at is being written). */
+export function toBatchDetail<P extends { finished: boolean }>(batch: Batch, progress: P) {
+  const summary = toBatchSummary(
+    progress.finished && !batch.finishedAt ? { ...batch, finishedAt: new Date() } : batch,
+  );
+  return { ...summary, progress };
+}
+
 export async function findBatch(prisma: PrismaClient | Prisma.TransactionClient, id: string): Promise<Batch> {
   const batch = await prisma.batch.findUnique({ where: { id } });
   if (!batch) throw new AppError('BATCH_NOT_FOUND', `no batch ${id}`);

@@ -135,7 +135,9 @@ export const apiFields = {
     .describe('API: requests per minute per client address without a valid API key (counted per process)'),
   API_MAX_EVENT_STREAMS_PER_KEY: positiveInt()
     .default(5)
-    .describe('API: event streams (GET /v1/batches/{id}/events) one API key may hold open at once'),
+    .describe(
+      'API: event streams (GET /v1/batches/{id}/events and /v1/batches/events together) one API key may hold open at once',
+    ),
   API_STATIONS_SERVE_ANY_BATCH: boolean()
     .default(false)
     .describe(
