@@ -17,7 +17,7 @@ import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createApiKey } from '../src/auth/api-key.js';
 import { batchBody, serials } from '../test/helpers.js';
-import type { BenchResult } from '@claimline/test-kit';
+import { median, type BenchResult } from '@claimline/test-kit';
 
 const apiMain = path.resolve(__dirname, '../dist/main.js');
 const autocannonBin = require.resolve('autocannon/autocannon.js');
@@ -180,7 +180,6 @@ async function main() {
       );
       raw.push(Number(process.hrtime.bigint() - started) / 1e6);
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     console.log(
       `accept 10,000-device batch: median ${median(accept).toFixed(0)} ms (runs ${accept.map((x) => x.toFixed(0)).join(', ')}); raw insert ${median(raw).toFixed(0)} ms`,
     );

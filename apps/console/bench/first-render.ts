@@ -1,20 +1,8 @@
 import { chromium, type Browser } from 'playwright-core';
 import type { AddressInfo } from 'node:net';
+import { median, type BenchResult } from '@claimline/test-kit';
 // The API in this process, on its own database clone and queue prefix, exactly as its tests start it.
 import { startTestApi, type TestApi } from '../../api/test/helpers.js';
-
-/** The bench contract of scripts/bench.mjs (BenchResult in @claimline/test-kit). */
-type BenchResult = {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: { name: string; value: number } | null;
-  ratio: number | null;
-  target: string | null;
-  pass: boolean | null;
-};
-/** Middle sample of an odd number of samples sorted ascending. */
-const median = (sorted: number[]) => sorted[(sorted.length - 1) >> 1]!;
 
 /**
  * The batch page's first render in Chromium (Debian's /usr/bin/chromium, playwright-core): from the

@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { summarizeLatencies } from '@claimline/test-kit';
 import { iot, mqtt5 } from 'aws-crt';
 import { iotidentity } from 'aws-iot-device-sdk-v2';
 
@@ -70,9 +71,6 @@ async function connect(ready: Ready, clientId: string) {
   };
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
-
 async function run(
   keyAlgorithm: string,
   concurrency: number,
@@ -106,16 +104,15 @@ async function run(
   const seconds = (performance.now() - started) / 1000;
   const cpuMs = (await childCpuMs(child)) - cpuBefore;
   await Promise.all(pool.map((c) => c.close()));
-  latencies.sort((a, b) => a - b);
-  const flows = latencies.length;
+  const { p50, p95, count: flows } = summarizeLatencies(latencies);
   return {
     keyAlgorithm,
     concurrency,
     flows,
     seconds: Number(seconds.toFixed(2)),
     flowsPerSecond: Number((flows / seconds).toFixed(1)),
-    p50Ms: Math.round(percentile(latencies, 50)),
-    p95Ms: Math.round(percentile(latencies, 95)),
+    p50Ms: Math.round(p50),
+    p95Ms: Math.round(p95),
     emulatorCpuMsPerFlow: Number((cpuMs / flows).toFixed(2)),
   };
 }

@@ -18,23 +18,18 @@ import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createLogger } from '@claimline/logger';
 import { createRequestSigner, type RequestSigner } from '@claimline/station-contract';
 import { generateStationKeyPair, sealToPublicKey } from '@claimline/station-crypto';
+import { median, summarizeLatencies } from '@claimline/test-kit';
 import { createVault } from '@claimline/vault';
 import { createStationFixtures, seedUnits } from '../../api/test/station-fixtures.js';
 
 const STATIONS = Number(process.env.BENCH_STATIONS ?? 20);
 const PER_STATION = Number(process.env.BENCH_PER_STATION ?? 50);
 const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 5));
-const median = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const json = process.argv.includes('--json');
 
-const p = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 const stats = (samples: number[]) => {
-  const s = [...samples].sort((a, b) => a - b);
-  return { p50: p(s, 0.5), p99: p(s, 0.99), max: s[s.length - 1]! };
+  const { p50, p99, max } = summarizeLatencies(samples);
+  return { p50, p99, max };
 };
 
 async function main() {
