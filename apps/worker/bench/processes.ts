@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { delay, repoRoot, startNodeProcess, type Proc } from '@claimline/test-kit';
 
 /**
  * The bench's child processes: workers run from their build (`dist/`, as in production: tsx's loader
@@ -9,80 +9,11 @@ import path from 'node:path';
  * Each runs in a process of its own so that its CPU is not shared with the bench driver's event loop.
  */
 
-export const repoRoot = path.resolve(__dirname, '../../..');
-const tsxLoader = require.resolve('tsx/cjs', { paths: [repoRoot] });
-const TAIL_LINES = 40;
+/** A child of the bench: test-kit's process (pid, last lines, waitForLine, stop with SIGKILL after 15 s). */
+export type Child = Proc;
 
-export type Child = {
-  pid: number;
-  /** The last lines of stdout + stderr, for an error message. */
-  tail(): string;
-  waitForLine(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
-  stop(): Promise<void>;
-};
-
-function startNode(
-  script: string,
-  args: string[],
-  env: Record<string, string>,
-  nodeArgs: string[] = [],
-): Child {
-  const fromSources = script.endsWith('.ts') ? ['--require', tsxLoader, '--conditions=claimline-source'] : [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...fromSources, script, ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const waiters = new Set<(line: string) => void>();
-  let partial = '';
-  const onData = (chunk: Buffer) => {
-    const text = partial + chunk.toString('utf8');
-    const parts = text.split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      if (lines.length > TAIL_LINES) lines.shift();
-      for (const waiter of waiters) waiter(line);
-    }
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const tail = () => lines.join('\n');
-  return {
-    pid: child.pid ?? -1,
-    tail,
-    waitForLine(pattern, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => done(new Error(`timed out waiting for ${pattern} from ${script}:\n${tail()}`)),
-          timeoutMs,
-        );
-        const onExit = () => done(new Error(`${script} exited before printing ${pattern}:\n${tail()}`));
-        const waiter = (line: string) => {
-          const match = line.match(pattern);
-          if (match) done(undefined, match);
-        };
-        const done = (error?: Error, match?: RegExpMatchArray) => {
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          child.off('exit', onExit);
-          if (error) reject(error);
-          else resolve(match!);
-        };
-        waiters.add(waiter);
-        child.once('exit', onExit);
-      });
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killer);
-    },
-  };
+function startNode(script: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []) {
+  return startNodeProcess(script, { args, env, nodeArgs, keepLines: 40 });
 }
 
 export type EmulatorChild = Child & {
@@ -181,4 +112,4 @@ export function machineTicks(): { busy: number; total: number } {
   return { busy: total - cpu[3]! - cpu[4]!, total };
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = delay;
