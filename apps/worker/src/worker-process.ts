@@ -41,6 +41,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
     },
     guardMs: config.WORKER_QUOTA_GUARD_MS,
     onWait: (operation, waitedMs) => metrics.rateLimitWait.inc({ operation }, waitedMs / 1000),
+    onStaleSlot: (operation) => metrics.quotaStaleSlots.inc({ operation }),
   });
   const claims: ClaimGatewayHandle = createClaimGateway(config, logger, quota);
   const opened = await openControlPlane(config, quotaConnection);

@@ -36,6 +36,12 @@ export function createWorkerMetrics() {
       labelNames: ['operation'] as const,
       registers: [registry],
     }),
+    quotaStaleSlots: new Counter({
+      name: 'claimline_worker_quota_stale_slots_total',
+      help: 'Quota slots given back because their answer came too late to start the call on time (a busy host)',
+      labelNames: ['operation'] as const,
+      registers: [registry],
+    }),
   };
 }
 
