@@ -6,6 +6,7 @@ import swaggerUi from 'swagger-ui-express';
 import { createAdminSessions } from './auth/admin-session.js';
 import { authenticate } from './auth/authenticate.js';
 import { createConsoleSessions } from './auth/console-session.js';
+import { endStreamsOfKey, endStreamsOfSession } from './services/event-feeds.js';
 import { ROLES, requireRole } from './auth/roles.js';
 import type { AppDeps, AppServices } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors/problem.js';
@@ -56,7 +57,10 @@ export function createApp(deps: AppDeps): ClaimlineApp {
   const sessions = createAdminSessions(deps.prisma, deps.keyCache);
   const consoleSessions = createConsoleSessions(deps.prisma, deps.redis, {
     keyPrefix: deps.config.QUEUE_PREFIX,
+    onClose: endStreamsOfSession,
   });
+  // A key revoked (or changed) ends its open event streams at once: they were authorised when opened.
+  deps.keyCache?.onInvalidate(endStreamsOfKey);
   const holder: { document?: OpenApiDocument } = {};
   const routes = [
     ...batchRoutes(services),

@@ -7,12 +7,15 @@ export type SseStream = {
   status: number;
   events: SseEvent[];
   next(match: (event: SseEvent) => boolean): Promise<SseEvent>;
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>;
   close(): void;
 };
 
 export function openSse(port: number, path: string, headers: Record<string, string>): Promise<SseStream> {
   return new Promise((resolve, reject) => {
     const req = http.get({ port, path, headers }, (res) => {
+      const ended = new Promise<void>((done) => res.once('end', () => done()));
       const events: SseEvent[] = [];
       const waiting: { match: (e: SseEvent) => boolean; got: (e: SseEvent) => void }[] = [];
       let buffer = '';
@@ -42,6 +45,7 @@ export function openSse(port: number, path: string, headers: Record<string, stri
           if (seen) return Promise.resolve(seen);
           return new Promise((got) => waiting.push({ match, got }));
         },
+        ended,
         close: () => req.destroy(),
       });
     });

@@ -52,11 +52,16 @@ export function readCookie(header: string | undefined, name: string): string | u
 export function createConsoleSessions(
   prisma: PrismaClient,
   redis: Redis,
-  options: { keyPrefix: string; ttlMs?: number },
+  options: {
+    keyPrefix: string;
+    ttlMs?: number;
+    /** Told when a session is signed out (its id is the hash of its cookie): its event streams end. */
+    onClose?: (sessionId: string) => void;
+  },
 ): ConsoleSessions {
   const ttlMs = options.ttlMs ?? CONSOLE_SESSION_TTL_MS;
-  const redisKey = (id: string) =>
-    `${options.keyPrefix}:console-session:${createHash('sha256').update(id).digest('hex')}`;
+  const sessionId = (id: string) => createHash('sha256').update(id).digest('hex');
+  const redisKey = (id: string) => `${options.keyPrefix}:console-session:${sessionId(id)}`;
   const cookieId = (req: Request) => {
     const id = readCookie(req.headers.cookie, CONSOLE_COOKIE);
     return id && /^[A-Za-z0-9_-]{43}$/.test(id) ? id : undefined;
@@ -73,7 +78,13 @@ export function createConsoleSessions(
       throw new AppError('SESSION_EXPIRED', 'the key of this session was revoked or changed role');
     return {
       stored,
-      principal: { keyId: key.id, prefix: key.prefix, role: key.role, stationId: key.stationId },
+      principal: {
+        keyId: key.id,
+        prefix: key.prefix,
+        role: key.role,
+        stationId: key.stationId,
+        session: { id: sessionId(id!), expiresAt: stored.expiresAt },
+      },
     };
   }
 
@@ -108,7 +119,10 @@ export function createConsoleSessions(
     },
     async close(req, res) {
       const id = cookieId(req);
-      if (id) await redis.del(redisKey(id));
+      if (id) {
+        await redis.del(redisKey(id));
+        options.onClose?.(sessionId(id));
+      }
       res.clearCookie(CONSOLE_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: req.secure });
     },
     applies: (req) =>

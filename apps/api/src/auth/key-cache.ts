@@ -17,6 +17,8 @@ export type ApiKeyCache = {
   forget(keyId: string): void;
   /** Resolves on the next notification heard (tests). */
   nextInvalidation(): Promise<string>;
+  /** Calls `listener` with the id of every key whose standing changes (revoked, role, …). */
+  onInvalidate(listener: (keyId: string) => void): void;
   readonly live: boolean;
   /** Resolves once LISTEN is established the first time. */
   ready(): Promise<void>;
@@ -33,6 +35,7 @@ export function createApiKeyCache(databaseUrl: string, logger: Logger, ttlMs = 3
   const byHash = new Map<string, Entry>();
   const hashById = new Map<string, string>();
   let waiters: ((id: string) => void)[] = [];
+  const subscribers = new Set<(keyId: string) => void>();
   let changes = 0;
   let markReady: () => void = () => undefined;
   const readyOnce = new Promise<void>((resolve) => (markReady = resolve));
@@ -55,6 +58,7 @@ export function createApiKeyCache(databaseUrl: string, logger: Logger, ttlMs = 3
       const woken = waiters;
       waiters = [];
       for (const wake of woken) wake(keyId);
+      for (const subscriber of subscribers) subscriber(keyId);
     },
     onDown: (err) => {
       clear();
@@ -84,6 +88,7 @@ export function createApiKeyCache(databaseUrl: string, logger: Logger, ttlMs = 3
     },
     forget,
     nextInvalidation: () => new Promise((resolve) => waiters.push(resolve)),
+    onInvalidate: (listener) => void subscribers.add(listener),
     get live() {
       return listener.live;
     },

@@ -9,7 +9,7 @@ const HEARTBEAT_MS = 15_000;
 export type FeedReading = { event: string; data: unknown; end?: unknown };
 export type FeedSource = { key: string; read: () => Promise<FeedReading> };
 
-type Listener = { write(text: string): void; end(): void };
+type Listener = { write(text: string): void; end(): void; keyId: string; sessionId?: string };
 
 /**
  * One poller per feed key (a batch, a filtered batch list), whatever the number of listeners: it reads
@@ -23,6 +23,18 @@ const feeds = new Map<string, Feed>();
 const polling = new Set<Promise<void>>();
 /** Open streams per API key id, every kind of feed together. */
 const streamsPerKey = new Map<string, number>();
+/** Every open stream, to end those of a key that is revoked or a console session that is closed. */
+const openStreams = new Set<Listener>();
+
+/** Ends the event streams of an API key (its standing changed: revoked, another role). */
+export function endStreamsOfKey(keyId: string): void {
+  for (const listener of [...openStreams]) if (listener.keyId === keyId) listener.end();
+}
+
+/** Ends the event streams opened through a console session (signed out). */
+export function endStreamsOfSession(sessionId: string): void {
+  for (const listener of [...openStreams]) if (listener.sessionId === sessionId) listener.end();
+}
 
 /** Ends every event stream and waits for polls under way, so the database can be closed after it. */
 export async function endEventStreams(): Promise<void> {
@@ -80,7 +92,9 @@ function startFeed(ctx: HandlerContext, source: FeedSource): Feed {
 
 /**
  * Server-Sent Events from a shared feed: the latest reading at once, then each change. At most
- * API_MAX_EVENT_STREAMS_PER_KEY open streams per API key, all feeds together (429 beyond).
+ * API_MAX_EVENT_STREAMS_PER_KEY open streams per API key, all feeds together (429 beyond). A stream
+ * lives no longer than what authorised it: it ends when its key is revoked (the key cache's NOTIFY),
+ * when its console session is signed out, and when that session's time is up.
  */
 export function openEventStream(ctx: HandlerContext, req: Request, res: Response, source: FeedSource): void {
   const { keyId } = ctx.principal;
@@ -101,13 +115,19 @@ export function openEventStream(ctx: HandlerContext, req: Request, res: Response
   res.flushHeaders();
   const feed = feeds.get(source.key) ?? startFeed(ctx, source);
   let closed = false;
+  let expiry: NodeJS.Timeout | undefined;
+  const session = ctx.principal.session;
   const listener: Listener = {
+    keyId,
+    ...(session ? { sessionId: session.id } : {}),
     write: (text) => {
       if (!closed) res.write(text);
     },
     end: () => {
       if (closed) return;
       closed = true;
+      clearTimeout(expiry);
+      openStreams.delete(listener);
       feed.listeners.delete(listener);
       const left = (streamsPerKey.get(keyId) ?? 1) - 1;
       if (left > 0) streamsPerKey.set(keyId, left);
@@ -120,6 +140,8 @@ export function openEventStream(ctx: HandlerContext, req: Request, res: Response
     },
   };
   feed.listeners.add(listener);
+  openStreams.add(listener);
+  if (session) expiry = setTimeout(listener.end, Math.max(0, session.expiresAt - Date.now()));
   req.on('close', listener.end);
   if (feed.last) listener.write(feed.last);
 }
