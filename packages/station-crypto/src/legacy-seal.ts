@@ -1,8 +1,6 @@
 import {
   createCipheriv,
-  createDecipheriv,
   createHash,
-  createPublicKey,
   diffieHellman,
   generateKeyPairSync,
   hkdfSync,
@@ -14,9 +12,10 @@ import type { SealBinding } from './seal.js';
 import { StationCryptoError } from './station-crypto-error.js';
 
 /**
- * The pre-HPKE format (v1: ephemeral-static ECDH, HKDF-SHA256, AES-256-GCM, own encoding), kept only so a
- * station can migrate offline stores written before the change (apps/station/src/offline-store.ts). The
- * API no longer produces it. Delete once no station holds v1 files.
+ * The pre-HPKE format (v1: ephemeral-static ECDH, HKDF-SHA256, AES-256-GCM, own encoding). Nothing opens
+ * it any more: a v1 payload is unsigned, so a station names the v1 units of its offline store at the
+ * start of `run` and refuses them (apps/station/src/offline-store.ts); prefetching the batch again
+ * replaces them. The writer stays for the tests of that refusal. Delete once no station holds v1 files.
  */
 type LegacyAlgorithm = 'X25519-HKDF-SHA256-A256GCM' | 'P256-HKDF-SHA256-A256GCM';
 export type LegacySealedPayload = { v: 1; alg: LegacyAlgorithm; epk: string; iv: string; ct: string };
@@ -47,57 +46,11 @@ function deriveKey(shared: Buffer, epkDer: Buffer, recipientDer: Buffer, info: B
   return Buffer.from(hkdfSync('sha256', shared, salt, info, 32));
 }
 
-function decode(value: unknown, what: string): Buffer {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
-    throw new StationCryptoError('MALFORMED_PAYLOAD', `${what} is not base64`);
-  return Buffer.from(value, 'base64');
-}
-
 export function isLegacySealed(payload: unknown): payload is LegacySealedPayload {
   return (payload as { v?: unknown } | null)?.v === 1;
 }
 
-/** Opens a v1 payload; tampering or a wrong binding gives OPEN_FAILED. */
-export function openLegacySealed(
-  payload: LegacySealedPayload,
-  privateKey: KeyObject,
-  binding: SealBinding,
-): Buffer {
-  const alg = legacyAlgorithmOf(privateKey);
-  if (payload.alg !== alg)
-    throw new StationCryptoError(
-      'MALFORMED_PAYLOAD',
-      `v1 payload algorithm ${String(payload.alg)} is not ${alg}`,
-    );
-  const epkDer = decode(payload.epk, 'epk');
-  const iv = decode(payload.iv, 'iv');
-  const ct = decode(payload.ct, 'ct');
-  if (iv.length !== IV_BYTES || ct.length < TAG_BYTES)
-    throw new StationCryptoError('MALFORMED_PAYLOAD', 'iv or ciphertext has the wrong length');
-  const info = legacyInfo(alg, binding);
-  let key: Buffer | undefined;
-  try {
-    const epk = createPublicKey({ key: epkDer, format: 'der', type: 'spki' });
-    if (legacyAlgorithmOf(epk) !== alg) throw new Error('ephemeral key type mismatch');
-    const shared = diffieHellman({ privateKey, publicKey: epk });
-    const recipientDer = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-    key = deriveKey(shared, epkDer, recipientDer, info);
-    shared.fill(0);
-    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-    decipher.setAAD(info);
-    decipher.setAuthTag(ct.subarray(ct.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(ct.subarray(0, ct.length - TAG_BYTES)), decipher.final()]);
-  } catch {
-    throw new StationCryptoError(
-      'OPEN_FAILED',
-      `v1 sealed key for ${binding.serial} failed authentication (tampered, or sealed for another unit, certificate or station)`,
-    );
-  } finally {
-    key?.fill(0);
-  }
-}
-
-/** Writes a v1 payload: for tests of the migration only (exported from `@claimline/station-crypto/testing`). */
+/** Writes a v1 payload: for tests of the refusal only (exported from `@claimline/station-crypto/testing`). */
 export function sealLegacy(
   plaintext: Buffer,
   recipient: KeyObject,

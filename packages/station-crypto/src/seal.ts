@@ -70,7 +70,7 @@ export async function openSealed(
   if (version === 1)
     throw new StationCryptoError(
       'LEGACY_PAYLOAD',
-      `the sealed key for ${binding.serial} is in the pre-HPKE format (v1), which a station reads only when it migrates its offline store at the start of run (and this one did not open there)`,
+      `the sealed key for ${binding.serial} is in the pre-HPKE format (v1), which stations no longer open (it is unsigned): prefetch the batch again`,
     );
   if (version !== 2)
     throw new StationCryptoError('MALFORMED_PAYLOAD', `unknown sealed payload version ${String(version)}`);
