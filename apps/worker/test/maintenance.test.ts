@@ -30,7 +30,7 @@ beforeAll(async () => {
   h = await startHarness();
   connection = createRedisConnection(testRedisUrl(), 'producer');
   maintenance = new Queue(QUEUES.maintenance, { connection, prefix: h.prefix });
-  const { batchId } = await seedBatch(h, { count: 5, serialPrefix: 'MNT' });
+  const { batchId } = await seedBatch(h, { count: 6, serialPrefix: 'MNT' });
   worker = h.spawnWorker(fast);
   await waitForSettled(h, [batchId], 90_000);
 });
@@ -183,4 +183,25 @@ it('CONTROL_PLANE=off: the job fails with ControlPlaneUnavailable (audited), REV
   worker = h.spawnWorker(fast);
   await settled(ref.id, 'REVOKED');
   expect(atEmulator(ref.certificateId)?.status).toBe('REVOKED');
+});
+
+it('scheduled reconcile with fixes: a REVOKED certificate still ACTIVE at AWS (revoked before #12) is revoked there', async () => {
+  await worker.stop();
+  // The scan off: only the scheduled reconcile can find it.
+  worker = h.spawnWorker({
+    WORKER_MAINTENANCE_SCAN_INTERVAL_MS: '0',
+    WORKER_RECONCILE_INTERVAL_MS: '1000',
+    WORKER_RECONCILE_FIX: 'true',
+  });
+  const cert = (await deviceOf('MNT0005')).certificates[0]!;
+  await h.prisma.certificate.update({
+    where: { id: cert.id },
+    data: { status: 'REVOKED', revokedAt: new Date() },
+  });
+  await settled(cert.id, 'REVOKED');
+  expect(atEmulator(cert.certificateId)?.status).toBe('REVOKED');
+  const runs = await h.prisma.auditEvent.findMany({ where: { action: 'reconcile.report' } });
+  expect(runs.map((r) => r.details)).toContainEqual(
+    expect.objectContaining({ scheduled: true, fixable: 1, enqueued: 1 }),
+  );
 });
