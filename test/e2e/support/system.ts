@@ -197,6 +197,8 @@ export function runTsCli(
 export type EmulatorSettings = {
   keyAlgorithm: 'ec-p256' | 'rsa-2048';
   quotas: 'off' | 'defaults' | Record<string, number>;
+  /** Ownership-token validity at the emulator (AWS: 3600 s). */
+  tokenTtlSeconds?: number;
 };
 
 export type SystemOptions = {
@@ -327,6 +329,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         '--log-level',
         'warn',
       ];
+      if (emulatorSettings.tokenTtlSeconds !== undefined)
+        args.push('--token-ttl-seconds', String(emulatorSettings.tokenTtlSeconds));
       if (emulatorSettings.quotas !== 'defaults')
         args.push(
           '--quotas',
