@@ -16,8 +16,9 @@ import {
  * (`--token-ttl-seconds 60`) as at the workers, so orphans must occur: a flow that resumes after a
  * 429, a dropped answer, the kill -9, Redis or PostgreSQL trouble finds its saved certificate's token
  * too short-lived to use and orphans it. Smaller than the first scenario (300 units) to keep the
- * suite's time; the same faults: 20% dropped RegisterThing answers and 429s (seeded), a worker kill -9,
- * a Redis restart, every PostgreSQL connection terminated.
+ * suite's time; the same faults: 20% dropped RegisterThing answers and 429s (seeded), a worker kill -9
+ * timed inside RegisterThing (each waits 300 ms at the emulator before it is applied), a Redis restart,
+ * every PostgreSQL connection terminated.
  *
  * Asserted through the emulator's control plane (SigV4, support/control-plane-checks.ts): every thing
  * has exactly one ACTIVE certificate and it is the database's; every ORPHANED or REVOKED certificate is
@@ -31,7 +32,9 @@ const UNITS = 300;
 const FAULTS = {
   seed: 20261130,
   throttleRate: 0.2,
-  operations: { RegisterThing: { dropRate: 0.2 } },
+  // RegisterThing waits 300 ms at the emulator before it is applied: the kill -9 lands while the
+  // killed worker's RegisterThing requests are in flight, and the emulator applies them after it died.
+  operations: { RegisterThing: { dropRate: 0.2, delayMs: 300 } },
 };
 const PROVISIONING_TIMEOUT_MS = 200_000;
 
@@ -106,7 +109,14 @@ it('60-second tokens: orphans occur and are cleaned at the emulator; AWS and the
   await reach(40, 'kill -9 a worker');
   const victim = system.workers[0]!;
   await victim.stop('SIGKILL');
-  note(`worker ${victim.name} killed -9 at ${registered} registered`);
+  const inFlight = await system.db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM certificate c JOIN device d ON d.id = c.device_id
+      WHERE d.batch_id = $1 AND c.status = 'REGISTERING'`,
+    [batchId],
+  );
+  note(
+    `worker ${victim.name} killed -9 at ${registered} registered, ${inFlight[0]!.n} certificates REGISTERING (RegisterThing in flight)`,
+  );
   await sleep(1_000);
   system.startWorker();
 

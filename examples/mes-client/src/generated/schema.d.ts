@@ -766,7 +766,7 @@ export interface components {
                 code: string;
                 count: number;
             }[];
-            /** @description Certificates issued but never registered (ORPHANED); AWS deletes them after an hour */
+            /** @description Certificates issued but never registered (ORPHANED): keys shredded, deleted at AWS by the maintenance queue */
             orphanedCertificates: number;
             finished: boolean;
         };
