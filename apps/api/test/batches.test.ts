@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { provisionJobId } from '@claimline/jobs';
+import { maintenanceJobId, provisionJobId } from '@claimline/jobs';
 import { batchBody, serials, startTestApi, type TestApi } from './helpers.js';
 
 let api: TestApi;
@@ -304,7 +304,7 @@ describe('devices and templates', () => {
     expect(reads).toBe(1);
   });
 
-  it('reprovisions (ACTIVE certificate revoked, QUEUED, next generation enqueued) and audits', async () => {
+  it('reprovisions (ACTIVE certificate REVOKING, its key shredded, its revocation and the next generation enqueued) and audits', async () => {
     const res = await request(api.app).post('/v1/devices/DV-1/reprovision').set(api.auth(api.keys.admin));
     expect(res.status).toBe(202);
     expect(res.body).toEqual({
@@ -317,16 +317,19 @@ describe('devices and templates', () => {
     const cert = await api.db.prisma.certificate.findUniqueOrThrow({
       where: { certificateId: 'd'.repeat(64) },
     });
-    expect(cert.status).toBe('REVOKED');
+    expect(cert.status).toBe('REVOKING');
+    expect(cert.privateKeyCiphertext).toBeNull();
+    expect(await api.queues.maintenance.getJob(maintenanceJobId('revoke-certificate', cert.id))).toBeTruthy();
     const detail = await request(api.app)
       .get('/v1/devices/DV-1?include=certificates,audit')
       .set(api.auth(api.keys.viewer));
     expect(detail.body.audit.map((a: { action: string }) => a.action)).toEqual(
-      expect.arrayContaining(['device.reprovision', 'device.read']),
+      expect.arrayContaining(['device.reprovision', 'device.read', 'certificate.key-shredded']),
     );
+    expect(detail.body.certificates).toMatchObject([{ status: 'REVOKING' }]);
   });
 
-  it('revokes the ACTIVE certificate in the database', async () => {
+  it('revokes the ACTIVE certificate: REVOKING in the database, its revocation at AWS enqueued', async () => {
     await post(batchBody(['RV-1']));
     const device = await api.db.prisma.device.update({
       where: { serial: 'RV-1' },
@@ -345,6 +348,11 @@ describe('devices and templates', () => {
     expect(
       await api.db.prisma.auditEvent.count({ where: { deviceId: device.id, action: 'device.revoke' } }),
     ).toBe(1);
+    const cert = await api.db.prisma.certificate.findUniqueOrThrow({
+      where: { certificateId: 'e'.repeat(64) },
+    });
+    expect(cert.status).toBe('REVOKING');
+    expect(await api.queues.maintenance.getJob(maintenanceJobId('revoke-certificate', cert.id))).toBeTruthy();
   });
 
   it('lists the allowed templates', async () => {

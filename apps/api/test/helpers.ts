@@ -94,6 +94,7 @@ export async function startTestApi(
       await app.stop();
       await keyCache?.close();
       await queues.provisioning.obliterate({ force: true });
+      await queues.maintenance.obliterate({ force: true });
       await queues.close();
       redis.disconnect();
       if (prisma !== db.prisma) await prisma.$disconnect();

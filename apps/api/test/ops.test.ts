@@ -156,7 +156,7 @@ describe('dashboard', () => {
   it('serves bull-board with every queue to an admin key, and to the session cookie it sets', async () => {
     const direct = await request(api.app).get('/admin/queues/api/queues').set(api.auth(api.keys.admin));
     expect(direct.status).toBe(200);
-    expect(direct.body.queues.map((q: { name: string }) => q.name)).toEqual(['provisioning']);
+    expect(direct.body.queues.map((q: { name: string }) => q.name)).toEqual(['provisioning', 'maintenance']);
     const session = await request(api.app).post('/admin/session').set(api.auth(api.keys.admin));
     expect(session.status).toBe(204);
     const cookie = session.headers['set-cookie']![0]!;

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { openControlPlane, type ControlPlane } from '@claimline/aws-control-plane';
 import { controlPlaneSchema } from '@claimline/config';
-import { createRedisConnection } from '@claimline/jobs';
+import { createRedisConnection, maintenanceJobId } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { newCertificateId, startSeededEmulator } from '@claimline/reconcile/testing';
 import type { Redis } from 'ioredis';
@@ -128,6 +128,33 @@ describe('GET /v1/reconcile', () => {
     const res = await get(bare, {});
     expect(res.status).toBe(503);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body.code).toBe('CONTROL_PLANE_UNAVAILABLE');
+  });
+});
+
+describe('POST /v1/reconcile/fix', () => {
+  const fix = (app: TestApi, query: Record<string, string>, key = app.keys.admin) =>
+    request(app.app).post('/v1/reconcile/fix').query(query).set(app.auth(key));
+
+  it('enqueues the safe fix (the orphan clean-up), answers the report with the fixes, audits it', async () => {
+    const clean = await fix(api, { batchId: batches.clean });
+    expect(clean.status).toBe(200);
+    expect(clean.body.fixes).toMatchObject({ fixable: 0, enqueued: 0 });
+    const res = await fix(api, { batchId: batches.dirty });
+    expect(res.status).toBe(200);
+    expect(res.body.counts.ORPHAN_ACTIVE_AT_AWS).toBe(1);
+    expect(res.body.fixes).toMatchObject({ fixable: 1, enqueued: 1 });
+    const row = await api.db.prisma.certificate.findUniqueOrThrow({ where: { certificateId: orphanId } });
+    expect(
+      await api.queues.maintenance.getJob(maintenanceJobId('clean-orphan-certificate', row.id)),
+    ).toBeTruthy();
+    expect(await api.db.prisma.auditEvent.count({ where: { action: 'reconcile.fix' } })).toBe(2);
+  });
+
+  it('refuses other roles (403), and answers 503 without a control plane', async () => {
+    expect((await fix(api, {}, api.keys.mes)).body.code).toBe('FORBIDDEN');
+    const res = await fix(bare, {});
+    expect(res.status).toBe(503);
     expect(res.body.code).toBe('CONTROL_PLANE_UNAVAILABLE');
   });
 });

@@ -40,6 +40,8 @@ export type RunningEmulator = {
   registry: { things(): Thing[]; certificates(): CertificateRecord[]; counters(): CounterSecond[] };
   setFaults(f: Partial<Faults>): void;
   setQuotas(q: Partial<Quotas> | 'off'): void;
+  /** Test fault: the next `count` calls of each named control-plane operation answer 429 ThrottlingException. */
+  throttleControlPlane(counts: Record<string, number>): void;
   stop(): Promise<void>;
 };
 
@@ -95,7 +97,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     logger,
   });
   await writeEndpoint(files, { host, port: mqttServer.port });
+  const throttles = new Map<string, number>();
   const controlDeps = {
+    throttled: (operation: string) => {
+      const left = throttles.get(operation) ?? 0;
+      if (left > 0) throttles.set(operation, left - 1);
+      return left > 0;
+    },
     store,
     templates,
     templatesLoadedAt,
@@ -146,6 +154,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     },
     setFaults: (f) => faults.set(f),
     setQuotas: (q) => quotas.set(q),
+    throttleControlPlane: (counts) => Object.entries(counts).forEach(([op, n]) => throttles.set(op, n)),
     stop: () => {
       stopping ??= (async () => {
         tokens.stop();

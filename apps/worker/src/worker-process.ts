@@ -13,6 +13,7 @@ import { createProvisioningProcessor } from './provisioning/provisioning-process
 import { createCallQuota } from '@claimline/call-quota';
 import { openControlPlane } from '@claimline/aws-control-plane';
 import { runStuckUnitSweep } from './stuck-unit-sweep.js';
+import { runMaintenance } from './maintenance/run-maintenance.js';
 
 export type WorkerProcess = {
   /** Address of /healthz, /readyz, /metrics. */
@@ -122,6 +123,13 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
 
   void worker.run();
   const sweep = runStuckUnitSweep(config, { prisma, who, leaseMs, logger });
+  const maintenance = runMaintenance(config, {
+    prisma,
+    who,
+    controlPlane,
+    absence: opened.controlPlane ? '' : opened.reason,
+    logger,
+  });
   logger.info(
     { opsUrl, concurrency: config.CLAIM_POOL_SIZE, queuePrefix: config.QUEUE_PREFIX },
     'worker started',
@@ -142,6 +150,7 @@ export async function startWorkerProcess(config: WorkerConfig, logger: Logger): 
         const result = await Promise.race([worker.close().then(() => 'closed' as const), timeout]);
         if (result === 'timeout')
           logger.warn('shutdown time-out: leaving in-flight jobs to be recovered as stalled');
+        await maintenance.close();
         await claims.close();
         controlPlane?.close();
         await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));

@@ -40,6 +40,25 @@ export {
 } from './sealed-columns.js';
 export { cancelQueuedDevices, createDevices, requeueFailedDevices, type QueuedUnit } from './batch-writes.js';
 export { claimDownloads, recordBurn, shredBurnedKeys } from './station-writes.js';
-export { releaseFromStation, requeueForReprovision, revokeActiveCertificates } from './unit-writes.js';
+export { releaseFromStation, requeueForReprovision } from './unit-writes.js';
+export {
+  AWS_CLEAN_UP_STATUSES,
+  CERTIFICATE_TRANSITIONS,
+  certificateFromStatuses,
+  KEYLESS_STATUSES,
+  type CertificateEvent,
+  type CertificateTransition,
+} from './certificate-states.js';
+export {
+  confirmAwsCleanUp,
+  loadMaintenanceCertificate,
+  orphanCertificate,
+  recordAwsCleanUpBlocked,
+  requestRevocation,
+  shredFailedUnitCertificates,
+  unsettledCertificates,
+  type CertificateRef,
+  type MaintenanceCertificate,
+} from './certificate-writes.js';
 export { markBatchFinishedIfDone, markFailed, recordFailure } from './job-outcome-writes.js';
 export { requeueStuckUnit, type RequeueReason, type StuckUnit } from './recovery-writes.js';

@@ -2,6 +2,7 @@ import { rawSqlOf, type PrismaClient } from '@claimline/db';
 import { IN_FLIGHT, fromStates } from './device-states.js';
 import type { FailureRecord } from './ledger-errors.js';
 import type { ProvisioningLedger } from './provisioning-writes.js';
+import { shredFailedUnitCertificates } from './certificate-writes.js';
 
 /** How a provisioning job ends for its unit and batch: a failure recorded, FAILED, the batch finished. */
 
@@ -21,7 +22,11 @@ export async function recordFailure(
   });
 }
 
-/** In flight → FAILED with the failure, audited; returns the batch to check for completion, if changed. */
+/**
+ * In flight → FAILED with the failure, audited; its certificates that will never be handed out lose
+ * their keys in the same transaction (shredFailedUnitCertificates). Returns the batch to check for
+ * completion, if changed.
+ */
 export async function markFailed(
   deps: ProvisioningLedger,
   deviceId: string,
@@ -40,6 +45,7 @@ export async function markFailed(
     });
     if (changed.count === 0) return null;
     const device = await tx.device.findUniqueOrThrow({ where: { id: deviceId }, select: { batchId: true } });
+    await shredFailedUnitCertificates(tx, deps.who, { id: deviceId, batchId: device.batchId });
     await tx.auditEvent.create({
       data: {
         actor: deps.who.actor,

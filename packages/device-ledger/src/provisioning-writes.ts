@@ -5,6 +5,7 @@ import { SETTLED, fromStates } from './device-states.js';
 import { FencedOut, RegistrationConflict } from './ledger-errors.js';
 import { LOADED_DEVICE_COLUMNS, loadedDevice, type DeviceWithBatch } from './loaded-device.js';
 import { sealedTokenOf, type Sealed } from './sealed-columns.js';
+import { orphanCertificate } from './certificate-writes.js';
 
 /**
  * The provisioning worker's writes: the device lease, the fence, and one guarded statement per step
@@ -157,7 +158,8 @@ export async function saveIssuedCertificate(
   const expiresAt = new Date(at.getTime() + deps.tokenTtlMs);
   const details = JSON.stringify({ certificateId: issued.certificateId, mode: device.batch.mode });
   // AWS has issued the certificate whatever happens next, so it is always recorded: ISSUED while this
-  // attempt still holds the device, ORPHANED (never to be registered) when a newer attempt took over.
+  // attempt still holds the device, ORPHANED (never to be registered) when a newer attempt took over;
+  // an orphan's key and token are never stored (nothing to shred later).
   const rows = await rawSqlOf(deps.prisma)<{ owned: boolean }>(
     `WITH owner AS (
       SELECT id FROM device
@@ -171,7 +173,12 @@ export async function saveIssuedCertificate(
       VALUES ($5::uuid, $6, $2::uuid, $7,
         CASE WHEN EXISTS (SELECT 1 FROM owner) THEN 'ISSUED' ELSE 'ORPHANED' END::"CertificateStatus",
         CASE WHEN EXISTS (SELECT 1 FROM owner) THEN NULL ELSE $1::timestamp(3) END,
-        $8, $9, $10, $11, $12, $13, $14, $15, $16, $1)
+        CASE WHEN EXISTS (SELECT 1 FROM owner) THEN $8::bytea END,
+        CASE WHEN EXISTS (SELECT 1 FROM owner) THEN $9::bytea END,
+        $10, $11,
+        CASE WHEN EXISTS (SELECT 1 FROM owner) THEN $12::bytea END,
+        CASE WHEN EXISTS (SELECT 1 FROM owner) THEN $13::bytea END,
+        $14, $15, $16, $1)
     ), issued AS (
       UPDATE device SET state = 'CERT_ISSUED', cert_issued_at = $1, updated_at = $1
       WHERE id IN (SELECT id FROM owner)
@@ -304,16 +311,9 @@ export async function saveVerification(
 
 /**
  * A certificate AWS will never register: its token expired before RegisterThing was sent (ISSUED), or
- * AWS refused the token on its first send (REGISTERING, but nothing of ours spent it).
+ * AWS refused the token on its first send (REGISTERING, but nothing of ours spent it). Its token and
+ * key are shredded in the same statement (certificate-writes.ts).
  */
 export async function orphan(deps: ProvisioningLedger, certificateRowId: string, at: Date): Promise<void> {
-  await deps.prisma.certificate.updateMany({
-    where: { id: certificateRowId, status: { in: ['ISSUED', 'REGISTERING'] } },
-    data: {
-      status: 'ORPHANED',
-      orphanedAt: at,
-      ownershipTokenCiphertext: null,
-      ownershipTokenWrappedKey: null,
-    },
-  });
+  await orphanCertificate(deps.prisma, deps.who, certificateRowId, at, 'orphaned');
 }

@@ -3,25 +3,9 @@ import type { DeviceState, Prisma } from '@claimline/db';
 /** One unit as the caller read it: the write only happens if it is still in that state. */
 type Observed = { id: string; state: DeviceState };
 
-/** Its ACTIVE certificates → REVOKED; returns their AWS ids. */
-export async function revokeActiveCertificates(
-  tx: Prisma.TransactionClient,
-  deviceId: string,
-): Promise<string[]> {
-  const active = await tx.certificate.findMany({
-    where: { deviceId, status: 'ACTIVE' },
-    select: { certificateId: true },
-  });
-  await tx.certificate.updateMany({
-    where: { deviceId, status: 'ACTIVE' },
-    data: { status: 'REVOKED', revokedAt: new Date() },
-  });
-  return active.map((c) => c.certificateId);
-}
-
 /**
  * reprovision: the unit back to QUEUED with the next job generation, its station and errors cleared
- * (its ACTIVE certificate is revoked by the caller first). False if it changed state meanwhile.
+ * (its ACTIVE certificate is revoked by the caller first: requestRevocation). False if it changed state meanwhile.
  */
 export async function requeueForReprovision(
   tx: Prisma.TransactionClient,

@@ -1,6 +1,15 @@
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { JOBS, jitteredBackoff, provisionDevicePayload, provisionJobId, toQueuePriority } from './catalog.js';
+import {
+  certificateMaintenancePayload,
+  JOBS,
+  jitteredBackoff,
+  maintenanceJobId,
+  provisionDevicePayload,
+  provisionJobId,
+  toQueuePriority,
+  type MaintenanceJobName,
+} from './catalog.js';
 
 export type DeviceToProvision = { deviceId: string; serial: string; generation?: number };
 
@@ -44,6 +53,57 @@ export async function enqueueProvisioning(
 
 /** For `new Worker(…, { settings: { backoffStrategy } })`: the catalog's jittered backoff. */
 export function backoffStrategy(attemptsMade: number, type?: string): number {
-  if (type !== 'jittered') return -1;
-  return jitteredBackoff(attemptsMade);
+  if (type === 'jittered') return jitteredBackoff(attemptsMade);
+  if (type === 'jittered-maintenance')
+    return jitteredBackoff(attemptsMade, Math.random, JOBS.revokeCertificate.backoff);
+  return -1;
+}
+
+export type MaintenanceRequest = { job: MaintenanceJobName; certificateRowId: string };
+
+/**
+ * The one way maintenance jobs are created. Job id from the job and the certificate row (idempotent:
+ * a job still waiting, delayed or active is kept as it is). `replaceFinished` (an operator's request:
+ * revoke, reconcile --fix) first removes a completed or failed job of the same id, so the work runs
+ * again; the periodic scan chooses which (a function), so a job that failed for good is not re-run
+ * every scan. Returns the jobs added.
+ */
+export async function enqueueMaintenance(
+  queue: Queue,
+  requests: readonly MaintenanceRequest[],
+  options: { replaceFinished: boolean | ((job: Job, state: 'completed' | 'failed') => boolean) },
+): Promise<number> {
+  const replace = (job: Job, state: string) =>
+    (state === 'completed' || state === 'failed') &&
+    (typeof options.replaceFinished === 'function'
+      ? options.replaceFinished(job, state)
+      : options.replaceFinished);
+  let added = 0;
+  for (let start = 0; start < requests.length; start += CHUNK) {
+    const chunk = requests.slice(start, start + CHUNK);
+    const jobs = [];
+    for (const request of chunk) {
+      const jobId = maintenanceJobId(request.job, request.certificateRowId);
+      const existing = await queue.getJob(jobId);
+      if (existing) {
+        const state = await existing.getState();
+        if (!replace(existing, state)) continue;
+        await existing.remove();
+      }
+      jobs.push({
+        name: request.job,
+        data: certificateMaintenancePayload.parse({ certificateRowId: request.certificateRowId }),
+        opts: {
+          jobId,
+          attempts: JOBS.revokeCertificate.attempts,
+          backoff: { type: 'jittered-maintenance' },
+          removeOnComplete: { age: 24 * 3600, count: 100_000 },
+          removeOnFail: { age: 7 * 24 * 3600 },
+        },
+      });
+    }
+    if (jobs.length > 0) await queue.addBulk(jobs);
+    added += jobs.length;
+  }
+  return added;
 }

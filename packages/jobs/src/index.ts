@@ -3,6 +3,10 @@ export {
   QUEUES,
   JOBS,
   provisionDevicePayload,
+  certificateMaintenancePayload,
+  maintenanceJobId,
+  type CertificateMaintenancePayload,
+  type MaintenanceJobName,
   provisionJobId,
   toQueuePriority,
   jitteredBackoff,
@@ -10,5 +14,11 @@ export {
   type JobName,
   type ProvisionDevicePayload,
 } from './catalog.js';
-export { enqueueProvisioning, backoffStrategy, type DeviceToProvision } from './enqueue.js';
+export {
+  enqueueMaintenance,
+  enqueueProvisioning,
+  backoffStrategy,
+  type DeviceToProvision,
+  type MaintenanceRequest,
+} from './enqueue.js';
 export { createQueues, type Queues } from './queues.js';

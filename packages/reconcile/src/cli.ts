@@ -1,26 +1,32 @@
 #!/usr/bin/env node
-// claimline-reconcile: the read-only reconcile report of every unit (or one batch) against AWS IoT.
+// claimline-reconcile: the reconcile report of every unit (or one batch) against AWS IoT; --fix applies
+// the safe fixes through the maintenance queue.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, reconcileCliSchema } from '@claimline/config';
 import { openControlPlane } from '@claimline/aws-control-plane';
 import { createPrismaClient } from '@claimline/db';
-import { createRedisConnection } from '@claimline/jobs';
+import { Queue } from 'bullmq';
+import { createRedisConnection, QUEUES } from '@claimline/jobs';
+import { applySafeFixes } from './fixes.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 import { reportToCsv } from './report-format.js';
 
-const USAGE = `usage: claimline-reconcile [--batch ID] [--format json|csv] [--out FILE]
+const USAGE = `usage: claimline-reconcile [--batch ID] [--fix] [--format json|csv] [--out FILE]
   Compares every unit (or the units of one batch) with AWS IoT through the control plane
   (CONTROL_PLANE=emulator|aws; its per-operation quotas apply) and reports each disagreement.
   --batch ID      only the units of this batch (a uuid)
   --format F      json (default: counts per finding kind and every finding) or csv (one row per finding)
+  --fix           apply the safe fixes through the maintenance queue (the workers run them): revoke at
+                  AWS what the database revoked, deactivate and delete orphans ACTIVE at AWS; the
+                  report then has "fixes" (fixable, enqueued, and the findings left to an operator)
   --out FILE      write the report to FILE instead of stdout
-  Progress goes to stderr. Read-only: --fix (safe fixes through the maintenance queue) does not exist yet.
-exit codes: 0 no findings, 1 findings, 2 usage or error (no control plane, database, AWS)`;
+  Progress goes to stderr. Without --fix nothing is changed.
+exit codes: 0 no findings, 1 findings, 2 usage or error (no control plane, database, AWS, Redis)`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type Options = { batchId?: string; format: 'json' | 'csv'; out?: string };
+type Options = { batchId?: string; format: 'json' | 'csv'; out?: string; fix: boolean };
 
 /** The options, or the reason they are not usable (exit 2). */
 function parseOptions(argv: string[]): Options | { usage: string } {
@@ -40,13 +46,13 @@ function parseOptions(argv: string[]): Options | { usage: string } {
     return { usage: (error as Error).message };
   }
   if (values.help) return { usage: '' };
-  if (values.fix) return { usage: '--fix is not available yet: the maintenance queue does not exist' };
   const format = values.format ?? 'json';
   if (format !== 'json' && format !== 'csv') return { usage: `--format must be json or csv, not ${format}` };
   if (values.batch !== undefined && !UUID.test(values.batch))
     return { usage: `--batch must be a batch id (uuid), not ${values.batch}` };
   return {
     format,
+    fix: values.fix ?? false,
     ...(values.batch ? { batchId: values.batch } : {}),
     ...(values.out ? { out: values.out } : {}),
   };
@@ -57,6 +63,22 @@ const summary = (report: ReconcileReport) =>
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${kind}=${count}`)
     .join(' ') || 'no findings';
+
+/** The safe fixes through the maintenance queue (a producer connection of its own: fails fast). */
+async function fix(
+  config: { REDIS_URL: string; QUEUE_PREFIX: string },
+  prisma: Parameters<typeof applySafeFixes>[0],
+  report: ReconcileReport,
+) {
+  const connection = createRedisConnection(config.REDIS_URL, 'producer');
+  const queue = new Queue(QUEUES.maintenance, { connection, prefix: config.QUEUE_PREFIX });
+  try {
+    return await applySafeFixes(prisma, queue, report);
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -77,18 +99,24 @@ async function main(argv: string[]): Promise<number> {
     const controlPlane = opened.controlPlane;
     try {
       const started = Date.now();
-      const report = await reconcile(prisma, controlPlane, {
+      const found = await reconcile(prisma, controlPlane, {
         ...(options.batchId ? { batchId: options.batchId } : {}),
         onProgress: ({ units, findings }) =>
           console.error(
             `reconcile: ${units} units checked, ${findings} findings (${Math.round((Date.now() - started) / 1000)} s)`,
           ),
       });
+      const fixes = options.fix ? await fix(config, prisma, found) : undefined;
+      const report = fixes ? { ...found, fixes } : found;
       const text = options.format === 'csv' ? reportToCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
       if (options.out) await writeFile(options.out, text);
       else
         await new Promise<void>((resolve, reject) =>
           process.stdout.write(text, (e) => (e ? reject(e) : resolve())),
+        );
+      if (fixes)
+        console.error(
+          `reconcile --fix: ${fixes.enqueued} maintenance jobs enqueued for ${fixes.fixable} fixable findings`,
         );
       console.error(
         `reconcile: ${report.units} units, ${report.findings.length} findings (${summary(report)}); ${report.awsCalls.perUnit.toFixed(2)} AWS calls per unit`,

@@ -14,6 +14,8 @@ export const FINDING_KINDS = [
   'REVOKED_NOT_REVOKED_AT_AWS',
   /** A certificate the database lists ORPHANED is ACTIVE at AWS (orphans must be gone or inactive). */
   'ORPHAN_ACTIVE_AT_AWS',
+  /** A certificate the database lists REVOKING: its revocation at AWS is not confirmed yet. */
+  'REVOKE_UNCONFIRMED',
   /** A certificate whose RegisterThing outcome is still unknown here; AWS's status says how to settle it. */
   'REGISTERING_UNRESOLVED',
 ] as const;
@@ -65,6 +67,7 @@ export function findingsOf(
     if (cert.status === 'REVOKED' && status !== 'MISSING' && status !== 'REVOKED')
       add('REVOKED_NOT_REVOKED_AT_AWS', cert);
     if (cert.status === 'ORPHANED' && status === 'ACTIVE') add('ORPHAN_ACTIVE_AT_AWS', cert);
+    if (cert.status === 'REVOKING') add('REVOKE_UNCONFIRMED', cert);
     if (cert.status === 'REGISTERING') add('REGISTERING_UNRESOLVED', cert);
   }
   if (principals === null || unit.thingName === null) return findings;
@@ -76,7 +79,7 @@ export function findingsOf(
   if (active && !attached.includes(active.certificateId.toLowerCase())) add('ACTIVE_NOT_ATTACHED', active);
   const known = new Map(unit.certificates.map((cert) => [cert.certificateId.toLowerCase(), cert.status]));
   // Already a finding of its own above, by the status the database gives it.
-  const reported = new Set(['ORPHANED', 'REVOKED', 'REGISTERING']);
+  const reported = new Set(['ORPHANED', 'REVOKING', 'REVOKED', 'REGISTERING']);
   for (const id of attached) {
     if (id === active?.certificateId.toLowerCase() || awsStatus(id) !== 'ACTIVE') continue;
     if (reported.has(known.get(id) ?? '')) continue;

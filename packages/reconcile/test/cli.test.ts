@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
+import { Queue } from 'bullmq';
+import { createRedisConnection, maintenanceJobId, QUEUES } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import type { ReconcileReport } from '../src/index.js';
 import { newCertificateId, startSeededEmulator } from '../src/testing.js';
@@ -108,13 +110,33 @@ it('exits 1 and writes the one finding as CSV to --out', async () => {
   ]);
 }, 60_000);
 
-it('exits 2 on bad options, on --fix (not yet) and without a control plane', async () => {
+it('--fix enqueues the clean-up of the orphan on the maintenance queue and reports it', async () => {
+  const result = await run(['--batch', batches.dirty, '--fix']);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(/reconcile --fix: 1 maintenance jobs enqueued for 1 fixable findings/);
+  const report = JSON.parse(result.stdout) as ReconcileReport & {
+    fixes: { fixable: number; enqueued: number };
+  };
+  expect(report.fixes).toMatchObject({ fixable: 1, enqueued: 1 });
+  const connection = createRedisConnection(testRedisUrl(), 'producer');
+  const queue = new Queue(QUEUES.maintenance, { connection, prefix: env.QUEUE_PREFIX! });
+  try {
+    const row = await db.prisma.certificate.findUniqueOrThrow({ where: { certificateId: orphanId } });
+    const job = await queue.getJob(maintenanceJobId('clean-orphan-certificate', row.id));
+    expect(job?.data).toEqual({ certificateRowId: row.id });
+    // Without --fix (the runs above) nothing else was enqueued.
+    expect(await queue.count()).toBe(1);
+  } finally {
+    await queue.obliterate({ force: true });
+    await queue.close();
+    connection.disconnect();
+  }
+}, 60_000);
+
+it('exits 2 on bad options and without a control plane', async () => {
   const bad = await run(['--format', 'xml']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/--format must be json or csv/);
-  const fix = await run(['--fix']);
-  expect(fix.code).toBe(2);
-  expect(fix.stderr).toMatch(/--fix is not available yet/);
   const saved = env;
   env = { ...saved, CONTROL_PLANE: 'off' };
   try {

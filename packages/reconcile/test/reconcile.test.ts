@@ -1,5 +1,15 @@
+import { Queue } from 'bullmq';
 import { createTestDatabase, type TestDatabase } from '@claimline/db/testing';
-import { reconcile, reportToCsv, FINDING_KINDS, type ReconcileReport } from '../src/index.js';
+import { createRedisConnection, maintenanceJobId, QUEUES } from '@claimline/jobs';
+import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
+import {
+  applySafeFixes,
+  reconcile,
+  reportToCsv,
+  FINDING_KINDS,
+  SAFE_FIXES,
+  type ReconcileReport,
+} from '../src/index.js';
 import {
   newCertificateId,
   startSeededEmulator,
@@ -9,16 +19,26 @@ import {
 
 /**
  * One unit per finding kind, plus a healthy one, in a real database and a seeded emulator; the report
- * must name each (and nothing on the healthy unit) and count them.
+ * must name each (and nothing on the healthy unit) and count them. Without --fix nothing is enqueued;
+ * with it, exactly the safe fixes become maintenance jobs (revoke, orphan clean-up) and every other
+ * kind is left to an operator.
  */
 let db: TestDatabase;
 let report: ReconcileReport;
 let calls: number;
 const ids = Object.fromEntries(
-  ['ok', 'gone', 'inactive', 'detached', 'extra', 'extraOld', 'revoked', 'orphan', 'registering'].map((k) => [
-    k,
-    newCertificateId(),
-  ]),
+  [
+    'ok',
+    'gone',
+    'inactive',
+    'detached',
+    'extra',
+    'extraOld',
+    'revoked',
+    'revoking',
+    'orphan',
+    'registering',
+  ].map((k) => [k, newCertificateId()]),
 ) as Record<string, string>;
 
 type UnitSeed = { serial: string; thing: boolean; certificates: { id: string; status: string }[] };
@@ -29,6 +49,7 @@ const UNITS: UnitSeed[] = [
   { serial: 'DETACHED-1', thing: true, certificates: [{ id: ids.detached!, status: 'ACTIVE' }] },
   { serial: 'EXTRA-1', thing: true, certificates: [{ id: ids.extra!, status: 'ACTIVE' }] },
   { serial: 'REVOKED-1', thing: false, certificates: [{ id: ids.revoked!, status: 'REVOKED' }] },
+  { serial: 'REVOKING-1', thing: false, certificates: [{ id: ids.revoking!, status: 'REVOKING' }] },
   { serial: 'ORPHAN-1', thing: false, certificates: [{ id: ids.orphan!, status: 'ORPHANED' }] },
   { serial: 'REG-1', thing: false, certificates: [{ id: ids.registering!, status: 'REGISTERING' }] },
 ];
@@ -69,6 +90,7 @@ beforeAll(async () => {
     { certificateId: ids.extra!, status: 'ACTIVE' },
     { certificateId: ids.extraOld!, status: 'ACTIVE' },
     { certificateId: ids.revoked!, status: 'ACTIVE' },
+    { certificateId: ids.revoking!, status: 'ACTIVE' },
     { certificateId: ids.orphan!, status: 'ACTIVE' },
     { certificateId: ids.registering!, status: 'ACTIVE' },
   ];
@@ -95,10 +117,11 @@ it('names each disagreement once, on its unit and certificate, and nothing on th
       ['EXTRA_ACTIVE_PRINCIPAL', 'EXTRA-1', ids.extraOld, 'ACTIVE'],
       ['REVOKED_NOT_REVOKED_AT_AWS', 'REVOKED-1', ids.revoked, 'ACTIVE'],
       ['ORPHAN_ACTIVE_AT_AWS', 'ORPHAN-1', ids.orphan, 'ACTIVE'],
+      ['REVOKE_UNCONFIRMED', 'REVOKING-1', ids.revoking, 'ACTIVE'],
       ['REGISTERING_UNRESOLVED', 'REG-1', ids.registering, 'ACTIVE'],
     ]),
   );
-  expect(found).toHaveLength(7);
+  expect(found).toHaveLength(8);
   expect(report.findings.filter((f) => f.serial === 'OK-1')).toEqual([]);
   expect(Object.keys(report.counts)).toEqual([...FINDING_KINDS]);
   for (const kind of FINDING_KINDS) expect(report.counts[kind]).toBe(1);
@@ -113,6 +136,47 @@ it('asks AWS one certificate listing plus one principal listing per thing', () =
 it('writes the findings as CSV with a header, one row each', () => {
   const lines = reportToCsv(report).trimEnd().split('\r\n');
   expect(lines[0]).toBe('kind,serial,thingName,certificateId,databaseStatus,awsStatus');
-  expect(lines).toHaveLength(8);
+  expect(lines).toHaveLength(9);
   expect(lines).toContain(`ORPHAN_ACTIVE_AT_AWS,ORPHAN-1,,${ids.orphan},ORPHANED,ACTIVE`);
+});
+
+describe('--fix', () => {
+  const connection = createRedisConnection(testRedisUrl(), 'producer');
+  const queue = new Queue(QUEUES.maintenance, { connection, prefix: uniqueQueuePrefix('reconcile-fix') });
+  afterAll(async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+    connection.disconnect();
+  });
+  const rowIdOf = async (certificateId: string) =>
+    (await db.prisma.certificate.findUniqueOrThrow({ where: { certificateId } })).id;
+
+  it('without it, the report changes nothing: no maintenance job', async () => {
+    expect(await queue.count()).toBe(0);
+  });
+
+  it.each(FINDING_KINDS.map((kind) => [kind, SAFE_FIXES[kind] ?? 'left to an operator'] as const))(
+    '%s: %s',
+    async (kind, fix) => {
+      const finding = report.findings.find((f) => f.kind === kind)!;
+      const summary = await applySafeFixes(db.prisma, queue, { findings: [finding] });
+      if (fix === 'left to an operator') {
+        expect(summary).toMatchObject({ fixable: 0, enqueued: 0 });
+        expect(summary.manual[kind]).toBe(1);
+        return;
+      }
+      expect(summary).toMatchObject({ fixable: 1, enqueued: 1 });
+      const job = await queue.getJob(maintenanceJobId(fix, await rowIdOf(finding.certificateId!)));
+      expect(job?.name).toBe(fix);
+      // Enqueued again while it waits: the same job, not a second one.
+      expect((await applySafeFixes(db.prisma, queue, { findings: [finding] })).enqueued).toBe(0);
+    },
+  );
+
+  it('the whole report: three safe fixes, five findings left to an operator', async () => {
+    const summary = await applySafeFixes(db.prisma, queue, report);
+    expect(summary.fixable).toBe(3);
+    expect(Object.values(summary.manual).reduce((a, b) => a + b, 0)).toBe(5);
+    expect(await queue.count()).toBe(3);
+  });
 });

@@ -199,6 +199,8 @@ export type EmulatorSettings = {
   quotas: 'off' | 'defaults' | Record<string, number>;
   /** Templates instead of the bundled ones (a pre-provisioning hook, say). */
   templatesDir?: string;
+  /** Ownership-token validity at the emulator (AWS: 3600 s). */
+  tokenTtlSeconds?: number;
 };
 
 export type SystemOptions = {
@@ -330,6 +332,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         'warn',
       ];
       if (emulatorSettings.templatesDir) args.push('--templates-dir', emulatorSettings.templatesDir);
+      if (emulatorSettings.tokenTtlSeconds !== undefined)
+        args.push('--token-ttl-seconds', String(emulatorSettings.tokenTtlSeconds));
       if (emulatorSettings.quotas !== 'defaults')
         args.push(
           '--quotas',

@@ -1,8 +1,13 @@
 import { ROLES } from '../auth/roles.js';
-import { reconcileHandler } from '../handlers/reconcile.js';
+import { reconcileFixHandler, reconcileHandler } from '../handlers/reconcile.js';
 import { defineRoute, type ApiRoute } from '../http/route.js';
 import { problemSchema } from '../schemas/common.js';
-import { reconcileQuery, reconcileReport } from '../schemas/reconcile.js';
+import {
+  reconcileFixQuery,
+  reconcileFixReport,
+  reconcileQuery,
+  reconcileReport,
+} from '../schemas/reconcile.js';
 
 const problem = (description: string) => ({
   description,
@@ -17,7 +22,7 @@ export function reconcileRoutes(): ApiRoute[] {
       path: '/v1/reconcile',
       operationId: 'getReconcileReport',
       summary:
-        'Read-only reconcile report: each disagreement between the database and AWS IoT, with counts per kind (fixes are not available yet)',
+        'Read-only reconcile report: each disagreement between the database and AWS IoT, with counts per kind',
       tag: 'operations',
       roles: ROLES.admin,
       query: reconcileQuery,
@@ -32,6 +37,24 @@ export function reconcileRoutes(): ApiRoute[] {
         ),
       },
       handle: (ctx, { query }, _req, res) => reconcileHandler(ctx, query, res),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/reconcile/fix',
+      operationId: 'fixReconcileFindings',
+      summary:
+        'Reconcile, then enqueue the safe fixes on the maintenance queue (revoke at AWS what the database revoked; deactivate and delete orphans ACTIVE at AWS)',
+      tag: 'operations',
+      roles: ROLES.admin,
+      query: reconcileFixQuery,
+      responses: {
+        200: { description: 'The report and the fixes enqueued', schema: reconcileFixReport },
+        404: problem('BATCH_NOT_FOUND: no such batch'),
+        503: problem(
+          'CONTROL_PLANE_UNAVAILABLE: no control plane, or it failed; QUEUE_UNAVAILABLE: the fixes could not be enqueued',
+        ),
+      },
+      handle: (ctx, { query }) => reconcileFixHandler(ctx, query),
     }),
   ];
 }

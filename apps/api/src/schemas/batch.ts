@@ -96,7 +96,9 @@ export const batchProgress = z
     orphanedCertificates: z
       .number()
       .int()
-      .describe('Certificates issued but never registered (ORPHANED); AWS deletes them after an hour'),
+      .describe(
+        'Certificates issued but never registered (ORPHANED): keys shredded, deleted at AWS by the maintenance queue',
+      ),
     finished: z.boolean(),
   })
   .openapi('BatchProgress');

@@ -4,7 +4,7 @@ import { deviceStateSchema } from './common.js';
 export const certificateView = z
   .object({
     certificateId: z.string(),
-    status: z.enum(['ISSUED', 'REGISTERING', 'ACTIVE', 'ORPHANED', 'REVOKED', 'SHREDDED']),
+    status: z.enum(['ISSUED', 'REGISTERING', 'ACTIVE', 'REVOKING', 'ORPHANED', 'REVOKED', 'SHREDDED']),
     createdAt: z.iso.datetime(),
     activatedAt: z.iso.datetime().nullable(),
     revokedAt: z.iso.datetime().nullable(),

@@ -33,3 +33,17 @@ export const reconcileReport = z
     ),
   })
   .openapi('ReconcileReport');
+
+export const reconcileFixQuery = z
+  .object({ batchId: z.uuid().optional().describe('Only the units of this batch') })
+  .strict();
+
+export const reconcileFixReport = reconcileReport
+  .extend({
+    fixes: z.object({
+      fixable: z.number().int().describe('Findings with a safe fix'),
+      enqueued: z.number().int().describe('Maintenance jobs added (one already queued is not added twice)'),
+      manual: z.record(findingKind, z.number().int()).describe('Findings left to an operator, per kind'),
+    }),
+  })
+  .openapi('ReconcileFixReport');

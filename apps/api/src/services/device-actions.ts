@@ -1,9 +1,9 @@
 import type { DeviceState } from '@claimline/db';
-import { fromStates, requeueForReprovision, revokeActiveCertificates } from '@claimline/device-ledger';
+import { fromStates, requeueForReprovision, requestRevocation } from '@claimline/device-ledger';
 import type { HandlerContext } from '../http/route.js';
 import { AppError } from '../errors/app-error.js';
-import { audit } from './audit.js';
-import { enqueueOrFail } from './enqueue.js';
+import { audit, callerOf } from './audit.js';
+import { enqueueOrFail, enqueueRevocations } from './enqueue.js';
 
 /**
  * Re-provisioning is for a device whose provisioning ended: it got a certificate (REGISTERED and the
@@ -13,8 +13,9 @@ import { enqueueOrFail } from './enqueue.js';
 export const REPROVISIONABLE: readonly DeviceState[] = fromStates('reprovision');
 
 /**
- * New certificate for the device: its ACTIVE certificate becomes REVOKED first (at most one ACTIVE per
- * device), the device goes back to QUEUED with the next job generation, and a job is enqueued.
+ * New certificate for the device: its ACTIVE certificate becomes REVOKING first (at most one ACTIVE per
+ * device; its key shredded), the device goes back to QUEUED with the next job generation, and the
+ * provisioning job and the revocation at AWS (maintenance queue) are enqueued.
  */
 export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
   const { prisma } = ctx.deps;
@@ -33,7 +34,8 @@ export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
         },
       );
     }
-    const revokedIds = await revokeActiveCertificates(tx, current.id);
+    const revoking = await requestRevocation(tx, callerOf(ctx), current.id);
+    const revokedIds = revoking.map((c) => c.certificateId);
     // Conditional on the state we checked, so a concurrent change makes this a no-op we detect.
     if (!(await requeueForReprovision(tx, current)))
       throw new AppError('INVALID_DEVICE_STATE', 'the device changed state meanwhile; try again');
@@ -45,8 +47,9 @@ export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
       details: { fromState: current.state, revokedCertificateIds: revokedIds },
     });
     const device = await tx.device.findUniqueOrThrow({ where: { id: current.id } });
-    return { device, revoked: revokedIds, priority: current.batch.priority };
+    return { device, revoked: revoking, priority: current.batch.priority };
   });
+  await enqueueRevocations(ctx.deps, revoked);
   await enqueueOrFail(
     ctx.deps,
     [{ deviceId: device.id, serial, generation: device.provisionGeneration }],
@@ -57,21 +60,22 @@ export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
     serial,
     state: device.state,
     generation: device.provisionGeneration,
-    revokedCertificateIds: revoked,
+    revokedCertificateIds: revoked.map((c) => c.certificateId),
   };
 }
 
 /**
- * Marks the device's ACTIVE certificate REVOKED in the database and audits it. The AWS-side
- * UpdateCertificate(REVOKED) call belongs to the worker's maintenance queue, not to this request: the
- * API never talks to AWS. The device's state is left as it is.
+ * Marks the device's ACTIVE certificate REVOKING (its key shredded) and audits it; the maintenance
+ * queue revokes it at AWS (UpdateCertificate REVOKED, detached) and then marks it REVOKED. The API never
+ * talks to AWS. The device's state is left as it is.
  */
 export async function revokeDeviceCertificate(ctx: HandlerContext, serial: string) {
   const { prisma } = ctx.deps;
-  return prisma.$transaction(async (tx) => {
+  const { answer, revoking } = await prisma.$transaction(async (tx) => {
     const device = await tx.device.findUnique({ where: { serial } });
     if (!device) throw new AppError('DEVICE_NOT_FOUND', `no device with serial ${serial}`);
-    const revoked = await revokeActiveCertificates(tx, device.id);
+    const revoking = await requestRevocation(tx, callerOf(ctx), device.id);
+    const revoked = revoking.map((c) => c.certificateId);
     if (revoked.length === 0)
       throw new AppError('NO_ACTIVE_CERTIFICATE', `device ${serial} has no ACTIVE certificate`);
     await audit(tx, ctx, {
@@ -80,11 +84,14 @@ export async function revokeDeviceCertificate(ctx: HandlerContext, serial: strin
       batchId: device.batchId,
       details: { revokedCertificateIds: revoked },
     });
-    return {
+    const answer = {
       serial,
       state: device.state,
       generation: device.provisionGeneration,
       revokedCertificateIds: revoked,
     };
+    return { answer, revoking };
   });
+  await enqueueRevocations(ctx.deps, revoking);
+  return answer;
 }

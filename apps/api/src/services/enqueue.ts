@@ -1,4 +1,5 @@
-import { enqueueProvisioning, type DeviceToProvision } from '@claimline/jobs';
+import { enqueueMaintenance, enqueueProvisioning, JOBS, type DeviceToProvision } from '@claimline/jobs';
+import type { CertificateRef } from '@claimline/device-ledger';
 import type { PrismaClient } from '@claimline/db';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors/app-error.js';
@@ -39,4 +40,29 @@ export async function queuedDevicesOf(prisma: PrismaClient, batchId: string): Pr
     select: { id: true, serial: true, provisionGeneration: true },
   });
   return rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provisionGeneration }));
+}
+
+/**
+ * Revocations at AWS, after the database commit (the certificates are REVOKING). A failure here loses
+ * nothing: the workers' maintenance scan enqueues every REVOKING certificate it finds (the database is
+ * the outbox), so the request still succeeds; it is logged. A finished job of the same certificate is
+ * replaced (an operator asked again).
+ */
+export async function enqueueRevocations(
+  deps: AppDeps,
+  certificates: readonly CertificateRef[],
+): Promise<void> {
+  if (certificates.length === 0) return;
+  try {
+    await enqueueMaintenance(
+      deps.queues.maintenance,
+      certificates.map((c) => ({ job: JOBS.revokeCertificate.name, certificateRowId: c.id })),
+      { replaceFinished: true },
+    );
+  } catch (error) {
+    deps.logger.warn(
+      { err: error, certificateIds: certificates.map((c) => c.certificateId) },
+      "revocation not enqueued; the workers' maintenance scan enqueues it",
+    );
+  }
 }

@@ -59,6 +59,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   for (const route of routes) {
     app[route.method](route.path, (req: Request<Record<string, string>>, res: Response) => {
       try {
+        if (deps.throttled?.(route.operation))
+          throw new IotError('ThrottlingException', `Rate exceeded for ${route.operation}`);
         const output = route.handle({
           params: req.params,
           query: new URL(req.originalUrl, 'http://placeholder').searchParams,

@@ -11,4 +11,6 @@ export type ControlPlaneDeps = {
   mqttEndpoint(): { host: string; port: number };
   /** Closes the live connections of a certificate that stopped being ACTIVE. */
   disconnectCertificate(certificateId: string): void;
+  /** Test fault: true when this call of `operation` is to be answered 429 ThrottlingException. */
+  throttled?(operation: string): boolean;
 };

@@ -13,6 +13,7 @@ export const IOT_ERRORS = {
   DeleteConflictException: 409,
   VersionConflictException: 409,
   ResourceAlreadyExistsException: 409,
+  ThrottlingException: 429,
   InternalFailureException: 500,
   MissingAuthenticationTokenException: 403,
   IncompleteSignatureException: 403,

@@ -614,12 +614,32 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read-only reconcile report: each disagreement between the database and AWS IoT, with counts per kind (fixes are not available yet)
+         * Read-only reconcile report: each disagreement between the database and AWS IoT, with counts per kind
          * @description Roles: ADMIN
          */
         get: operations["getReconcileReport"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reconcile/fix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reconcile, then enqueue the safe fixes on the maintenance queue (revoke at AWS what the database revoked; deactivate and delete orphans ACTIVE at AWS)
+         * @description Roles: ADMIN
+         */
+        post: operations["fixReconcileFindings"];
         delete?: never;
         options?: never;
         head?: never;
@@ -810,7 +830,7 @@ export interface components {
                 code: string;
                 count: number;
             }[];
-            /** @description Certificates issued but never registered (ORPHANED); AWS deletes them after an hour */
+            /** @description Certificates issued but never registered (ORPHANED): keys shredded, deleted at AWS by the maintenance queue */
             orphanedCertificates: number;
             finished: boolean;
         };
@@ -876,7 +896,7 @@ export interface components {
         Certificate: {
             certificateId: string;
             /** @enum {string} */
-            status: "ISSUED" | "REGISTERING" | "ACTIVE" | "ORPHANED" | "REVOKED" | "SHREDDED";
+            status: "ISSUED" | "REGISTERING" | "ACTIVE" | "REVOKING" | "ORPHANED" | "REVOKED" | "SHREDDED";
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1127,17 +1147,37 @@ export interface components {
                 EXTRA_ACTIVE_PRINCIPAL?: number;
                 REVOKED_NOT_REVOKED_AT_AWS?: number;
                 ORPHAN_ACTIVE_AT_AWS?: number;
+                REVOKE_UNCONFIRMED?: number;
                 REGISTERING_UNRESOLVED?: number;
             };
             findings: {
                 /** @enum {string} */
-                kind: "THING_MISSING" | "ACTIVE_NOT_ACTIVE_AT_AWS" | "ACTIVE_NOT_ATTACHED" | "EXTRA_ACTIVE_PRINCIPAL" | "REVOKED_NOT_REVOKED_AT_AWS" | "ORPHAN_ACTIVE_AT_AWS" | "REGISTERING_UNRESOLVED";
+                kind: "THING_MISSING" | "ACTIVE_NOT_ACTIVE_AT_AWS" | "ACTIVE_NOT_ATTACHED" | "EXTRA_ACTIVE_PRINCIPAL" | "REVOKED_NOT_REVOKED_AT_AWS" | "ORPHAN_ACTIVE_AT_AWS" | "REVOKE_UNCONFIRMED" | "REGISTERING_UNRESOLVED";
                 serial: string;
                 thingName: string | null;
                 certificateId: string | null;
                 databaseStatus: string | null;
                 awsStatus: string | null;
             }[];
+        };
+        ReconcileFixReport: components["schemas"]["ReconcileReport"] & {
+            fixes: {
+                /** @description Findings with a safe fix */
+                fixable: number;
+                /** @description Maintenance jobs added (one already queued is not added twice) */
+                enqueued: number;
+                /** @description Findings left to an operator, per kind */
+                manual: {
+                    THING_MISSING?: number;
+                    ACTIVE_NOT_ACTIVE_AT_AWS?: number;
+                    ACTIVE_NOT_ATTACHED?: number;
+                    EXTRA_ACTIVE_PRINCIPAL?: number;
+                    REVOKED_NOT_REVOKED_AT_AWS?: number;
+                    ORPHAN_ACTIVE_AT_AWS?: number;
+                    REVOKE_UNCONFIRMED?: number;
+                    REGISTERING_UNRESOLVED?: number;
+                };
+            };
         };
         ConsoleSession: {
             /** @enum {string} */
@@ -4239,6 +4279,110 @@ export interface operations {
                 };
             };
             /** @description CONTROL_PLANE_UNAVAILABLE: no control plane is configured (CONTROL_PLANE=off, no emulator client file), or it failed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fixReconcileFindings: {
+        parameters: {
+            query?: {
+                /** @description Only the units of this batch */
+                batchId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report and the fixes enqueued */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileFixReport"];
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, malformed, unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the key role may not call this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description BATCH_NOT_FOUND: no such batch */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: see the code */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CONTROL_PLANE_UNAVAILABLE: no control plane, or it failed; QUEUE_UNAVAILABLE: the fixes could not be enqueued */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -55,6 +55,26 @@ export const workerFields = {
     .describe(
       'Worker: how often one worker (a Redis lock) requeues stuck units: in flight, lease lapsed, no live job (0 = never)',
     ),
+  WORKER_MAINTENANCE_CONCURRENCY: nonNegativeInt()
+    .default(2)
+    .describe(
+      'Worker: maintenance jobs (revoke, orphan clean-up at AWS) this process runs at once (0 = this process runs none)',
+    ),
+  WORKER_MAINTENANCE_SCAN_INTERVAL_MS: nonNegativeInt()
+    .default(15_000)
+    .describe(
+      'Worker: how often one worker (a Redis lock) enqueues the AWS clean-up of REVOKING, REVOKED and ORPHANED certificates not yet settled at AWS (0 = never)',
+    ),
+  WORKER_RECONCILE_INTERVAL_MS: nonNegativeInt()
+    .default(0)
+    .describe(
+      'Worker: how often one worker (a Redis lock) runs the reconcile report of every unit against AWS (0 = never, the default)',
+    ),
+  WORKER_RECONCILE_FIX: boolean()
+    .default(false)
+    .describe(
+      'Worker: the scheduled reconcile also applies the safe fixes through the maintenance queue (as claimline-reconcile --fix)',
+    ),
   WORKER_TOKEN_TTL_SECONDS: positiveInt()
     .default(3_600)
     .describe(
