@@ -6,6 +6,7 @@ export {
   IN_FLIGHT,
   SETTLED,
   TRANSITIONS,
+  UNFINISHED,
   type Cause,
   type DeviceEvent,
   type Transition,
@@ -43,3 +44,4 @@ export { claimDownloads, recordBurn, shredBurnedKeys } from './station-writes.js
 export { releaseFromStation, requeueForReprovision, revokeActiveCertificates } from './unit-writes.js';
 export { markBatchFinishedIfDone, markFailed, recordFailure } from './job-outcome-writes.js';
 export { requeueStuckUnit, type RequeueReason, type StuckUnit } from './recovery-writes.js';
+export { recordCsr, type ReceivedCsr } from './csr-writes.js';

@@ -15,6 +15,7 @@ export { REDACTED_PEM, REDACTED_RUN, scrubBurnOutput, scrubbedTail } from './bur
  */
 
 export const DEVICE_STATES = [
+  'AWAITING_CSR',
   'QUEUED',
   'CLAIMING',
   'CERT_ISSUED',
@@ -166,6 +167,7 @@ export const stationBatchSchema = z.object({
     total: z.number().int(),
     provisioning: z.number().int(),
     available: z.number().int(),
+    awaitingCsr: z.number().int().describe('device-csr units waiting for a station to send their CSR'),
     downloadedHere: z.number().int(),
     burnedHere: z.number().int(),
     burnFailedHere: z.number().int(),

@@ -1,5 +1,5 @@
 import type { Batch, PrismaClient } from '@claimline/db';
-import { IN_FLIGHT } from '@claimline/device-ledger';
+import { UNFINISHED } from '@claimline/device-ledger';
 import type { DeviceStateName } from '../schemas/common.js';
 
 export type BatchProgress = {
@@ -49,7 +49,8 @@ export async function batchProgress(prisma: PrismaClient, batch: Batch): Promise
     counts[row.state] = row.n;
     total += row.n;
   }
-  const inFlight = IN_FLIGHT.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+  // Units waiting for their CSR (device-csr) are not done either: the batch is open until each is served.
+  const inFlight = UNFINISHED.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
   const done = total - inFlight;
   const throughput = recentRows[0]?.n ?? 0;
   const finished = inFlight === 0;

@@ -5,7 +5,7 @@ export const payloadFormatToDb = { json: 'JSON', cbor: 'CBOR' } as const satisfi
   string,
   PayloadFormat
 >;
-export const modeToDb = { 'create-keys': 'CREATE_KEYS', csr: 'CSR' } as const satisfies Record<
+export const modeToDb = { 'create-keys': 'CREATE_KEYS', csr: 'CSR', 'device-csr': 'DEVICE_CSR' } as const satisfies Record<
   string,
   ClaimMode
 >;

@@ -28,7 +28,7 @@ import {
 } from '@claimline/device-ledger';
 import { PermanentProvisioningError, TokenExpiredError } from './provisioning-errors.js';
 import { isDefiniteRejection, resolveRegistration } from './resolve-registration.js';
-import { resumeVerification, verifyConnect } from './verify-connect.js';
+import { resumeVerification, verifiesConnect, verifyConnect } from './verify-connect.js';
 
 /**
  * Provisions one device: the whole claim flow for one serial, crash-safe at every step.
@@ -181,10 +181,9 @@ async function runFlow(ctx: FlowContext): Promise<ProvisionOutcome> {
     if (isDefiniteRejection(error)) await markNotRegistered(deps, certificate);
     throw error;
   }
-  await time('persist', () =>
-    saveRegistration(deps, device, certificate, thing, 'answer', now(), deps.verifyConnect),
-  );
-  if (deps.verifyConnect) {
+  const verify = verifiesConnect(ctx);
+  await time('persist', () => saveRegistration(deps, device, certificate, thing, 'answer', now(), verify));
+  if (verify) {
     return verifyConnect(
       ctx,
       { certificateId: certificate.certificateId, ...(await credentials()) },
@@ -252,7 +251,10 @@ async function reusableCertificate(ctx: FlowContext): Promise<PendingCertificate
   return reusable;
 }
 
-async function issueCertificate(ctx: FlowContext): Promise<IssuedCertificate & { privateKey: string }> {
+/** A new certificate with its private key, or null when the key never left the unit (device-csr). */
+type Issued = Omit<IssuedCertificate, 'privateKey'> & { privateKey: string | null };
+
+async function issueCertificate(ctx: FlowContext): Promise<Issued> {
   const { deps, session, device, time, format } = ctx;
   if (device.batch.mode === 'CREATE_KEYS') {
     const issued = await time('create', () => session.createKeysAndCertificate(format));
@@ -263,6 +265,13 @@ async function issueCertificate(ctx: FlowContext): Promise<IssuedCertificate & {
       );
     return { ...issued, privateKey: issued.privateKey };
   }
+  if (device.batch.mode === 'DEVICE_CSR') {
+    // The key was born in the unit and stays there: AWS signs the CSR a station posted for it.
+    const csrPem = device.csrPem;
+    if (!csrPem) throw new PermanentProvisioningError('MissingCsr', 'the unit has no CSR stored');
+    const issued = await time('create', () => session.createCertificateFromCsr(csrPem, format));
+    return { ...issued, privateKey: null };
+  }
   const { privateKeyPem, csrPem } = await time('keygen', () =>
     deps.claims.generateKeyAndCsr(KEY_ALGORITHM[device.batch.keyAlgorithm], device.serial),
   );
@@ -270,14 +279,23 @@ async function issueCertificate(ctx: FlowContext): Promise<IssuedCertificate & {
   return { ...issued, privateKey: privateKeyPem };
 }
 
-/** The new certificate's private key and ownership token, each sealed to its purpose, serial and id. */
-async function sealIssued(vault: Vault, serial: string, issued: IssuedCertificate & { privateKey: string }) {
+/**
+ * The new certificate's private key and ownership token, each sealed to its purpose, serial and id.
+ * A unit that holds its own key (device-csr) has only its token sealed: there is no key to store.
+ */
+async function sealIssued(
+  vault: Vault,
+  serial: string,
+  issued: Issued,
+) {
   const context = { serial, certificateId: issued.certificateId };
   const [key, token] = await Promise.all([
-    vault.seal({
-      plaintext: Buffer.from(issued.privateKey, 'utf8'),
-      context: { ...context, purpose: 'private-key' },
-    }),
+    issued.privateKey === null
+      ? null
+      : vault.seal({
+          plaintext: Buffer.from(issued.privateKey, 'utf8'),
+          context: { ...context, purpose: 'private-key' },
+        }),
     vault.seal({
       plaintext: Buffer.from(issued.certificateOwnershipToken, 'utf8'),
       context: { ...context, purpose: 'ownership-token' },
