@@ -76,7 +76,12 @@ export async function createBatch(
       const inserted: { id: string; serial: string }[] = [];
       for (let start = 0; start < body.devices.length; start += INSERT_CHUNK) {
         inserted.push(
-          ...(await createDevices(tx, batch.id, body.devices.slice(start, start + INSERT_CHUNK), awaitingCsr)),
+          ...(await createDevices(
+            tx,
+            batch.id,
+            body.devices.slice(start, start + INSERT_CHUNK),
+            awaitingCsr,
+          )),
         );
       }
       const insertedSerials = new Set(inserted.map((d) => d.serial));

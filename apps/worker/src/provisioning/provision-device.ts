@@ -283,11 +283,7 @@ async function issueCertificate(ctx: FlowContext): Promise<Issued> {
  * The new certificate's private key and ownership token, each sealed to its purpose, serial and id.
  * A unit that holds its own key (device-csr) has only its token sealed: there is no key to store.
  */
-async function sealIssued(
-  vault: Vault,
-  serial: string,
-  issued: Issued,
-) {
+async function sealIssued(vault: Vault, serial: string, issued: Issued) {
   const context = { serial, certificateId: issued.certificateId };
   const [key, token] = await Promise.all([
     issued.privateKey === null
