@@ -6,9 +6,11 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 
 type Kind = 'p256' | 'p384' | 'rsa2048' | 'rsa1024';
 
-const ALGORITHMS: Record<Kind, EcKeyGenParams | RsaHashedKeyGenParams> = {
-  p256: { name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams,
-  p384: { name: 'ECDSA', namedCurve: 'P-384' } as EcKeyGenParams,
+type KeyGen = webcrypto.EcKeyGenParams | webcrypto.RsaHashedKeyGenParams;
+
+const ALGORITHMS: Record<Kind, KeyGen> = {
+  p256: { name: 'ECDSA', namedCurve: 'P-256' },
+  p384: { name: 'ECDSA', namedCurve: 'P-384' },
   rsa2048: {
     name: 'RSASSA-PKCS1-v1_5',
     modulusLength: 2048,
@@ -30,11 +32,14 @@ export async function unitCsr(
   hash: 'SHA-256' | 'SHA-1' = 'SHA-256',
 ): Promise<string> {
   const algorithm = ALGORITHMS[kind];
-  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: [{ CN: [commonName] }],
     keys,
-    signingAlgorithm: { ...algorithm, hash } as Algorithm,
+    signingAlgorithm: { ...algorithm, hash },
   });
   return csr.toString('pem');
 }
@@ -42,6 +47,6 @@ export async function unitCsr(
 /** The same CSR with one byte of its signature changed: it parses, and its signature does not verify. */
 export function tamperedSignature(pem: string): string {
   const der = Buffer.from(new x509.Pkcs10CertificateRequest(pem).rawData);
-  der[der.length - 3] ^= 0x01;
+  der[der.length - 3]! ^= 0x01;
   return new x509.Pkcs10CertificateRequest(der).toString('pem');
 }

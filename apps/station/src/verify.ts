@@ -70,6 +70,7 @@ export async function openAndVerify(
   if (!samePem(creds.caPem, pins.caPem)) throw fail('the endpoint CA is not the pinned one');
   if (creds.serial !== scanned) throw fail(`the server answered for serial ${creds.serial}`);
   if (creds.stationId !== stationId) throw fail('the credentials were sealed for another station');
+  if (!creds.sealedPrivateKey) throw fail('the bundle holds no key');
   let privateKeyPem: Buffer;
   try {
     privateKeyPem = await openSealed(creds.sealedPrivateKey, stationKey, {

@@ -84,6 +84,11 @@ export const credentialsSchema = z
     issuedAt: z.iso.datetime().describe('When the API signed this bundle'),
     bundleSignature: bundleSignatureSchema,
   })
+  // A key from the server comes sealed; a unit that holds its own key gets none.
+  .refine((c) => (c.keyOrigin === 'device') === (c.sealedPrivateKey === undefined), {
+    message: 'sealedPrivateKey is required unless keyOrigin is device, and absent when it is',
+    path: ['sealedPrivateKey'],
+  })
   .meta({
     id: 'DeviceCredentials',
     description:
