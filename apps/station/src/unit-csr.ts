@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { X509Certificate, createHash, type X509Certificate as Cert } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
-import { verifyBundle } from '@claimline/station-contract';
 import type { Credentials } from './api-client.js';
 import { StationError } from './station-error.js';
-import type { Pins } from './verify.js';
+import { checkBundle, checkCertificate, type CertificateChecks, type Pins } from './verify.js';
 
 /** A CSR is a few hundred bytes; anything past this is not one. */
 const MAX_OUTPUT_BYTES = 64 * 1024;
@@ -79,18 +78,11 @@ export function verifyDeviceKeyBundle(
   csrKeyDigest: string,
   stationId: string,
   pins: Pins,
-  options: { deviceIssuerCas?: Cert[]; thingNamePattern?: string } = {},
+  options: CertificateChecks = {},
 ): DeviceKeyUnit {
   const fail = (why: string) =>
     new StationError('VERIFY_FAILED', `unit ${scanned}: ${why}; do not write it, report it`);
-  const signed = verifyBundle(creds, pins.bundleKey);
-  if (!signed.ok) throw fail(signed.reason);
-  if (creds.endpoint !== pins.endpoint)
-    throw fail(`the endpoint ${creds.endpoint} is not the pinned ${pins.endpoint}`);
-  const same = (a: string, b: string) => a.replace(/\r\n/g, '\n').trim() === b.replace(/\r\n/g, '\n').trim();
-  if (!same(creds.caPem, pins.caPem)) throw fail('the endpoint CA is not the pinned one');
-  if (creds.serial !== scanned) throw fail(`the server answered for serial ${creds.serial}`);
-  if (creds.stationId !== stationId) throw fail('the certificate was issued for another station');
+  checkBundle(creds, scanned, stationId, pins, fail);
   if (creds.keyOrigin !== 'device' || creds.sealedPrivateKey)
     throw fail('the server sent a key for a unit that holds its own');
   let certificate: X509Certificate;
@@ -99,19 +91,11 @@ export function verifyDeviceKeyBundle(
   } catch {
     throw fail('the certificate does not parse');
   }
-  if (createHash('sha256').update(certificate.raw).digest('hex') !== creds.certificateId)
-    throw fail('the certificate id does not match the certificate');
   const certKey = createHash('sha256')
     .update(certificate.publicKey.export({ type: 'spki', format: 'der' }))
     .digest('hex');
   if (certKey !== csrKeyDigest) throw fail("the certificate's public key is not the one in the unit's CSR");
-  const issuers = options.deviceIssuerCas;
-  if (issuers && !issuers.some((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey)))
-    throw fail('the certificate was not issued by the pinned device-issuer CA');
-  const thingName = creds.thingName ?? '';
-  if (!thingName) throw fail('no thing name');
-  const expected = options.thingNamePattern?.replaceAll('{serial}', scanned);
-  if (expected && thingName !== expected) throw fail(`thing ${thingName} is not ${expected}`);
+  const thingName = checkCertificate(certificate, creds, scanned, options, fail);
   return {
     serial: scanned,
     thingName,
