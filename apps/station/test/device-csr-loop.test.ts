@@ -5,7 +5,8 @@ import { createRedisConnection } from '@claimline/jobs';
 import { testRedisUrl } from '@claimline/jobs/testing';
 
 import { initStation } from '../src/index.js';
-import { startHarness, TEST_TEMPLATE, type WorkerChild } from '../../worker/test/harness.js';
+import { openStation } from '../src/station-context.js';
+import { startHarness, TEST_TEMPLATE, waitFor, type WorkerChild } from '../../worker/test/harness.js';
 import { dumpDatabase, dumpRedis, keyForms, leaks } from './key-search.js';
 import { registerStation, runCli, serveApi, type Served } from './loop-harness.js';
 
@@ -135,6 +136,40 @@ describe('device-csr: keys born in the unit', () => {
     expect(result.stdout).toContain(`ERROR ${unit}  AWAITING_CSR`);
     expect(result.stdout).toContain('--csr-command');
   });
+
+  it('serves a unit whose CSR was sent before a station restart, and reports a failed write', async () => {
+    const [resumed, unwritable] = (await seedDeviceCsrBatch('DKR-', 2)) as [string, string];
+    const dir = path.join(loop.root, 'line-csr');
+    // A station sent the CSR and stopped before the certificate came: the unit is signed meanwhile.
+    const csr = execFileSync('node', [fakeUnit, 'csr', unitsDir, resumed], { encoding: 'utf8' });
+    expect((await openStation({ dir, httpTimeoutMs: 5000 }).client.submitCsr(resumed, csr)).state).toBe(
+      'QUEUED',
+    );
+    await waitFor(
+      async () =>
+        (await loop.h.prisma.device.findUnique({ where: { serial: resumed } }))?.state === 'REGISTERED',
+      30_000,
+      'the unit registered',
+    );
+    const result = await runCli(['run', '--dir', dir, ...withUnits(keyInUnitArgs)], {
+      stdin: `${resumed}\n${unwritable}\n`,
+      env: { FAKE_UNIT_WRITE_FAIL: unwritable },
+    });
+    stationOutput.push(result.stdout, result.stderr);
+    expect(result.stdout).toMatch(new RegExp(`OK +${resumed} +certificate written`));
+    expect(result.stdout).toMatch(new RegExp(`FAIL +${unwritable} +write-cert command failed: exit code 3`));
+    expect(execFileSync('node', [fakeUnit, 'prove', unitsDir, resumed], { encoding: 'utf8' })).toContain(
+      'certificate matches its key',
+    );
+    const states = await loop.h.prisma.device.findMany({
+      where: { serial: { in: [resumed, unwritable] } },
+      orderBy: { serial: 'asc' },
+    });
+    expect(states.map((d) => [d.serial, d.state])).toEqual([
+      [resumed, 'BURNED'],
+      [unwritable, 'BURN_FAILED'],
+    ]);
+  }, 60_000);
 
   it('leaves no byte of any unit key in the database, Redis, the logs or the request bodies', async () => {
     await worker.stop();

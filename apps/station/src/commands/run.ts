@@ -230,7 +230,7 @@ export async function runStation(options: RunOptions): Promise<Tally> {
       } else {
         tally.failed++;
         say(
-          `FAIL  ${serial}  burn command failed: exit code ${result.exitCode ?? `signal ${result.signal}`}; last output: ${result.lastLines.join(' | ') || '(none)'}${saved}  ${counts()}`,
+          `FAIL  ${serial}  ${breakdown ? 'write-cert' : 'burn'} command failed: exit code ${result.exitCode ?? `signal ${result.signal}`}; last output: ${result.lastLines.join(' | ') || '(none)'}${saved}  ${counts()}`,
         );
       }
     } catch (error) {
