@@ -180,6 +180,38 @@ describe('device-csr batches', () => {
     expect([third.status, third.body.generation]).toEqual([202, 1]);
   });
 
+  it("long-polls a unit being signed for at most waitSeconds, and names AWS's code for a FAILED one", async () => {
+    await createBatch('DCF', 2);
+    expect((await postCsr('DCF0000', await unitCsr('DCF0000'))).status).toBe(202);
+    const started = Date.now();
+    const pending = await stationRequest(
+      api.app,
+      'get',
+      '/v1/station/devices/DCF0000/credentials?waitSeconds=1',
+      station.key,
+      station.signer,
+    );
+    // No worker runs here: the unit stays QUEUED, and the answer comes when the wait is over.
+    expect([pending.status, pending.body.code, pending.body.state]).toEqual([
+      409,
+      'DEVICE_NOT_PROVISIONED',
+      'QUEUED',
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    await api.db.prisma.device.update({
+      where: { serial: 'DCF0001' },
+      data: { state: 'FAILED', lastErrorCode: 'InvalidCsr' },
+    });
+    const failed = await stationRequest(
+      api.app,
+      'get',
+      '/v1/station/devices/DCF0001/credentials?waitSeconds=5',
+      station.key,
+      station.signer,
+    );
+    expect([failed.status, failed.body.state, failed.body.errorCode]).toEqual([409, 'FAILED', 'InvalidCsr']);
+  });
+
   it('lets the MES cancel units waiting for their CSR', async () => {
     const batch = await createBatch('DCE', 2);
     const res = await request(api.app).post(`/v1/batches/${batch.id}/cancel`).set(api.auth(api.keys.mes));
