@@ -3,19 +3,21 @@
 //   2. a live progress bar follows it until every unit is provisioned,
 //   3. a programmer station burns every unit with a fake burner (files copied into "flash images"),
 //   4. a summary: units per second, failures by code, orphaned certificates, units burned.
-// Options: --units N, --format json|cbor, --mode create-keys|csr, --api URL.
+// Options: --units N, --format json|cbor, --mode create-keys|csr|device-csr, --api URL.
+// device-csr (units make their own keys; default 20 units) is played by scripts/demo-device-csr.mjs.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { playDeviceCsrLine } from './demo-device-csr.mjs';
 import { localTlsPaths } from './local-tls.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
-    units: { type: 'string', default: '500' },
+    units: { type: 'string' },
     format: { type: 'string', default: 'json' },
     mode: { type: 'string', default: 'create-keys' },
     api: {
@@ -35,7 +37,8 @@ if (useLocalCa && process.env.NODE_EXTRA_CA_CERTS !== serverCa) {
   });
   process.exit(again.status ?? 1);
 }
-const units = Number(values.units);
+const deviceCsr = values.mode === 'device-csr';
+const units = Number(values.units ?? (deviceCsr ? 20 : 500));
 const api = values.api.replace(/\/$/, '');
 const runId = new Date()
   .toISOString()
@@ -59,6 +62,12 @@ const created = await call('POST', '/v1/batches', mesKey, {
 });
 console.log(`batch ${created.id}: ${created.created} units accepted in ${Date.now() - started} ms`);
 
+if (deviceCsr) {
+  const stationDir = await initDemoStation();
+  await playDeviceCsrLine({ root, batchId: created.id, serials, stationDir, mesKey, call, runStation });
+  process.exit(0);
+}
+
 // 2. Live progress until nothing is in flight.
 let batch;
 for (;;) {
@@ -76,20 +85,9 @@ const provisionSeconds = (Date.now() - started) / 1000;
 process.stdout.write('\n');
 
 // 3. A programmer station burns every provisioned unit.
-const stationDir = fs.mkdtempSync(path.join(os.tmpdir(), 'claimline-demo-station-'));
+const stationDir = await initDemoStation();
 const flashDir = path.join(stationDir, 'flash');
 fs.mkdirSync(flashDir);
-const station = await call('POST', '/v1/stations', adminKey, { name: `demo-line-${runId}`, line: 'demo' });
-station_cli([
-  'init',
-  '--server',
-  api,
-  '--key',
-  station.apiKey.key,
-  '--dir',
-  stationDir,
-  ...(useLocalCa ? ['--server-ca', serverCa] : []),
-]);
 const registered = (await allDevices(created.id, mesKey))
   .filter((d) => d.state === 'REGISTERED')
   .map((d) => d.serial);
@@ -127,6 +125,23 @@ function provisioned(progress) {
     (n, s) => n + (progress.counts[s] ?? 0),
     0,
   );
+}
+
+/** A station registered by the admin and initialised in a temporary directory. */
+async function initDemoStation() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'claimline-demo-station-'));
+  const station = await call('POST', '/v1/stations', adminKey, { name: `demo-line-${runId}`, line: 'demo' });
+  station_cli([
+    'init',
+    '--server',
+    api,
+    '--key',
+    station.apiKey.key,
+    '--dir',
+    dir,
+    ...(useLocalCa ? ['--server-ca', serverCa] : []),
+  ]);
+  return dir;
 }
 
 async function checkServer() {

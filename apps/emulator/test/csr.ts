@@ -9,6 +9,7 @@ const ALGORITHMS = {
     publicExponent: new Uint8Array([1, 0, 1]),
     hash: 'SHA-256',
   },
+  ecSha1: { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-1' },
   rsa1024: {
     name: 'RSASSA-PKCS1-v1_5',
     modulusLength: 1024,

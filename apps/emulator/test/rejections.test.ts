@@ -142,7 +142,7 @@ describe('rejections', () => {
     });
   });
 
-  it('a CSR with a bad signature or a weak key → 400 InvalidCsr', async () => {
+  it('a CSR with a bad signature, a weak key or a SHA-1 signature → 400 InvalidCsr', async () => {
     const { csrPem } = await generateCsr('ec');
     const der = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
     der.writeUInt8(der.readUInt8(der.length - 5) ^ 0xff, der.length - 5); // inside the signature
@@ -158,6 +158,15 @@ describe('rejections', () => {
       statusCode: 400,
       errorCode: 'InvalidCsr',
       errorMessage: expect.stringContaining('2048'),
+    });
+    // AWS IoT signs only CSRs signed with SHA-256/384/512.
+    const sha1 = await request(client, '$aws/certificates/create-from-csr/json', {
+      certificateSigningRequest: (await generateCsr('ecSha1')).csrPem,
+    });
+    expect(sha1.body).toMatchObject({
+      statusCode: 400,
+      errorCode: 'InvalidCsr',
+      errorMessage: expect.stringContaining('SHA-1'),
     });
     const garbage = await request(client, '$aws/certificates/create-from-csr/json', {
       certificateSigningRequest: 'hello',

@@ -5,6 +5,7 @@ import {
   isStationProblemCode,
   stationBatchesSchema,
   stationKeySchema,
+  submitCsrResultSchema,
   type ConfirmBody,
   type ConfirmResult,
   type Credentials,
@@ -12,6 +13,7 @@ import {
   type StationBatches,
   type StationKey,
   type StationProblemCode,
+  type SubmitCsrResult,
   type RequestSigner,
   verifyBundle,
 } from '@claimline/station-contract';
@@ -27,6 +29,7 @@ export type { ConfirmBody, Credentials, StationBatch } from '@claimline/station-
 const CODES: Record<StationProblemCode, StationErrorCode> = {
   DEVICE_NOT_FOUND: 'UNKNOWN_SERIAL',
   DEVICE_NOT_PROVISIONED: 'NOT_PROVISIONED',
+  DEVICE_AWAITING_CSR: 'AWAITING_CSR',
   DEVICE_ALREADY_BURNED: 'ALREADY_BURNED',
   DEVICE_DOWNLOADED_BY_OTHER_STATION: 'OTHER_STATION',
   STATION_NOT_ASSIGNED: 'NOT_ASSIGNED',
@@ -40,7 +43,7 @@ const CODES: Record<StationProblemCode, StationErrorCode> = {
   CONTENT_DIGEST_MISMATCH: 'SIGNATURE_REFUSED',
 };
 
-type Problem = { code?: string; detail?: string; state?: string };
+type Problem = { code?: string; detail?: string; state?: string; errorCode?: string | null };
 
 function explain(status: number, problem: Problem, serial?: string): StationError {
   const code = isStationProblemCode(problem.code) ? CODES[problem.code] : undefined;
@@ -52,9 +55,19 @@ function explain(status: number, problem: Problem, serial?: string): StationErro
         `unknown serial ${serial ?? ''}: check the label, or ask whether the MES sent this unit`,
       );
     case 'NOT_PROVISIONED':
+      if (problem.state === 'FAILED')
+        return new StationError(
+          'UNIT_FAILED',
+          `${unit} FAILED: ${problem.errorCode ?? 'no error code'}; put it aside and report it (an admin retries or reprovisions it)`,
+        );
       return new StationError(
         code,
         `${unit} is not provisioned yet (state ${problem.state ?? '?'}): put it aside and scan it again later`,
+      );
+    case 'AWAITING_CSR':
+      return new StationError(
+        code,
+        `${unit} holds its own key (device-csr batch) and waits for its CSR: start the station with --csr-command and --write-cert-command`,
       );
     case 'ALREADY_BURNED':
       return new StationError(
@@ -103,7 +116,9 @@ function explain(status: number, problem: Problem, serial?: string): StationErro
 }
 
 export type ApiClient = {
-  credentials(serial: string): Promise<Credentials>;
+  /** `waitSeconds`: long poll while the unit is being provisioned (device-csr: while AWS signs). */
+  credentials(serial: string, waitSeconds?: number): Promise<Credentials>;
+  submitCsr(serial: string, csrPem: string): Promise<SubmitCsrResult>;
   prefetchPage(batchId: string, cursor: string | null, limit: number): Promise<CredentialsPage>;
   confirm(serial: string, body: ConfirmBody): Promise<ConfirmResult>;
   batches(): Promise<StationBatches>;
@@ -167,10 +182,12 @@ export function createApiClient(
     path: string,
     body?: unknown,
     serial?: string,
+    callTimeoutMs = timeoutMs,
   ): Promise<z.output<S>> {
     // Every station call is idempotent (downloads, PUT key, confirm), so a 429 is waited out and retried.
+    // (A CSR sent twice is refused CSR_ALREADY_RECEIVED, never applied twice.)
     for (let attempt = 1; ; attempt++) {
-      const res = await send(method, path, body);
+      const res = await send(method, path, body, callTimeoutMs);
       const text = await res.text();
       let parsed: unknown;
       try {
@@ -188,7 +205,7 @@ export function createApiClient(
       return answer.data;
     }
   }
-  async function send(method: string, path: string, body?: unknown): Promise<Response> {
+  async function send(method: string, path: string, body: unknown, callTimeoutMs: number): Promise<Response> {
     const text = body ? JSON.stringify(body) : undefined;
     // Signed anew for each attempt: the server refuses a nonce twice.
     const signature = await options.signer.sign({
@@ -206,7 +223,7 @@ export function createApiClient(
           ...(text ? { 'Content-Type': 'application/json' } : {}),
         },
         ...(text ? { body: text } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(callTimeoutMs),
       });
     } catch (error) {
       const inner = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } })
@@ -220,13 +237,14 @@ export function createApiClient(
   }
   const enc = encodeURIComponent;
   return {
-    credentials: async (serial) => {
+    credentials: async (serial, waitSeconds = 0) => {
       const creds = await call(
         credentialsSchema,
         'GET',
-        `/v1/station/devices/${enc(serial)}/credentials`,
+        `/v1/station/devices/${enc(serial)}/credentials${waitSeconds > 0 ? `?waitSeconds=${waitSeconds}` : ''}`,
         undefined,
         serial,
+        timeoutMs + waitSeconds * 1000,
       );
       checkBundles([creds], options.bundleKey);
       return creds;
@@ -240,6 +258,8 @@ export function createApiClient(
       checkBundles(page.items, options.bundleKey);
       return page;
     },
+    submitCsr: (serial, csrPem) =>
+      call(submitCsrResultSchema, 'POST', `/v1/station/devices/${enc(serial)}/csr`, { csrPem }, serial),
     confirm: (serial, body) =>
       call(confirmResultSchema, 'POST', `/v1/station/devices/${enc(serial)}/confirm`, body, serial),
     batches: () => call(stationBatchesSchema, 'GET', '/v1/station/batches'),

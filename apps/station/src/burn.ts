@@ -11,7 +11,11 @@ export type BurnValues = Record<(typeof PLACEHOLDERS)[number], string>;
  * syntax), once, at start. Placeholders are replaced inside each word afterwards, so a serial or a thing
  * name can never become a new argument or shell syntax: the command is spawned without a shell.
  */
-export function parseBurnCommand(template: string): string[] {
+export function parseBurnCommand(
+  template: string,
+  what = 'the burn command',
+  allowed: readonly string[] = PLACEHOLDERS,
+): string[] {
   const words: string[] = [];
   let word = '';
   let quote: '"' | "'" | null = null;
@@ -32,23 +36,23 @@ export function parseBurnCommand(template: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new Error('the burn command has an unclosed quote');
+  if (quote) throw new Error(`${what} has an unclosed quote`);
   if (inWord) words.push(word);
-  if (words.length === 0) throw new Error('the burn command is empty');
+  if (words.length === 0) throw new Error(`${what} is empty`);
   for (const w of words) {
     for (const match of w.matchAll(/\{([A-Za-z]+)\}/g)) {
-      if (!(PLACEHOLDERS as readonly string[]).includes(match[1]!))
+      if (!allowed.includes(match[1]!))
         throw new Error(
-          `unknown placeholder {${match[1]}} in the burn command; known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`,
+          `unknown placeholder {${match[1]}} in ${what}; known: ${allowed.map((p) => `{${p}}`).join(' ')}`,
         );
     }
   }
   return words;
 }
 
-export function substitute(words: readonly string[], values: BurnValues): string[] {
+export function substitute(words: readonly string[], values: Partial<BurnValues>): string[] {
   return words.map((w) =>
-    w.replace(/\{([A-Za-z]+)\}/g, (_all, name: string) => values[name as keyof BurnValues]),
+    w.replace(/\{([A-Za-z]+)\}/g, (_all, name: string) => values[name as keyof BurnValues] ?? ''),
   );
 }
 

@@ -97,9 +97,17 @@ program
 program
   .command('run')
   .description('read serials from stdin (a barcode scanner) and burn each unit')
-  .requiredOption(
+  .option(
     '--burn <command>',
     'burn command; placeholders {cert} {key} {ca} {serial} {thingName} {endpoint} (no shell)',
+  )
+  .option(
+    '--csr-command <command>',
+    "device-csr units: prints the unit's CSR (its key never leaves it); placeholder {serial} (no shell)",
+  )
+  .option(
+    '--write-cert-command <command>',
+    'device-csr units: gives the unit its certificate; placeholders {cert} {ca} {serial} {thingName} {endpoint} (no shell)',
   )
   .option('--offline', 'use the prefetched store and write confirmations to the journal')
   .option(
@@ -111,7 +119,9 @@ program
   .addOption(dirOption())
   .action(
     async (o: {
-      burn: string;
+      burn?: string;
+      csrCommand?: string;
+      writeCertCommand?: string;
       offline?: boolean;
       deviceIssuerCa?: string;
       thingName?: string;
@@ -119,7 +129,10 @@ program
     }) => {
       const tally = await runStation({
         ...common(o.dir),
-        burn: o.burn,
+        ...(o.burn ? { burn: o.burn } : {}),
+        ...(o.csrCommand ? { csrCommand: o.csrCommand } : {}),
+        ...(o.writeCertCommand ? { writeCertCommand: o.writeCertCommand } : {}),
+        certificateWaitMs: config.STATION_CERTIFICATE_WAIT_SECONDS * 1000,
         offline: o.offline ?? false,
         burnTimeoutMs: config.STATION_BURN_TIMEOUT_SECONDS * 1000,
         ...(o.deviceIssuerCa ? { deviceIssuerCa: o.deviceIssuerCa } : {}),

@@ -19,7 +19,13 @@ export type StationErrorCode =
   | 'REVOKED'
   | 'SIGNATURE_REFUSED'
   | 'INSECURE_SERVER'
-  | 'BUNDLE_REFUSED';
+  | 'BUNDLE_REFUSED'
+  | 'AWAITING_CSR'
+  | 'UNIT_FAILED'
+  | 'CSR_COMMAND_FAILED'
+  | 'WRITE_CERT_FAILED'
+  | 'CERTIFICATE_TIMEOUT'
+  | 'OFFLINE_REFUSED';
 
 export class StationError extends Error {
   readonly code: StationErrorCode;

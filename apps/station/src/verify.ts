@@ -51,18 +51,18 @@ export type Pins = { bundleKey: KeyObject; endpoint: string; caPem: string };
 
 const samePem = (a: string, b: string) => a.replace(/\r\n/g, '\n').trim() === b.replace(/\r\n/g, '\n').trim();
 
-export async function openAndVerify(
+/**
+ * The bundle first: signed by the pinned server key (its age is checked when it arrives), naming the
+ * endpoint and trust root this station was set up with (not ones an attacker chose), for the scanned
+ * serial and this station.
+ */
+export function checkBundle(
   creds: Credentials,
   scanned: string,
-  stationKey: KeyObject,
   stationId: string,
   pins: Pins,
-  options: { deviceIssuerCas?: X509Certificate[]; thingNamePattern?: string } = {},
-): Promise<VerifiedUnit> {
-  const fail = (why: string) =>
-    new StationError('VERIFY_FAILED', `unit ${scanned}: ${why}; do not burn, report it`);
-  // The bundle first: signed by the pinned server key (its age is checked when it arrives), and
-  // naming the endpoint and trust root this station was set up with, not ones an attacker chose.
+  fail: (why: string) => StationError,
+): void {
   const signed = verifyBundle(creds, pins.bundleKey);
   if (!signed.ok) throw fail(signed.reason);
   if (creds.endpoint !== pins.endpoint)
@@ -70,6 +70,45 @@ export async function openAndVerify(
   if (!samePem(creds.caPem, pins.caPem)) throw fail('the endpoint CA is not the pinned one');
   if (creds.serial !== scanned) throw fail(`the server answered for serial ${creds.serial}`);
   if (creds.stationId !== stationId) throw fail('the credentials were sealed for another station');
+}
+
+export type CertificateChecks = { deviceIssuerCas?: X509Certificate[]; thingNamePattern?: string };
+
+/**
+ * The certificate itself: its id is its SHA-256, it is issued by the pinned device-issuer CA (when one is
+ * pinned), and the unit has a thing name (the pattern's, when given). Returns the thing name.
+ */
+export function checkCertificate(
+  certificate: X509Certificate,
+  creds: Credentials,
+  scanned: string,
+  options: CertificateChecks,
+  fail: (why: string) => StationError,
+): string {
+  if (createHash('sha256').update(certificate.raw).digest('hex') !== creds.certificateId)
+    throw fail('the certificate id does not match the certificate');
+  const issuers = options.deviceIssuerCas;
+  if (issuers && !issuers.some((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey)))
+    throw fail('the certificate was not issued by the pinned device-issuer CA');
+  const thingName = creds.thingName ?? '';
+  if (!thingName) throw fail('no thing name');
+  const expected = options.thingNamePattern?.replaceAll('{serial}', scanned);
+  if (expected && thingName !== expected) throw fail(`thing ${thingName} is not ${expected}`);
+  return thingName;
+}
+
+export async function openAndVerify(
+  creds: Credentials,
+  scanned: string,
+  stationKey: KeyObject,
+  stationId: string,
+  pins: Pins,
+  options: CertificateChecks = {},
+): Promise<VerifiedUnit> {
+  const fail = (why: string) =>
+    new StationError('VERIFY_FAILED', `unit ${scanned}: ${why}; do not burn, report it`);
+  checkBundle(creds, scanned, stationId, pins, fail);
+  if (!creds.sealedPrivateKey) throw fail('the bundle holds no key');
   let privateKeyPem: Buffer;
   try {
     privateKeyPem = await openSealed(creds.sealedPrivateKey, stationKey, {
@@ -89,18 +128,9 @@ export async function openAndVerify(
     } catch {
       throw fail('the certificate or the private key does not parse');
     }
-    if (createHash('sha256').update(certificate.raw).digest('hex') !== creds.certificateId)
-      throw fail('the certificate id does not match the certificate');
+    const thingName = checkCertificate(certificate, creds, scanned, options, fail);
     if (!certificate.checkPrivateKey(privateKey))
       throw fail("the certificate's public key does not match the private key");
-    const issuers = options.deviceIssuerCas;
-    if (issuers && !issuers.some((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey)))
-      throw fail('the certificate was not issued by the pinned device-issuer CA');
-    const thingName = creds.thingName ?? '';
-    if (!thingName) throw fail('no thing name');
-    if (options.thingNamePattern && thingName !== options.thingNamePattern.replaceAll('{serial}', scanned)) {
-      throw fail(`thing ${thingName} is not ${options.thingNamePattern.replaceAll('{serial}', scanned)}`);
-    }
     return {
       serial: scanned,
       thingName,

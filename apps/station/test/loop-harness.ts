@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -76,7 +77,20 @@ export async function startLoop(batchSizes: number[], options: { apiLogLevel?: s
   const registered = await h.prisma.device.count({ where: { state: 'REGISTERED' } });
   if (registered !== batchSizes.reduce((a, b) => a + b, 0))
     throw new Error(`only ${registered} units registered:\n${worker.output.join('')}`);
+  return { ...(await serveApi(h, options)), batches };
+}
 
+/** What `serveApi` records besides the log: every request body the API read (its raw bytes). */
+export type Served = Omit<Loop, 'batches'> & { requestBodies: Buffer[] };
+
+/**
+ * The API over HTTPS (a local CA) on an ephemeral port, on the harness's database and queue prefix,
+ * with an ADMIN key. `close()` stops it and the harness.
+ */
+export async function serveApi(
+  h: Harness,
+  options: { apiLogLevel?: string; env?: Record<string, string> } = {},
+): Promise<Served> {
   const redis = createRedisConnection(testRedisUrl(), 'producer');
   const config = loadConfig('api', apiSchema, {
     DATABASE_URL: h.db.url,
@@ -87,6 +101,7 @@ export async function startLoop(batchSizes: number[], options: { apiLogLevel?: s
     API_STATIONS_SERVE_ANY_BATCH: 'true',
     VAULT_LOCAL_KEYS_FILE: h.env.VAULT_LOCAL_KEYS_FILE!,
     API_DEVICE_CA_PATH: h.emulator.files.caPath, // the endpoint comes from endpoint.json next to it
+    ...options.env,
   });
   const queues = createQueues(redis, h.prefix);
   const apiLog: string[] = [];
@@ -108,6 +123,13 @@ export async function startLoop(batchSizes: number[], options: { apiLogLevel?: s
     { cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) },
     app,
   );
+  // The raw body the API kept (for Content-Digest), once the answer is sent.
+  const requestBodies: Buffer[] = [];
+  server.on('request', (req: IncomingMessage & { rawBody?: Buffer }, res: ServerResponse) =>
+    res.on('finish', () => {
+      if (req.rawBody?.length) requestBodies.push(req.rawBody);
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const adminKey = (await createApiKey(h.prisma, { name: 'admin', role: 'ADMIN' })).key;
@@ -119,8 +141,8 @@ export async function startLoop(batchSizes: number[], options: { apiLogLevel?: s
     fetch: (target, init) => undiciFetch(target, { ...init, dispatcher }) as unknown as Promise<Response>,
     adminKey,
     root,
-    batches,
     apiLog,
+    requestBodies,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -134,7 +134,7 @@ describe('full loop: provisioned through the emulator and a worker, burned by th
       headers: { Authorization: `Bearer ${loop.adminKey}` },
     });
     expect(reassign.status).toBe(200);
-    expect((await clientB.credentials(held)).sealedPrivateKey.suite).toBe(
+    expect((await clientB.credentials(held)).sealedPrivateKey?.suite).toBe(
       'DHKEM-P256-HKDF-SHA256/HKDF-SHA256/AES-256-GCM',
     );
 
@@ -196,9 +196,9 @@ describe('offline: prefetch, burn without the server across a restart, sync', ()
     const [s0, s1, s2, tampered] = serials as [string, string, string, string];
     const file = path.join(paths.offline, `${Buffer.from(tampered).toString('base64url')}.json`);
     const creds = JSON.parse(fs.readFileSync(file, 'utf8'));
-    const ct = Buffer.from(creds.sealedPrivateKey.ct, 'base64');
+    const ct = Buffer.from(creds.sealedPrivateKey!.ct, 'base64');
     ct[20] = ct[20]! ^ 0x01;
-    creds.sealedPrivateKey.ct = ct.toString('base64');
+    creds.sealedPrivateKey!.ct = ct.toString('base64');
     fs.writeFileSync(file, JSON.stringify(creds));
 
     const images = path.join(loop.root, 'images-offline');

@@ -1,19 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '@claimline/db';
-import { fromStates } from './device-states.js';
+import { TRANSITIONS, fromStates } from './device-states.js';
 
 /** A unit as the queue needs it: id, serial and the job generation. */
 export type QueuedUnit = { id: string; serial: string; provision_generation: number };
 
-/** New units of a batch (QUEUED), one statement per chunk; serials that exist already are skipped. */
+/**
+ * New units of a batch, one statement per chunk; serials that exist already are skipped. QUEUED
+ * (create), or AWAITING_CSR for a device-csr batch (createAwaitingCsr: no job until the unit's CSR).
+ */
 export async function createDevices(
   tx: Prisma.TransactionClient,
   batchId: string,
   chunk: readonly { serial: string; parameters?: object }[],
+  awaitingCsr = false,
 ): Promise<{ id: string; serial: string }[]> {
+  const state = TRANSITIONS[awaitingCsr ? 'createAwaitingCsr' : 'create'].to;
   return tx.$queryRawUnsafe<{ id: string; serial: string }[]>(
-    `INSERT INTO device (id, serial, batch_id, parameters, updated_at)
-     SELECT u.id, u.serial, $1::uuid, u.parameters::jsonb, now()
+    `INSERT INTO device (id, serial, batch_id, parameters, state, updated_at)
+     SELECT u.id, u.serial, $1::uuid, u.parameters::jsonb, '${state}'::"DeviceState", now()
      FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(id, serial, parameters)
      ON CONFLICT (serial) DO NOTHING
      RETURNING id::text AS id, serial`,

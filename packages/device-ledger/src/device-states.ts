@@ -22,9 +22,19 @@ export const SETTLED: readonly DeviceState[] = [
   'FAILED',
 ];
 
+/**
+ * Devices whose provisioning is not over: in the pipeline, or (device-csr batches) waiting for the
+ * unit's CSR. A batch is finished when none of its units is in one of these.
+ */
+export const UNFINISHED: readonly DeviceState[] = ['AWAITING_CSR', ...IN_FLIGHT];
+
 export const TRANSITIONS = {
   /** The MES's batch creates the unit (no previous state). */
   create: { from: [], to: 'QUEUED', by: ['mes', 'admin'] },
+  /** A device-csr batch creates the unit waiting for its CSR: no job until a station posts it. */
+  createAwaitingCsr: { from: [], to: 'AWAITING_CSR', by: ['mes', 'admin'] },
+  /** A station posted the unit's CSR: its job is enqueued. */
+  csrReceived: { from: ['AWAITING_CSR'], to: 'QUEUED', by: ['station'] },
   /** A job's attempt takes the unit (its lease; a lapsed lease may be taken over). */
   claim: { from: IN_FLIGHT, to: 'CLAIMING', by: ['worker'] },
   certificateIssued: { from: ['CLAIMING', 'CERT_ISSUED'], to: 'CERT_ISSUED', by: ['worker'] },
@@ -34,11 +44,17 @@ export const TRANSITIONS = {
   verified: { from: ['VERIFYING'], to: 'REGISTERED', by: ['worker'] },
   verifyFailed: { from: ['VERIFYING'], to: 'VERIFY_FAILED', by: ['worker'] },
   failed: { from: IN_FLIGHT, to: 'FAILED', by: ['worker'] },
-  cancel: { from: ['QUEUED'], to: 'CANCELLED', by: ['mes', 'admin'] },
+  cancel: { from: ['QUEUED', 'AWAITING_CSR'], to: 'CANCELLED', by: ['mes', 'admin'] },
   retry: { from: ['FAILED'], to: 'QUEUED', by: ['mes', 'admin'] },
   reprovision: {
     from: ['REGISTERED', 'DOWNLOADED', 'BURNED', 'BURN_FAILED', 'FAILED'],
     to: 'QUEUED',
+    by: ['admin'],
+  },
+  /** Reprovisioning a device-csr unit: its CSR is dropped, the unit must send a new one. */
+  reprovisionAwaitingCsr: {
+    from: ['REGISTERED', 'DOWNLOADED', 'BURNED', 'BURN_FAILED', 'FAILED'],
+    to: 'AWAITING_CSR',
     by: ['admin'],
   },
   /** A station downloads a unit (again, if it is the one holding it). */

@@ -6,6 +6,7 @@ export {
   IN_FLIGHT,
   SETTLED,
   TRANSITIONS,
+  UNFINISHED,
   type Cause,
   type DeviceEvent,
   type Transition,
@@ -62,3 +63,4 @@ export {
 } from './certificate-writes.js';
 export { markBatchFinishedIfDone, markFailed, recordFailure } from './job-outcome-writes.js';
 export { requeueStuckUnit, type RequeueReason, type StuckUnit } from './recovery-writes.js';
+export { recordCsr, type ReceivedCsr } from './csr-writes.js';

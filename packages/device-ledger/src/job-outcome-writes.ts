@@ -1,5 +1,5 @@
 import { rawSqlOf, type PrismaClient } from '@claimline/db';
-import { IN_FLIGHT, fromStates } from './device-states.js';
+import { UNFINISHED, fromStates } from './device-states.js';
 import type { FailureRecord } from './ledger-errors.js';
 import type { ProvisioningLedger } from './provisioning-writes.js';
 import { shredFailedUnitCertificates } from './certificate-writes.js';
@@ -69,6 +69,6 @@ export async function markBatchFinishedIfDone(prisma: PrismaClient, batchId: str
     `UPDATE batch SET finished_at = now()
      WHERE id = $1::uuid AND finished_at IS NULL
        AND NOT EXISTS (SELECT 1 FROM device WHERE batch_id = $1::uuid AND state = ANY($2::text[]::"DeviceState"[]))`,
-    [batchId, [...IN_FLIGHT]],
+    [batchId, [...UNFINISHED]],
   );
 }

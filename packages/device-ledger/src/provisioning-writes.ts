@@ -150,7 +150,8 @@ export async function saveIssuedCertificate(
   deps: ProvisioningLedger,
   device: DeviceWithBatch,
   fence: Fence,
-  issued: { certificateId: string; certificatePem: string; key: Sealed; token: Sealed },
+  /** `key` is null for a unit that holds its own key (device-csr): nothing is stored for it. */
+  issued: { certificateId: string; certificatePem: string; key: Sealed | null; token: Sealed },
   at: Date,
 ): Promise<PendingCertificate> {
   const { key, token } = issued;
@@ -196,10 +197,10 @@ export async function saveIssuedCertificate(
       id,
       issued.certificateId,
       issued.certificatePem,
-      key.ciphertext,
-      key.wrappedKey,
-      key.kekId,
-      key.algorithm,
+      key?.ciphertext ?? null,
+      key?.wrappedKey ?? null,
+      key?.kekId ?? null,
+      key?.algorithm ?? null,
       token.ciphertext,
       token.wrappedKey,
       token.kekId,

@@ -5,16 +5,20 @@ type Observed = { id: string; state: DeviceState };
 
 /**
  * reprovision: the unit back to QUEUED with the next job generation, its station and errors cleared
- * (its ACTIVE certificate is revoked by the caller first: requestRevocation). False if it changed state meanwhile.
+ * (its ACTIVE certificate is revoked by the caller first: requestRevocation). A unit that holds its own key (device-csr)
+ * goes back to AWAITING_CSR instead, its CSR dropped: a station posts a new one (reprovisionAwaitingCsr).
+ * False if it changed state meanwhile.
  */
 export async function requeueForReprovision(
   tx: Prisma.TransactionClient,
   device: Observed,
+  keyInUnit = false,
 ): Promise<boolean> {
   const updated = await tx.device.updateMany({
     where: { id: device.id, state: device.state },
     data: {
-      state: 'QUEUED',
+      state: keyInUnit ? 'AWAITING_CSR' : 'QUEUED',
+      ...(keyInUnit ? { csrPem: null, csrReceivedAt: null } : {}),
       queuedAt: new Date(),
       attempts: 0,
       provisionGeneration: { increment: 1 },

@@ -65,9 +65,9 @@ describe('the transition table', () => {
     expect(fromStates('claim')).toEqual([...IN_FLIGHT]);
   });
 
-  it('lets only a FAILED unit be retried and only a QUEUED one be cancelled', () => {
+  it('lets only a FAILED unit be retried and only a QUEUED or AWAITING_CSR one be cancelled', () => {
     expect(states.filter((s) => allows('retry', s))).toEqual(['FAILED']);
-    expect(states.filter((s) => allows('cancel', s))).toEqual(['QUEUED']);
+    expect(states.filter((s) => allows('cancel', s))).toEqual(['AWAITING_CSR', 'QUEUED']);
     expect(allows('reprovision', 'CLAIMING')).toBe(false);
     expect(allows('burned', 'REGISTERED')).toBe(false);
   });

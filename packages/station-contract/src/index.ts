@@ -15,6 +15,7 @@ export { REDACTED_PEM, REDACTED_RUN, scrubBurnOutput, scrubbedTail } from './bur
  */
 
 export const DEVICE_STATES = [
+  'AWAITING_CSR',
   'QUEUED',
   'CLAIMING',
   'CERT_ISSUED',
@@ -60,6 +61,8 @@ export const bundleSignatureSchema = z
   })
   .meta({ id: 'BundleSignature' });
 
+export const KEY_ORIGINS = ['server', 'device'] as const;
+
 export const credentialsSchema = z
   .object({
     serial: z.string(),
@@ -71,9 +74,20 @@ export const credentialsSchema = z
     caPem: z.string().describe('CA chain the device must trust'),
     endpoint: z.string().describe('AWS IoT data endpoint, host[:port]'),
     stationId: z.uuid(),
-    sealedPrivateKey: sealedPayloadSchema,
+    keyOrigin: z
+      .enum(KEY_ORIGINS)
+      .optional()
+      .describe(
+        'device: the key was born in the unit and never left it (device-csr batches): no sealedPrivateKey; the station checks the certificate against the CSR the unit gave. Absent or server: sealedPrivateKey is present',
+      ),
+    sealedPrivateKey: sealedPayloadSchema.optional(),
     issuedAt: z.iso.datetime().describe('When the API signed this bundle'),
     bundleSignature: bundleSignatureSchema,
+  })
+  // A key from the server comes sealed; a unit that holds its own key gets none.
+  .refine((c) => (c.keyOrigin === 'device') === (c.sealedPrivateKey === undefined), {
+    message: 'sealedPrivateKey is required unless keyOrigin is device, and absent when it is',
+    path: ['sealedPrivateKey'],
   })
   .meta({
     id: 'DeviceCredentials',
@@ -86,6 +100,25 @@ export const credentialsPageSchema = z
   .object({ items: z.array(credentialsSchema), nextCursor: z.string().nullable() })
   .meta({ id: 'CredentialsPage' });
 export type CredentialsPage = z.infer<typeof credentialsPageSchema>;
+
+export const submitCsrBodySchema = z
+  .object({
+    csrPem: z
+      .string()
+      .min(1)
+      .max(1_000_000)
+      .describe(
+        "The unit's PKCS#10 request, one PEM block; the server's own size limit (API_CSR_MAX_BYTES, default 4096) is refused with CSR_TOO_LARGE",
+      ),
+  })
+  .strict()
+  .meta({ id: 'SubmitCsrRequest' });
+export type SubmitCsrBody = z.infer<typeof submitCsrBodySchema>;
+
+export const submitCsrResultSchema = z
+  .object({ serial: z.string(), state: deviceStateSchema, generation: z.number().int() })
+  .meta({ id: 'SubmitCsrResult' });
+export type SubmitCsrResult = z.infer<typeof submitCsrResultSchema>;
 
 export const confirmBodySchema = z
   .object({
@@ -166,6 +199,7 @@ export const stationBatchSchema = z.object({
     total: z.number().int(),
     provisioning: z.number().int(),
     available: z.number().int(),
+    awaitingCsr: z.number().int().describe('device-csr units waiting for a station to send their CSR'),
     downloadedHere: z.number().int(),
     burnedHere: z.number().int(),
     burnFailedHere: z.number().int(),
@@ -192,6 +226,7 @@ export type StationBatches = z.infer<typeof stationBatchesSchema>;
 export const STATION_PROBLEM_CODES = [
   'DEVICE_NOT_FOUND',
   'DEVICE_NOT_PROVISIONED',
+  'DEVICE_AWAITING_CSR',
   'DEVICE_ALREADY_BURNED',
   'DEVICE_DOWNLOADED_BY_OTHER_STATION',
   'STATION_NOT_ASSIGNED',

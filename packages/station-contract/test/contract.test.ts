@@ -53,6 +53,10 @@ describe('station contract', () => {
     expect(credentialsSchema.safeParse({ ...sent, sealedPrivateKey: legacy }).success).toBe(false);
     const { sealedPrivateKey: _dropped, ...noKey } = sent;
     expect(credentialsSchema.safeParse(noKey).success).toBe(false);
+    // A unit that holds its own key (device-csr): no key, and it says so; never both.
+    expect(credentialsSchema.safeParse({ ...noKey, keyOrigin: 'device' }).success).toBe(true);
+    expect(credentialsSchema.safeParse({ ...sent, keyOrigin: 'device' }).success).toBe(false);
+    expect(credentialsSchema.safeParse({ ...sent, keyOrigin: 'server' }).success).toBe(true);
   });
 
   it('a confirmation is ok or failed, with the burn log digest, exit code and duration', () => {

@@ -75,6 +75,26 @@ export const ERROR_CODES = {
     title: 'Another station downloaded this unit; an admin must reassign it',
   },
   DEVICE_NOT_DOWNLOADED: { status: 409, title: 'This station has not downloaded the unit' },
+  CSR_NOT_EXPECTED: {
+    status: 409,
+    title: "This unit's batch is not device-csr: its key is not born in the unit, so it takes no CSR",
+  },
+  CSR_ALREADY_RECEIVED: {
+    status: 409,
+    title: 'This unit already sent its CSR; an ADMIN reprovisions it before it may send another',
+  },
+  DEVICE_AWAITING_CSR: {
+    status: 409,
+    title: 'This unit waits for its CSR: the station sends it (POST /v1/station/devices/{serial}/csr)',
+  },
+  CSR_TOO_LARGE: { status: 413, title: 'The CSR is larger than this server accepts (API_CSR_MAX_BYTES)' },
+  CSR_MALFORMED: { status: 422, title: 'The CSR is not one PEM PKCS#10 certificate request' },
+  CSR_KEY_TYPE_NOT_ALLOWED: {
+    status: 422,
+    title: 'The CSR key type is not allowed here (API_CSR_KEY_TYPES: EC P-256, RSA-2048)',
+  },
+  CSR_SIGNATURE_INVALID: { status: 422, title: "The CSR's self-signature does not verify with its key" },
+  CSR_SUBJECT_MISMATCH: { status: 422, title: "The CSR subject is not CN=<the unit's serial>" },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

@@ -1,9 +1,11 @@
 import type { Request } from 'express';
 import type { HandlerContext, HandlerResult } from '../http/route.js';
+import { awaitCredentials } from '../services/station/await-credentials.js';
 import { confirmBurn, type ConfirmInput } from '../services/station/confirm.js';
 import { downloadCredentials, prefetchCredentials } from '../services/station/credentials.js';
 import { stationBatches } from '../services/station/station-batches.js';
 import { setStationKey } from '../services/station/station-key.js';
+import { submitUnitCsr } from '../services/station/submit-csr.js';
 import type { StationSetup } from '../services/station/station-setup.js';
 import { decodeCursor, encodeCursor } from './list-batch-devices.js';
 
@@ -24,8 +26,21 @@ export async function credentialsHandler(
   ctx: HandlerContext,
   setup: StationSetup,
   serial: string,
+  waitSeconds = 0,
 ): Promise<HandlerResult> {
-  return { status: 200, body: await downloadCredentials(ctx, setup, serial), headers: NO_STORE };
+  const body =
+    waitSeconds > 0
+      ? await awaitCredentials(ctx, setup, serial, waitSeconds)
+      : await downloadCredentials(ctx, setup, serial);
+  return { status: 200, body, headers: NO_STORE };
+}
+
+export async function submitCsrHandler(
+  ctx: HandlerContext,
+  serial: string,
+  body: { csrPem: string },
+): Promise<HandlerResult> {
+  return { status: 202, body: await submitUnitCsr(ctx, serial, body.csrPem) };
 }
 
 export async function prefetchHandler(

@@ -15,6 +15,7 @@ import {
   prefetchHandler,
   setStationKeyHandler,
   stationBatchesHandler,
+  submitCsrHandler,
 } from '../handlers/station.js';
 import { defineRoute, type ApiRoute, type ResponseSpec } from '../http/route.js';
 import { batchIdParams, problemSchema, serialParams } from '../schemas/common.js';
@@ -25,6 +26,7 @@ import {
   assignStationsResponse,
   confirmBody,
   confirmResponse,
+  credentialsQuery,
   credentialsSchema,
   prefetchQuery,
   prefetchResponse,
@@ -37,7 +39,10 @@ import {
   stationNameParams,
   stationViewResponse,
   revokedKeyResponse,
+  submitCsrBody,
+  submitCsrResponse,
 } from '../schemas/station.js';
+import { assertCsrSize } from '../services/station/submit-csr.js';
 import { createStationSetup, type StationSetup } from '../services/station/station-setup.js';
 
 const problem = (description: string): ResponseSpec => ({
@@ -213,17 +218,45 @@ export function stationRoutes(deps: AppDeps, setup: StationSetup = createStation
       path: '/v1/station/devices/:serial/credentials',
       operationId: 'downloadDeviceCredentials',
       summary:
-        "A unit's certificate, CA, endpoint, thing and private key sealed to this station; marks it DOWNLOADED (audited)",
+        "A unit's certificate, CA, endpoint, thing and private key sealed to this station (no key for a device-csr unit: it holds its own); marks it DOWNLOADED (audited). ?waitSeconds long-polls a unit being provisioned",
       tag: 'station',
       roles: STATION,
       signed: 'station',
       params: serialParams,
+      query: credentialsQuery,
       responses: {
         200: { description: 'Credentials', schema: credentialsSchema },
         404: problem('DEVICE_NOT_FOUND'),
         ...downloadErrors,
+        409: problem(
+          'STATION_NO_PUBLIC_KEY, DEVICE_AWAITING_CSR, DEVICE_NOT_PROVISIONED (with state; FAILED with errorCode), DEVICE_ALREADY_BURNED, DEVICE_DOWNLOADED_BY_OTHER_STATION, NO_ACTIVE_CERTIFICATE',
+        ),
       },
-      handle: (ctx, { params }) => credentialsHandler(ctx, setup, params.serial),
+      handle: (ctx, { params, query }) =>
+        credentialsHandler(ctx, setup, params.serial, query.waitSeconds ?? 0),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/station/devices/:serial/csr',
+      operationId: 'submitDeviceCsr',
+      summary:
+        'Send the CSR of a unit of a device-csr batch (its key stays in the unit): checked, stored, audited, and its job enqueued at the top priority',
+      tag: 'station',
+      roles: STATION,
+      signed: 'station',
+      params: serialParams,
+      body: submitCsrBody,
+      precheck: assertCsrSize,
+      responses: {
+        202: { description: 'Stored; the unit is QUEUED', schema: submitCsrResponse },
+        ...signatureErrors,
+        403: problem('FORBIDDEN, NOT_A_STATION, STATION_REVOKED, STATION_KEY_PENDING, STATION_NOT_ASSIGNED'),
+        404: problem('DEVICE_NOT_FOUND'),
+        409: problem('CSR_NOT_EXPECTED, CSR_ALREADY_RECEIVED, INVALID_DEVICE_STATE'),
+        413: problem('CSR_TOO_LARGE'),
+        422: problem('CSR_MALFORMED, CSR_KEY_TYPE_NOT_ALLOWED, CSR_SIGNATURE_INVALID, CSR_SUBJECT_MISMATCH'),
+      },
+      handle: (ctx, { params, body }) => submitCsrHandler(ctx, params.serial, body),
     }),
     defineRoute({
       method: 'get',

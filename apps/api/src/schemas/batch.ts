@@ -1,6 +1,12 @@
 import { z } from '../openapi/zod.js';
 import { deviceStateSchema } from './common.js';
 
+/**
+ * create-keys: AWS generates the key; csr: the worker does; device-csr: the unit does and never lets it
+ * out (its units wait in AWAITING_CSR until a station posts their CSR).
+ */
+export const BATCH_MODES = ['create-keys', 'csr', 'device-csr'] as const;
+
 const parameterValue = z.union([z.string(), z.number(), z.boolean()]);
 const parameters = z.record(z.string().min(1).max(128), parameterValue);
 
@@ -19,8 +25,8 @@ export function createBatchBodySchema({ serialPattern, maxDevices }: BatchLimits
         .min(1)
         .max(maxDevices),
       payloadFormat: z.enum(['json', 'cbor']),
-      mode: z.enum(['create-keys', 'csr']),
-      keyAlgorithm: z.enum(['ec-p256', 'rsa-2048']).optional().describe('CSR mode: key the worker generates'),
+      mode: z.enum(BATCH_MODES),
+      keyAlgorithm: z.enum(['ec-p256', 'rsa-2048']).optional().describe('csr mode: key the worker generates'),
       priority: z.number().int().min(0).max(100).optional().describe('Higher runs first (default 0)'),
       skipExisting: z
         .boolean()
@@ -62,7 +68,7 @@ export const batchSummary = z
     externalRef: z.string(),
     templateName: z.string(),
     payloadFormat: z.enum(['json', 'cbor']),
-    mode: z.enum(['create-keys', 'csr']),
+    mode: z.enum(BATCH_MODES),
     keyAlgorithm: z.enum(['ec-p256', 'rsa-2048']),
     priority: z.number().int(),
     state: batchStateFilter,
@@ -154,7 +160,7 @@ export const uploadBatchQuery = z
       .optional()
       .describe('JSON object shared by every device; a device parameter wins'),
     payloadFormat: z.enum(['json', 'cbor']),
-    mode: z.enum(['create-keys', 'csr']),
+    mode: z.enum(BATCH_MODES),
     keyAlgorithm: z.enum(['ec-p256', 'rsa-2048']).optional(),
     priority: z.coerce.number().int().min(0).max(100).optional(),
     skipExisting: queryBoolean.optional(),

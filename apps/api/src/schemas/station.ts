@@ -9,6 +9,8 @@ import {
   stationKeyBodySchema,
   stationKeySchema,
   STATION_PROBLEM_CODES,
+  submitCsrBodySchema,
+  submitCsrResultSchema,
 } from '@claimline/station-contract';
 import type { ErrorCode } from '../errors/codes.js';
 import { deviceStateSchema } from './common.js';
@@ -64,6 +66,22 @@ export const prefetchResponse = credentialsPageSchema;
 export const confirmBody = confirmBodySchema;
 export const confirmResponse = confirmResultSchema;
 export const stationBatchesResponse = stationBatchesSchema;
+export const submitCsrBody = submitCsrBodySchema;
+export const submitCsrResponse = submitCsrResultSchema;
+
+export const credentialsQuery = z
+  .object({
+    waitSeconds: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .optional()
+      .describe(
+        'Long poll: while the unit is being provisioned, wait up to this long (capped by API_CSR_WAIT_MAX_SECONDS) for its certificate',
+      ),
+  })
+  .strict();
 
 // Every problem code a station acts on is one the API can send (checked by the compiler).
 const stationProblemCodes: readonly ErrorCode[] = STATION_PROBLEM_CODES;

@@ -45,6 +45,8 @@ export async function createBatch(
   checkTemplate(deps.config.API_ALLOWED_TEMPLATES, body.templateName, body.templateParameters, body.devices);
   const hash = idempotencyKey ? requestHash(body) : '';
   const priority = body.priority ?? 0;
+  // device-csr: the units wait for their CSR (AWAITING_CSR); a station's CSR enqueues each one.
+  const awaitingCsr = body.mode === 'device-csr';
 
   const result = await deps.prisma.$transaction(
     async (tx) => {
@@ -74,7 +76,12 @@ export async function createBatch(
       const inserted: { id: string; serial: string }[] = [];
       for (let start = 0; start < body.devices.length; start += INSERT_CHUNK) {
         inserted.push(
-          ...(await createDevices(tx, batch.id, body.devices.slice(start, start + INSERT_CHUNK))),
+          ...(await createDevices(
+            tx,
+            batch.id,
+            body.devices.slice(start, start + INSERT_CHUNK),
+            awaitingCsr,
+          )),
         );
       }
       const insertedSerials = new Set(inserted.map((d) => d.serial));
@@ -101,7 +108,7 @@ export async function createBatch(
           created: inserted.length,
           skipped: existing.length,
           skippedSerials: existing.slice(0, MAX_LISTED),
-          enqueued: inserted.length,
+          enqueued: awaitingCsr ? 0 : inserted.length,
         },
       };
       await audit(tx, ctx, {
@@ -127,6 +134,7 @@ export async function createBatch(
       await enqueueOrFail(deps, await queuedDevicesOf(deps.prisma, batchId), priority, batchId);
     return { answer: result.answer, replayed: true };
   }
+  if (awaitingCsr) return { answer: result.answer, replayed: false };
   await enqueueOrFail(
     deps,
     result.inserted.map((d) => ({ deviceId: d.id, serial: d.serial, generation: 0 })),

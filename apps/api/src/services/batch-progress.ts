@@ -1,5 +1,5 @@
 import type { Batch, PrismaClient } from '@claimline/db';
-import { IN_FLIGHT } from '@claimline/device-ledger';
+import { UNFINISHED } from '@claimline/device-ledger';
 import type { DeviceStateName } from '../schemas/common.js';
 
 export type BatchProgress = {
@@ -73,7 +73,8 @@ export async function batchesProgress(
       counts[row.state] = row.n;
       total += row.n;
     }
-    const inFlight = IN_FLIGHT.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+    // Units waiting for their CSR (device-csr) are not done either: the batch is open until each is served.
+    const inFlight = UNFINISHED.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
     const done = total - inFlight;
     const throughput = recentRows.find((r) => r.batchId === batch.id)?.n ?? 0;
     const finished = inFlight === 0;

@@ -130,7 +130,7 @@ export async function uploadBatch(
         const inChunk = new Set<string>();
         const repeated = chunk.filter((d) => inChunk.size === inChunk.add(d.serial).size);
         if (repeated.length > 0) throw duplicatesError(repeated.map((d) => d.serial));
-        const inserted = await createDevices(tx, batch.id, chunk);
+        const inserted = await createDevices(tx, batch.id, chunk, q.mode === 'device-csr');
         created += inserted.length;
         if (inserted.length < chunk.length) {
           const done = new Set(inserted.map((d) => d.serial));

@@ -22,7 +22,7 @@ export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
   const { device, revoked, priority } = await prisma.$transaction(async (tx) => {
     const current = await tx.device.findUnique({
       where: { serial },
-      include: { batch: { select: { priority: true } } },
+      include: { batch: { select: { priority: true, mode: true } } },
     });
     if (!current) throw new AppError('DEVICE_NOT_FOUND', `no device with serial ${serial}`);
     if (!REPROVISIONABLE.includes(current.state)) {
@@ -37,7 +37,9 @@ export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
     const revoking = await requestRevocation(tx, callerOf(ctx), current.id);
     const revokedIds = revoking.map((c) => c.certificateId);
     // Conditional on the state we checked, so a concurrent change makes this a no-op we detect.
-    if (!(await requeueForReprovision(tx, current)))
+    // A unit that holds its own key goes back to AWAITING_CSR: it must send a new CSR, no job until then.
+    const keyInUnit = current.batch.mode === 'DEVICE_CSR';
+    if (!(await requeueForReprovision(tx, current, keyInUnit)))
       throw new AppError('INVALID_DEVICE_STATE', 'the device changed state meanwhile; try again');
     await tx.batch.update({ where: { id: current.batchId }, data: { finishedAt: null } });
     await audit(tx, ctx, {
@@ -50,12 +52,13 @@ export async function reprovisionDevice(ctx: HandlerContext, serial: string) {
     return { device, revoked: revoking, priority: current.batch.priority };
   });
   await enqueueRevocations(ctx.deps, revoked);
-  await enqueueOrFail(
-    ctx.deps,
-    [{ deviceId: device.id, serial, generation: device.provisionGeneration }],
-    priority,
-    device.batchId,
-  );
+  if (device.state === 'QUEUED')
+    await enqueueOrFail(
+      ctx.deps,
+      [{ deviceId: device.id, serial, generation: device.provisionGeneration }],
+      priority,
+      device.batchId,
+    );
   return {
     serial,
     state: device.state,

@@ -5,10 +5,11 @@ export const payloadFormatToDb = { json: 'JSON', cbor: 'CBOR' } as const satisfi
   string,
   PayloadFormat
 >;
-export const modeToDb = { 'create-keys': 'CREATE_KEYS', csr: 'CSR' } as const satisfies Record<
-  string,
-  ClaimMode
->;
+export const modeToDb = {
+  'create-keys': 'CREATE_KEYS',
+  csr: 'CSR',
+  'device-csr': 'DEVICE_CSR',
+} as const satisfies Record<string, ClaimMode>;
 export const keyAlgorithmToDb = { 'ec-p256': 'EC_P256', 'rsa-2048': 'RSA_2048' } as const satisfies Record<
   string,
   KeyAlgorithm

@@ -4,6 +4,7 @@ export type CsrCheck =
   { ok: true; publicKey: x509.PublicKey; subject: x509.Name } | { ok: false; reason: string };
 
 const ACCEPTED_CURVES = new Set(['P-256', 'P-384', 'P-521']);
+const ACCEPTED_HASHES = new Set(['SHA-256', 'SHA-384', 'SHA-512']);
 
 /** Parses a PEM CSR, verifies its self-signature and accepts the key types AWS IoT accepts. */
 export async function checkCsr(pem: unknown): Promise<CsrCheck> {
@@ -25,6 +26,10 @@ export async function checkCsr(pem: unknown): Promise<CsrCheck> {
   } else {
     return { ok: false, reason: `unsupported key algorithm ${algorithm.name}` };
   }
+  // AWS IoT signs CSRs signed with SHA-256, SHA-384 or SHA-512 only (SHA-1 is refused).
+  const hash = (csr.signatureAlgorithm as { hash?: { name?: string } }).hash?.name ?? '';
+  if (!ACCEPTED_HASHES.has(hash))
+    return { ok: false, reason: `unsupported CSR signature algorithm (hash ${hash || 'unknown'})` };
   let valid = false;
   try {
     valid = await csr.verify();

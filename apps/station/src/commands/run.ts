@@ -4,7 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ConfirmBody, Credentials } from '../api-client.js';
-import { runBurn, parseBurnCommand, substitute } from '../burn.js';
+import { runBurn, parseBurnCommand, substitute, type BurnResult } from '../burn.js';
 import { wipeDir } from '../files.js';
 import { appendJournal } from '../journal.js';
 import { loadOffline, preHpkeEntries, removeOffline } from '../offline-store.js';
@@ -12,9 +12,16 @@ import { ensurePrivateDir } from '../station-dir.js';
 import { loadPrivateKey, openStation, type CommonOptions, type StationContext } from '../station-context.js';
 import { StationError } from '../station-error.js';
 import { openAndVerify, readDeviceIssuerCas } from '../verify.js';
+import { serveKeyInUnit, type KeyInUnitCommands } from './key-in-unit.js';
 
 export type RunOptions = CommonOptions & {
-  burn: string;
+  /** Burn command for units whose key comes from the server (create-keys, csr batches). */
+  burn?: string;
+  /** Units that make their own key (device-csr batches): ask the unit for its CSR; write its certificate. */
+  csrCommand?: string;
+  writeCertCommand?: string;
+  /** How long to wait for AWS to sign a unit's CSR, in all. */
+  certificateWaitMs?: number;
   offline?: boolean;
   burnTimeoutMs: number;
   /** File of the CA that issues device certificates; pinned when given. */
@@ -25,6 +32,56 @@ export type RunOptions = CommonOptions & {
 };
 
 type Tally = { ok: number; failed: number; errors: number };
+
+const DEFAULT_CERTIFICATE_WAIT_MS = 60_000;
+
+/** The device-csr commands, checked at start: both or neither, and never offline. */
+function keyInUnitCommands(
+  options: RunOptions,
+  deviceIssuerCas: X509Certificate[] | undefined,
+): KeyInUnitCommands | undefined {
+  const { csrCommand, writeCertCommand } = options;
+  if (!csrCommand && !writeCertCommand) {
+    if (!options.burn)
+      throw new StationError('REJECTED', 'give --burn, or --csr-command with --write-cert-command');
+    return undefined;
+  }
+  if (options.offline)
+    throw new StationError(
+      'OFFLINE_REFUSED',
+      'units that make their own key (--csr-command) cannot be served offline: the unit must be at the station while AWS signs its CSR; run without --offline',
+    );
+  if (!csrCommand || !writeCertCommand)
+    throw new StationError('REJECTED', '--csr-command and --write-cert-command go together');
+  return {
+    csr: parseBurnCommand(csrCommand, 'the CSR command', ['serial']),
+    writeCert: parseBurnCommand(writeCertCommand, 'the write-cert command', [
+      'cert',
+      'ca',
+      'serial',
+      'thingName',
+      'endpoint',
+    ]),
+    timeoutMs: options.burnTimeoutMs,
+    certificateWaitMs: options.certificateWaitMs ?? DEFAULT_CERTIFICATE_WAIT_MS,
+    ...(deviceIssuerCas ? { deviceIssuerCas } : {}),
+    ...(options.thingName ? { thingName: options.thingName } : {}),
+  };
+}
+
+/** The download; a unit waiting for its CSR is 'awaiting' when this station serves such units. */
+async function download(
+  ctx: StationContext,
+  serial: string,
+  keyInUnit: KeyInUnitCommands | undefined,
+): Promise<Credentials | 'awaiting'> {
+  try {
+    return await ctx.client.credentials(serial);
+  } catch (error) {
+    if (keyInUnit && error instanceof StationError && error.code === 'AWAITING_CSR') return 'awaiting';
+    throw error;
+  }
+}
 
 /** Writes cert/key/ca to a fresh 0700 directory, runs the burn, and wipes the directory whatever happens. */
 async function burnUnit(
@@ -97,7 +154,8 @@ export async function runStation(options: RunOptions): Promise<Tally> {
   const ctx = openStation(options);
   const stationKey = loadPrivateKey(ctx); // a wrong passphrase fails before the first scan
   const deviceIssuerCas = options.deviceIssuerCa ? readDeviceIssuerCas(options.deviceIssuerCa) : undefined;
-  const argvTemplate = parseBurnCommand(options.burn);
+  const keyInUnit = keyInUnitCommands(options, deviceIssuerCas);
+  const argvTemplate = options.burn ? parseBurnCommand(options.burn) : undefined;
   const out = options.output ?? process.stdout;
   const tally: Tally = { ok: 0, failed: 0, errors: 0 };
   const counts = () => `[ok ${tally.ok} | failed ${tally.failed} | errors ${tally.errors}]`;
@@ -120,16 +178,36 @@ export async function runStation(options: RunOptions): Promise<Tally> {
     if (!serial) continue;
     const started = Date.now();
     try {
-      const creds = options.offline ? loadOffline(ctx.paths, serial) : await ctx.client.credentials(serial);
-      const { unit, result } = await burnUnit(
-        ctx,
-        stationKey,
-        options,
-        argvTemplate,
-        creds,
-        serial,
-        deviceIssuerCas,
-      );
+      const creds = options.offline ? loadOffline(ctx.paths, serial) : await download(ctx, serial, keyInUnit);
+      let unit: { thingName: string };
+      let result: BurnResult;
+      let breakdown = '';
+      if (creds === 'awaiting' || creds.keyOrigin === 'device') {
+        if (!keyInUnit)
+          throw new StationError(
+            'AWAITING_CSR',
+            `unit ${serial} holds its own key (device-csr batch): start the station with --csr-command and --write-cert-command`,
+          );
+        const served = await serveKeyInUnit(ctx, keyInUnit, serial, creds);
+        ({ unit, result } = served);
+        const t = served.timings;
+        breakdown = ` (csr ${t.csrMs} ms, send ${t.submitMs} ms, signing ${t.waitMs} ms, write ${t.writeMs} ms)`;
+      } else {
+        if (!argvTemplate)
+          throw new StationError(
+            'REJECTED',
+            `unit ${serial} gets its key from the server: start the station with --burn`,
+          );
+        ({ unit, result } = await burnUnit(
+          ctx,
+          stationKey,
+          options,
+          argvTemplate,
+          creds,
+          serial,
+          deviceIssuerCas,
+        ));
+      }
       const ok = result.exitCode === 0;
       const detail = ok
         ? undefined
@@ -147,12 +225,12 @@ export async function runStation(options: RunOptions): Promise<Tally> {
         tally.ok++;
         if (options.offline) removeOffline(ctx.paths, serial);
         say(
-          `OK    ${serial}  burned  thing ${unit.thingName}  ${Date.now() - started} ms${saved}  ${counts()}`,
+          `OK    ${serial}  ${breakdown ? 'certificate written' : 'burned'}  thing ${unit.thingName}  ${Date.now() - started} ms${breakdown}${saved}  ${counts()}`,
         );
       } else {
         tally.failed++;
         say(
-          `FAIL  ${serial}  burn command failed: exit code ${result.exitCode ?? `signal ${result.signal}`}; last output: ${result.lastLines.join(' | ') || '(none)'}${saved}  ${counts()}`,
+          `FAIL  ${serial}  ${breakdown ? 'write-cert' : 'burn'} command failed: exit code ${result.exitCode ?? `signal ${result.signal}`}; last output: ${result.lastLines.join(' | ') || '(none)'}${saved}  ${counts()}`,
         );
       }
     } catch (error) {

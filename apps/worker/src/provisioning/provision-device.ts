@@ -1,13 +1,7 @@
 import type { Batch, Certificate } from '@claimline/db';
 import type { ControlPlane } from '@claimline/aws-control-plane';
 import type { Vault } from '@claimline/vault';
-import type {
-  ClaimGateway,
-  ClaimSession,
-  IssuedCertificate,
-  KeyAlgorithm,
-  PayloadFormat,
-} from './claim-port.js';
+import type { ClaimGateway, ClaimSession, PayloadFormat } from './claim-port.js';
 import {
   FencedOut,
   markBatchFinishedIfDone,
@@ -26,9 +20,10 @@ import {
   type PendingCertificate,
   type ProvisioningLedger,
 } from '@claimline/device-ledger';
-import { PermanentProvisioningError, TokenExpiredError } from './provisioning-errors.js';
+import { TokenExpiredError } from './provisioning-errors.js';
 import { isDefiniteRejection, resolveRegistration } from './resolve-registration.js';
-import { resumeVerification, verifyConnect } from './verify-connect.js';
+import { issueCertificate, sealIssued } from './issue-certificate.js';
+import { resumeVerification, verifiesConnect, verifyConnect } from './verify-connect.js';
 
 /**
  * Provisions one device: the whole claim flow for one serial, crash-safe at every step.
@@ -103,10 +98,6 @@ export type FlowContext = {
 };
 
 const FORMAT: Record<Batch['payloadFormat'], PayloadFormat> = { JSON: 'json', CBOR: 'cbor' };
-const KEY_ALGORITHM: Record<Batch['keyAlgorithm'], KeyAlgorithm> = {
-  EC_P256: 'ec-p256',
-  RSA_2048: 'rsa-2048',
-};
 
 export async function provisionDevice(deps: ProvisionDeps, deviceId: string): Promise<ProvisionOutcome> {
   const now = deps.now ?? (() => new Date());
@@ -181,10 +172,9 @@ async function runFlow(ctx: FlowContext): Promise<ProvisionOutcome> {
     if (isDefiniteRejection(error)) await markNotRegistered(deps, certificate);
     throw error;
   }
-  await time('persist', () =>
-    saveRegistration(deps, device, certificate, thing, 'answer', now(), deps.verifyConnect),
-  );
-  if (deps.verifyConnect) {
+  const verify = verifiesConnect(ctx);
+  await time('persist', () => saveRegistration(deps, device, certificate, thing, 'answer', now(), verify));
+  if (verify) {
     return verifyConnect(
       ctx,
       { certificateId: certificate.certificateId, ...(await credentials()) },
@@ -250,40 +240,6 @@ async function reusableCertificate(ctx: FlowContext): Promise<PendingCertificate
     else await orphan(ctx.deps, certificate.id, at);
   }
   return reusable;
-}
-
-async function issueCertificate(ctx: FlowContext): Promise<IssuedCertificate & { privateKey: string }> {
-  const { deps, session, device, time, format } = ctx;
-  if (device.batch.mode === 'CREATE_KEYS') {
-    const issued = await time('create', () => session.createKeysAndCertificate(format));
-    if (!issued.privateKey)
-      throw new PermanentProvisioningError(
-        'MissingPrivateKey',
-        'CreateKeysAndCertificate returned no private key',
-      );
-    return { ...issued, privateKey: issued.privateKey };
-  }
-  const { privateKeyPem, csrPem } = await time('keygen', () =>
-    deps.claims.generateKeyAndCsr(KEY_ALGORITHM[device.batch.keyAlgorithm], device.serial),
-  );
-  const issued = await time('create', () => session.createCertificateFromCsr(csrPem, format));
-  return { ...issued, privateKey: privateKeyPem };
-}
-
-/** The new certificate's private key and ownership token, each sealed to its purpose, serial and id. */
-async function sealIssued(vault: Vault, serial: string, issued: IssuedCertificate & { privateKey: string }) {
-  const context = { serial, certificateId: issued.certificateId };
-  const [key, token] = await Promise.all([
-    vault.seal({
-      plaintext: Buffer.from(issued.privateKey, 'utf8'),
-      context: { ...context, purpose: 'private-key' },
-    }),
-    vault.seal({
-      plaintext: Buffer.from(issued.certificateOwnershipToken, 'utf8'),
-      context: { ...context, purpose: 'ownership-token' },
-    }),
-  ]);
-  return { certificateId: issued.certificateId, certificatePem: issued.certificatePem, key, token };
 }
 
 function templateParameters(device: DeviceWithBatch, serialParameter: string): Record<string, string> {

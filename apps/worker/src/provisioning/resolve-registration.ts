@@ -10,7 +10,7 @@ import {
 import { resolveThroughControlPlane } from './control-plane-resolution.js';
 import type { FlowContext, ProvisionOutcome } from './provision-device.js';
 import { RegistrationUnknownError } from './provisioning-errors.js';
-import { verifyConnect } from './verify-connect.js';
+import { verifiesConnect, verifyConnect } from './verify-connect.js';
 import { predictRegistration } from './registration-prediction.js';
 
 /**
@@ -51,9 +51,13 @@ export async function resolveRegistration(
     await orphan(deps, row.id, now());
     return 'orphaned';
   }
+  // A unit that holds its own key (device-csr) is resolved only through the control plane.
   const privateKey = await ctx.openPrivateKey(row);
   if (!privateKey)
-    throw new RegistrationUnknownError(row.certificateId, 'claimline holds no private key to probe with');
+    throw new RegistrationUnknownError(
+      row.certificateId,
+      'claimline holds no private key to probe with: configure the control plane to resolve it',
+    );
   const prediction = await predictRegistration(
     deps.templatesDir,
     device.batch.templateName,
@@ -83,7 +87,7 @@ async function registered(
 ): Promise<ProvisionOutcome> {
   const pending = { id: row.id, certificateId: row.certificateId };
   // A connect probe has just proven the connect; an answer or the control plane has not: verify those.
-  const verifyNext = ctx.deps.verifyConnect && evidence !== 'connect-probe';
+  const verifyNext = verifiesConnect(ctx) && evidence !== 'connect-probe';
   await ctx.time('persist', () =>
     saveRegistration(ctx.deps, ctx.device, pending, thing, evidence, ctx.now(), verifyNext),
   );

@@ -55,6 +55,14 @@ export async function verifyConnect(
   throw new VerifyConnectUnknownError(thingName, probe.reason);
 }
 
+/**
+ * Whether this unit gets its verification CONNECT: not a unit that holds its own key (device-csr),
+ * since claimline has no key to connect with.
+ */
+export function verifiesConnect(ctx: FlowContext): boolean {
+  return ctx.deps.verifyConnect && ctx.device.batch.mode !== 'DEVICE_CSR';
+}
+
 /** A unit left VERIFYING by an earlier attempt: its ACTIVE certificate connects now. */
 export async function resumeVerification(ctx: FlowContext): Promise<ProvisionOutcome> {
   const certificate = ctx.device.certificates.find((c: Certificate) => c.status === 'ACTIVE');

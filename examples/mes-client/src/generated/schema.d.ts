@@ -500,12 +500,32 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A unit's certificate, CA, endpoint, thing and private key sealed to this station; marks it DOWNLOADED (audited)
+         * A unit's certificate, CA, endpoint, thing and private key sealed to this station (no key for a device-csr unit: it holds its own); marks it DOWNLOADED (audited). ?waitSeconds long-polls a unit being provisioned
          * @description Roles: STATION
          */
         get: operations["downloadDeviceCredentials"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/station/devices/{serial}/csr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the CSR of a unit of a device-csr batch (its key stays in the unit): checked, stored, audited, and its job enqueued at the top priority
+         * @description Roles: STATION
+         */
+        post: operations["submitDeviceCsr"];
         delete?: never;
         options?: never;
         head?: never;
@@ -764,9 +784,9 @@ export interface components {
             /** @enum {string} */
             payloadFormat: "json" | "cbor";
             /** @enum {string} */
-            mode: "create-keys" | "csr";
+            mode: "create-keys" | "csr" | "device-csr";
             /**
-             * @description CSR mode: key the worker generates
+             * @description csr mode: key the worker generates
              * @enum {string}
              */
             keyAlgorithm?: "ec-p256" | "rsa-2048";
@@ -789,7 +809,7 @@ export interface components {
             /** @enum {string} */
             payloadFormat: "json" | "cbor";
             /** @enum {string} */
-            mode: "create-keys" | "csr";
+            mode: "create-keys" | "csr" | "device-csr";
             /** @enum {string} */
             keyAlgorithm: "ec-p256" | "rsa-2048";
             priority: number;
@@ -808,6 +828,7 @@ export interface components {
         BatchProgress: {
             total: number;
             counts: {
+                AWAITING_CSR?: number;
                 QUEUED?: number;
                 CLAIMING?: number;
                 CERT_ISSUED?: number;
@@ -843,7 +864,7 @@ export interface components {
             id: string;
             serial: string;
             /** @enum {string} */
-            state: "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
+            state: "AWAITING_CSR" | "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
             thingName: string | null;
             attempts: number;
             lastErrorCode: string | null;
@@ -866,13 +887,13 @@ export interface components {
             /** Format: uuid */
             batchId: string;
             /** @enum {string} */
-            state: "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
+            state: "AWAITING_CSR" | "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
             thingName: string | null;
             attempts: number;
             generation: number;
             history: {
                 /** @enum {string} */
-                state: "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
+                state: "AWAITING_CSR" | "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
                 /** Format: date-time */
                 at: string;
             }[];
@@ -907,14 +928,14 @@ export interface components {
         DeviceActionResult: {
             serial: string;
             /** @enum {string} */
-            state: "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
+            state: "AWAITING_CSR" | "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
             generation: number;
             revokedCertificateIds: string[];
         };
         DeviceRequeueResult: {
             serial: string;
             /** @enum {string} */
-            state: "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
+            state: "AWAITING_CSR" | "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
             /** @description The new job generation (job id device-<serial>-g<generation>) */
             generation: number;
             /** @description What the queue held for the unit's previous generation: unknown (gone), failed, completed, active-unlocked */
@@ -964,7 +985,7 @@ export interface components {
         ReassignResult: {
             serial: string;
             /** @enum {string} */
-            state: "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
+            state: "AWAITING_CSR" | "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
             /** Format: uuid */
             previousStationId: string | null;
         };
@@ -1049,6 +1070,8 @@ export interface components {
                     total: number;
                     provisioning: number;
                     available: number;
+                    /** @description device-csr units waiting for a station to send their CSR */
+                    awaitingCsr: number;
                     downloadedHere: number;
                     burnedHere: number;
                     burnFailedHere: number;
@@ -1072,7 +1095,12 @@ export interface components {
             endpoint: string;
             /** Format: uuid */
             stationId: string;
-            sealedPrivateKey: components["schemas"]["SealedPrivateKey"];
+            /**
+             * @description device: the key was born in the unit and never left it (device-csr batches): no sealedPrivateKey; the station checks the certificate against the CSR the unit gave. Absent or server: sealedPrivateKey is present
+             * @enum {string}
+             */
+            keyOrigin?: "server" | "device";
+            sealedPrivateKey?: components["schemas"]["SealedPrivateKey"];
             /**
              * Format: date-time
              * @description When the API signed this bundle
@@ -1105,6 +1133,16 @@ export interface components {
             /** @description Signature, base64 */
             value: string;
         };
+        SubmitCsrResult: {
+            serial: string;
+            /** @enum {string} */
+            state: "AWAITING_CSR" | "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
+            generation: number;
+        };
+        SubmitCsrRequest: {
+            /** @description The unit's PKCS#10 request, one PEM block; the server's own size limit (API_CSR_MAX_BYTES, default 4096) is refused with CSR_TOO_LARGE */
+            csrPem: string;
+        };
         CredentialsPage: {
             items: components["schemas"]["DeviceCredentials"][];
             nextCursor: string | null;
@@ -1112,7 +1150,7 @@ export interface components {
         ConfirmBurnResult: {
             serial: string;
             /** @enum {string} */
-            state: "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
+            state: "AWAITING_CSR" | "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
             changed: boolean;
             keyShredded: boolean;
         };
@@ -1470,7 +1508,7 @@ export interface operations {
                 /** @description JSON object shared by every device; a device parameter wins */
                 templateParameters?: string;
                 payloadFormat: "json" | "cbor";
-                mode: "create-keys" | "csr";
+                mode: "create-keys" | "csr" | "device-csr";
                 keyAlgorithm?: "ec-p256" | "rsa-2048";
                 priority?: number | null;
                 skipExisting?: "true" | "false";
@@ -1726,7 +1764,7 @@ export interface operations {
                 /** @description Opaque; from the previous page */
                 cursor?: string;
                 limit?: number;
-                state?: "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
+                state?: "AWAITING_CSR" | "QUEUED" | "CLAIMING" | "CERT_ISSUED" | "VERIFYING" | "VERIFY_FAILED" | "REGISTERED" | "DOWNLOADED" | "BURNED" | "BURN_FAILED" | "FAILED" | "CANCELLED";
             };
             header?: never;
             path: {
@@ -3704,7 +3742,10 @@ export interface operations {
     };
     downloadDeviceCredentials: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Long poll: while the unit is being provisioned, wait up to this long (capped by API_CSR_WAIT_MAX_SECONDS) for its certificate */
+                waitSeconds?: number | null;
+            };
             header?: never;
             path: {
                 /** @description Device serial number */
@@ -3759,7 +3800,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description STATION_NO_PUBLIC_KEY, DEVICE_NOT_PROVISIONED (with state), DEVICE_ALREADY_BURNED, DEVICE_DOWNLOADED_BY_OTHER_STATION, NO_ACTIVE_CERTIFICATE */
+            /** @description STATION_NO_PUBLIC_KEY, DEVICE_AWAITING_CSR, DEVICE_NOT_PROVISIONED (with state; FAILED with errorCode), DEVICE_ALREADY_BURNED, DEVICE_DOWNLOADED_BY_OTHER_STATION, NO_ACTIVE_CERTIFICATE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3797,6 +3838,132 @@ export interface operations {
             };
             /** @description CREDENTIALS_UNAVAILABLE: vault, device CA or endpoint not configured */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submitDeviceCsr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Device serial number */
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitCsrRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored; the unit is QUEUED */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmitCsrResult"];
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON, DUPLICATE_SERIALS, INVALID_CURSOR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED, SIGNATURE_MISSING, SIGNATURE_INVALID, SIGNATURE_STALE, SIGNATURE_REPLAYED, CONTENT_DIGEST_MISMATCH */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN, NOT_A_STATION, STATION_REVOKED, STATION_KEY_PENDING, STATION_NOT_ASSIGNED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DEVICE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CSR_NOT_EXPECTED, CSR_ALREADY_RECEIVED, INVALID_DEVICE_STATE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CSR_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CSR_MALFORMED, CSR_KEY_TYPE_NOT_ALLOWED, CSR_SIGNATURE_INVALID, CSR_SUBJECT_MISMATCH */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE: the request line or headers are over the limit */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

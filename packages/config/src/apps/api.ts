@@ -152,6 +152,25 @@ export const apiFields = {
     .describe(
       'API: express trust proxy: false (default: X-Forwarded-* ignored), a hop count, or the proxy addresses/CIDRs; sets the client address and whether the request came over TLS (the admin cookie is Secure then)',
     ),
+  API_CSR_KEY_TYPES: z
+    .string()
+    .regex(/^(ec-p256|rsa-2048)(,(ec-p256|rsa-2048))*$/, {
+      message: 'must be ec-p256, rsa-2048 or both, comma-separated',
+    })
+    .default('ec-p256,rsa-2048')
+    .transform((text) => [...new Set(text.split(','))] as ('ec-p256' | 'rsa-2048')[])
+    .describe('API (device-csr): key types a unit CSR may carry: ec-p256, rsa-2048, or both comma-separated'),
+  API_CSR_REQUIRE_CN_SERIAL: boolean()
+    .default(true)
+    .describe("API (device-csr): refuse a unit's CSR whose subject CN is not the unit's serial"),
+  API_CSR_MAX_BYTES: positiveInt()
+    .default(4096)
+    .describe('API (device-csr): the largest CSR PEM a station may post for a unit, in bytes'),
+  API_CSR_WAIT_MAX_SECONDS: positiveInt()
+    .default(30)
+    .describe(
+      'API (device-csr): the longest a station may wait in one credentials request (?waitSeconds) for a unit being signed',
+    ),
   API_SHRED_SWEEP_SECONDS: positiveInt()
     .default(60)
     .describe('API (stations): how often the shred sweep runs when API_KEY_RETENTION_SECONDS > 0'),

@@ -25,7 +25,14 @@ export const stationFields = {
     .describe('Station: time-out of one request to the API in milliseconds'),
   STATION_BURN_TIMEOUT_SECONDS: positiveInt()
     .default(300)
-    .describe('Station: the burn command is killed after this many seconds'),
+    .describe(
+      'Station: the burn command (and the CSR and write-cert commands) is killed after this many seconds',
+    ),
+  STATION_CERTIFICATE_WAIT_SECONDS: positiveInt()
+    .default(60)
+    .describe(
+      "Station (device-csr): how long to wait for AWS to sign a unit's CSR before giving up on the scan",
+    ),
 };
 
 export const stationSchema = z.object({ ...stationFields });

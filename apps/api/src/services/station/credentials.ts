@@ -5,7 +5,7 @@ import { sealToPublicKey, type SealedPayload } from '@claimline/station-crypto';
 import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
 import type { BundleKey } from './bundle-key.js';
-import { assertDownloadable } from './downloadable.js';
+import { assertDownloadable, assertNotAwaitingCsr } from './downloadable.js';
 import type { StationSetup } from './station-setup.js';
 import { assertAssigned, requirePublicKey, requireStation, stationActor } from './station-identity.js';
 
@@ -42,6 +42,8 @@ type UnitRow = {
   downloaded_by_station_id: string | null;
   thing_name: string | null;
   device_configuration: Prisma.JsonValue;
+  mode: string | null;
+  last_error_code: string | null;
   certificate_id: string | null;
   certificate_pem: string;
   private_key_ciphertext: Uint8Array<ArrayBuffer> | null;
@@ -68,10 +70,12 @@ async function loadUnit(ctx: HandlerContext, serial: string): Promise<{ station:
             s.pending_signing_public_key, s.pending_since,
             d.id::text AS id, d.serial, d.batch_id::text AS batch_id, d.state::text AS state,
             d.downloaded_by_station_id::text AS downloaded_by_station_id, d.thing_name, d.device_configuration,
+            b.mode::text AS mode, d.last_error_code,
             c.certificate_id, c.certificate_pem, c.private_key_ciphertext, c.private_key_wrapped_key, c.private_key_kek_id, c.private_key_algorithm,
             ARRAY(SELECT bs.station_id::text FROM batch_station bs WHERE bs.batch_id = d.batch_id) AS assigned
        FROM station s
        LEFT JOIN device d ON d.serial = $1
+       LEFT JOIN batch b ON b.id = d.batch_id
        LEFT JOIN certificate c ON c.device_id = d.id AND c.status = 'ACTIVE'
       WHERE s.id = $2::uuid`,
     serial,
@@ -160,7 +164,8 @@ async function toCredentials(
   key: BundleKey,
   station: Station,
   { device, certificate }: Sealable,
-  sealedPrivateKey: SealedPayload,
+  /** Absent for a unit that holds its own key (device-csr): the bundle says so (keyOrigin device). */
+  sealedPrivateKey: SealedPayload | undefined,
 ): Promise<Credentials> {
   const bundle = {
     serial: device.serial,
@@ -172,7 +177,9 @@ async function toCredentials(
     caPem: setup.caPem(),
     endpoint: setup.endpoint(),
     stationId: station.id,
-    sealedPrivateKey,
+    ...(sealedPrivateKey
+      ? { keyOrigin: 'server' as const, sealedPrivateKey }
+      : { keyOrigin: 'device' as const }),
     issuedAt: new Date().toISOString(),
   };
   // Unsigned only in the benchmark's "off" arm, to measure what signing costs.
@@ -194,6 +201,8 @@ export async function downloadCredentials(
     row.assigned.map((stationId) => ({ stationId })),
     ctx.deps.config.API_STATIONS_SERVE_ANY_BATCH,
   );
+  assertNotAwaitingCsr({ serial, state: row.state, lastErrorCode: row.last_error_code });
+  const keyInUnit = row.mode === 'DEVICE_CSR';
   assertDownloadable(
     { serial, state: row.state, downloadedByStationId: row.downloaded_by_station_id },
     station,
@@ -221,7 +230,7 @@ export async function downloadCredentials(
   setup.caPem();
   setup.endpoint();
   const key = await setup.bundleKey();
-  const sealed = await sealFor(setup, station, publicKey, unit);
+  const sealed = keyInUnit ? undefined : await sealFor(setup, station, publicKey, unit);
   const credentials = await toCredentials(setup, key, station, unit, sealed);
   const claimed = await claimForStation(ctx, station, [unit], 'unit');
   if (!claimed.has(row.id)) {

@@ -35,3 +35,25 @@ export function assertDownloadable(device: DeviceLike, station: Station): void {
     );
   }
 }
+
+/**
+ * A device-csr unit still waiting for its CSR gets its own code (the station sends the CSR then); a
+ * FAILED unit names why (AWS's code, e.g. a CSR AWS refused), for the operator at the station.
+ */
+export function assertNotAwaitingCsr(device: {
+  serial: string;
+  state: DeviceState;
+  lastErrorCode: string | null;
+}): void {
+  if (device.state === 'AWAITING_CSR')
+    throw new AppError('DEVICE_AWAITING_CSR', `unit ${device.serial} waits for its CSR`, {
+      serial: device.serial,
+      state: device.state,
+    });
+  if (device.state === 'FAILED')
+    throw new AppError(
+      'DEVICE_NOT_PROVISIONED',
+      `unit ${device.serial} FAILED: ${device.lastErrorCode ?? 'no error code'}`,
+      { serial: device.serial, state: device.state, errorCode: device.lastErrorCode },
+    );
+}

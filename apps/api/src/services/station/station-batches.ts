@@ -9,6 +9,7 @@ type Row = {
   total: number;
   provisioning: number;
   available: number;
+  awaiting_csr: number;
   downloaded: number;
   burned: number;
   burn_failed: number;
@@ -30,6 +31,7 @@ export async function stationBatches(ctx: HandlerContext) {
             count(d.id)::int AS total,
             count(d.id) FILTER (WHERE d.state = ANY($2::text[]::"DeviceState"[]))::int AS provisioning,
             count(d.id) FILTER (WHERE d.state = 'REGISTERED' AND d.downloaded_by_station_id IS NULL)::int AS available,
+            count(d.id) FILTER (WHERE d.state = 'AWAITING_CSR')::int AS awaiting_csr,
             count(d.id) FILTER (WHERE d.state = 'DOWNLOADED' AND d.downloaded_by_station_id = $1::uuid)::int AS downloaded,
             count(d.id) FILTER (WHERE d.state = 'BURNED' AND d.downloaded_by_station_id = $1::uuid)::int AS burned,
             count(d.id) FILTER (WHERE d.state = 'BURN_FAILED' AND d.downloaded_by_station_id = $1::uuid)::int AS burn_failed,
@@ -59,6 +61,7 @@ export async function stationBatches(ctx: HandlerContext) {
         total: r.total,
         provisioning: r.provisioning,
         available: r.available,
+        awaitingCsr: r.awaiting_csr,
         downloadedHere: r.downloaded,
         burnedHere: r.burned,
         burnFailedHere: r.burn_failed,
