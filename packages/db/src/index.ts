@@ -13,3 +13,11 @@ export {
   databaseExists,
   withDatabaseName,
 } from './admin-database.js';
+export {
+  APP_GROUP_ROLE,
+  AppRoleError,
+  ensureAppLoginRole,
+  scramVerifier,
+  type AppRoleErrorCode,
+  type AppRoleOutcome,
+} from './app-role.js';
