@@ -160,6 +160,24 @@ describe('the application role', () => {
     expect(error?.message).toContain(message);
   });
 
+  it('reports a refused read of the migrations table as an error, never as "all pending"', async () => {
+    const fresh = await createTestDatabase();
+    const owner = createPrismaClient(fresh.url, { maxConnections: 1 });
+    const asApp = createPrismaClient(fresh.appUrl, { maxConnections: 1 });
+    try {
+      await fresh.query('REVOKE SELECT ON _prisma_migrations FROM claimline_app');
+      await expect(migrationStatus((sql) => asApp.$queryRawUnsafe(sql))).rejects.toThrow(/permission denied/);
+      await fresh.query('DROP TABLE _prisma_migrations');
+      const status = await migrationStatus((sql) => owner.$queryRawUnsafe(sql));
+      expect(status.applied).toEqual([]);
+      expect(status.pending.length).toBeGreaterThan(0);
+    } finally {
+      await asApp.$disconnect();
+      await owner.$disconnect();
+      await fresh.drop();
+    }
+  });
+
   it("gets row access to later migrations' tables (default privileges of the owner)", async () => {
     await db.query('CREATE TABLE later_migration_table (id bigserial PRIMARY KEY, note text)');
     await app.query(`INSERT INTO later_migration_table (note) VALUES ('x')`);
