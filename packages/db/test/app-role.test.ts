@@ -228,12 +228,13 @@ describe('ensureAppLoginRole (claimline-migrate deploy)', () => {
 
   it('computes the verifier PostgreSQL computes for the same password and salt', async () => {
     const role = newRoleName();
-    await db.query(`SET password_encryption = 'scram-sha-256'`);
+    // password_encryption is scram-sha-256 by default since PostgreSQL 14.
     await db.query(`CREATE ROLE ${role} PASSWORD 'correct horse'`);
-    const [{ rolpassword }] = await db.query<{ rolpassword: string }>(
+    const [row] = await db.query<{ rolpassword: string }>(
       'SELECT rolpassword FROM pg_authid WHERE rolname = $1',
       [role],
     );
+    const rolpassword = row!.rolpassword;
     const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(rolpassword)!;
     expect(scramVerifier('correct horse', Buffer.from(salt!, 'base64'), Number(iterations))).toBe(
       rolpassword,
