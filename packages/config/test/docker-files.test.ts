@@ -54,7 +54,7 @@ const envOf = (name: string) =>
   lineage(name)
     .flatMap((s) => s.instructions)
     .filter((i) => i.op === 'ENV')
-    .flatMap((i) => [...i.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]!));
+    .flatMap((i) => [...i.args.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]!));
 
 const APP_TARGETS = ['api', 'migrate', 'worker', 'emulator', 'station'] as const;
 /** The config schema (envSchemas) that each target's process reads. */
@@ -66,10 +66,10 @@ const SCHEMA_OF: Record<string, string> = {
   station: 'station',
 };
 /**
- * Variables read outside the zod schemas: NODE_ENV (Node libraries), CLAIMLINE_PRISMA_DIR
- * (packages/db/src/migrations/migration-files.ts).
+ * Variables read outside the zod schemas: NODE_ENV (Node libraries), NODE_OPTIONS (Node itself: the
+ * API's heap bounds), CLAIMLINE_PRISMA_DIR (packages/db/src/migrations/migration-files.ts).
  */
-const EXTRA_VARIABLES = ['NODE_ENV', 'CLAIMLINE_PRISMA_DIR'];
+const EXTRA_VARIABLES = ['NODE_ENV', 'NODE_OPTIONS', 'CLAIMLINE_PRISMA_DIR'];
 const known = (schema: string) => new Set([...Object.keys(envSchemas[schema]!.shape), ...EXTRA_VARIABLES]);
 
 /** The HTTP paths each process serves, read from its source. */
@@ -208,6 +208,18 @@ describe('docker/Dockerfile', () => {
     expect(read('packages/db/src/migrations/migration-files.ts')).toContain(
       'process.env.CLAIMLINE_PRISMA_DIR',
     );
+  });
+
+  it("api: bounds V8's heap with NODE_OPTIONS, the same flags scripts/run-local.mjs and the API bench use", () => {
+    const options = /NODE_OPTIONS="([^"]+)"/.exec(
+      stage('api')
+        .instructions.filter((i) => i.op === 'ENV')
+        .map((i) => i.args)
+        .join(' '),
+    )?.[1];
+    expect(options).toMatch(/--max-old-space-size=\d+/);
+    expect(read('scripts/run-local.mjs')).toContain(`NODE_OPTIONS: '${options}'`);
+    expect(read('apps/api/bench/api-node-options.ts')).toContain('NODE_OPTIONS="([^"]+)"');
   });
 
   it('every ENV of a process target is a variable its process reads', () => {

@@ -1,4 +1,10 @@
-export { createPrismaClient, rawSqlOf, type CreatePrismaClientOptions, type RawSql } from './client.js';
+export {
+  createPrismaClient,
+  rawSqlOf,
+  withRawTransaction,
+  type CreatePrismaClientOptions,
+  type RawSql,
+} from './client.js';
 export {
   createNotificationListener,
   type NotificationListener,

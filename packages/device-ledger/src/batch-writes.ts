@@ -1,9 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { Prisma } from '@claimline/db';
+import type { Prisma, RawSql } from '@claimline/db';
 import { fromStates } from './device-states.js';
 
 /** A unit as the queue needs it: id, serial and the job generation. */
 export type QueuedUnit = { id: string; serial: string; provision_generation: number };
+
+const INSERT_DEVICES = `INSERT INTO device (id, serial, batch_id, parameters, updated_at)
+     SELECT u.id, u.serial, $1::uuid, u.parameters::jsonb, now()
+     FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(id, serial, parameters)
+     ON CONFLICT (serial) DO NOTHING
+     RETURNING id::text AS id, serial`;
+
+const insertValues = (batchId: string, chunk: readonly { serial: string; parameters?: object }[]) => [
+  batchId,
+  chunk.map(() => randomUUID()),
+  chunk.map((d) => d.serial),
+  chunk.map((d) => JSON.stringify(d.parameters ?? {})),
+];
 
 /** New units of a batch (QUEUED), one statement per chunk; serials that exist already are skipped. */
 export async function createDevices(
@@ -12,16 +25,18 @@ export async function createDevices(
   chunk: readonly { serial: string; parameters?: object }[],
 ): Promise<{ id: string; serial: string }[]> {
   return tx.$queryRawUnsafe<{ id: string; serial: string }[]>(
-    `INSERT INTO device (id, serial, batch_id, parameters, updated_at)
-     SELECT u.id, u.serial, $1::uuid, u.parameters::jsonb, now()
-     FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(id, serial, parameters)
-     ON CONFLICT (serial) DO NOTHING
-     RETURNING id::text AS id, serial`,
-    batchId,
-    chunk.map(() => randomUUID()),
-    chunk.map((d) => d.serial),
-    chunk.map((d) => JSON.stringify(d.parameters ?? {})),
+    INSERT_DEVICES,
+    ...insertValues(batchId, chunk),
   );
+}
+
+/** createDevices on a raw transaction (`withRawTransaction`): the streamed upload's million rows. */
+export async function createDevicesRaw(
+  sql: RawSql,
+  batchId: string,
+  chunk: readonly { serial: string; parameters?: object }[],
+): Promise<{ id: string; serial: string }[]> {
+  return sql<{ id: string; serial: string }>(INSERT_DEVICES, insertValues(batchId, chunk));
 }
 
 /** cancel: the batch's QUEUED units → CANCELLED, in one statement. */
