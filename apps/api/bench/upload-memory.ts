@@ -74,11 +74,16 @@ async function main() {
     const idle = status(api.pid!, 'VmHWM');
     const sampler = (async () => {
       while (sampling) {
-        const [[{ n }], jobs] = await Promise.all([
+        const [[row], jobs] = await Promise.all([
           db.query<{ n: number }>('SELECT count(*)::int AS n FROM device'),
           queues.provisioning.count(),
         ]);
-        samples.push({ s: (Date.now() - started) / 1000, rss: status(api.pid!, 'VmRSS'), rows: n, jobs });
+        samples.push({
+          s: (Date.now() - started) / 1000,
+          rss: status(api.pid!, 'VmRSS'),
+          rows: row!.n,
+          jobs,
+        });
         await new Promise((r) => setTimeout(r, 250));
       }
     })();
