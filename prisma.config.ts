@@ -5,5 +5,8 @@ import { defineConfig } from 'prisma/config';
 export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },
-  datasource: { url: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/claimline' },
+  // Migrations run as the database owner (docs/operations.md, "Database roles").
+  datasource: {
+    url: process.env.MIGRATION_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/claimline',
+  },
 });

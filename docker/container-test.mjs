@@ -82,6 +82,7 @@ const podmanCompose = (...args) => run('podman-compose', [...composeArgs, ...arg
 const secret = crypto.randomBytes(18).toString('base64url');
 const composeEnv = {
   POSTGRES_PASSWORD: secret,
+  POSTGRES_APP_PASSWORD: crypto.randomBytes(18).toString('base64url'),
   VAULT_LOCAL_KEYS: `k1:${crypto.randomBytes(32).toString('base64')}`,
   CLAIMLINE_TAG: tag,
   WORKERS: String(WORKERS),
@@ -282,6 +283,20 @@ async function main() {
     const user = podman('exec', c, 'id', '-u');
     check(pid1 === '/usr/bin/tini' && user === '10001', `${service}: PID 1 is ${pid1}, user ${user}`);
   }
+  // Issue 15: the API and the workers are connected as the application role, not as the owner.
+  const sessions = podman(
+    'exec',
+    containers('postgres')[0],
+    'psql',
+    '-U',
+    'claimline',
+    '-d',
+    'claimline',
+    '-Atc',
+    `SELECT string_agg(DISTINCT usename || ':' || r.rolsuper, ',') FROM pg_stat_activity a
+       JOIN pg_roles r ON r.rolname = a.usename WHERE a.datname = 'claimline' AND a.pid <> pg_backend_pid()`,
+  );
+  check(sessions === 'claimline_runtime:false', `database sessions of the api and workers: ${sessions}`);
   const emulatorOwner = podman(
     'exec',
     containers('emulator')[0],

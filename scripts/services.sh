@@ -4,7 +4,7 @@
 # pointing elsewhere): those are the operator's to run.
 set -euo pipefail
 
-db_url="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/claimline}"
+db_url="${MIGRATION_DATABASE_URL:-${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/claimline}}"
 redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
 is_local() { [[ "$1" =~ @?(127\.0\.0\.1|localhost)(:|/|$) ]]; }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what claimline needs on this machine. Idempotent and quick when nothing changed.
-#   scripts/setup.sh          install, generate the Prisma client, build, migrate the database
+#   scripts/setup.sh          install, generate the Prisma client, build, migrate the database as the
+#                             owner (MIGRATION_DATABASE_URL) and create the application role (DATABASE_URL)
 #   scripts/setup.sh --tests  install and generate only (the tests migrate their own databases)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { TEST_APP_ROLE } from '@claimline/db/testing';
 import { readDatabase, registryViolations, summarize } from './support/checks';
 import {
   call,
@@ -162,4 +163,11 @@ it('provisions 300 units in JSON and CBOR, create-keys and CSR; a station burns 
     REGISTERED: UNITS_PER_BATCH - BURNED_UNITS,
     BURNED: BURNED_UNITS,
   });
+
+  // 6. All of it as the application role (issue 15): the API and the workers were given its URL only;
+  // their sessions (pools, the key cache's LISTEN) are its sessions.
+  const sessions = await system.db.query<{ usename: string }>(
+    'SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database()',
+  );
+  expect(sessions.map((s) => s.usename)).toContain(TEST_APP_ROLE);
 });

@@ -18,6 +18,7 @@ import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createApiKey } from '../src/auth/api-key.js';
 import { batchBody, serials } from '../test/helpers.js';
 import { median, type BenchResult } from '@claimline/test-kit';
+import { apiNodeOptions } from './api-node-options.js';
 
 const apiMain = path.resolve(__dirname, '../dist/main.js');
 const autocannonBin = require.resolve('autocannon/autocannon.js');
@@ -60,6 +61,7 @@ async function startApi(env: Record<string, string>): Promise<Api> {
       API_RATE_LIMIT_PER_MINUTE: '100000000',
       API_ANON_RATE_LIMIT_PER_MINUTE: '100000000',
       NODE_ENV: 'production',
+      NODE_OPTIONS: apiNodeOptions(),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -1,7 +1,7 @@
 import type { EnvSchema } from './load-config.js';
 import { apiSchema } from './apps/api.js';
 import { claimSchema } from './apps/claim.js';
-import { databaseSchema } from './apps/database.js';
+import { migrateSchema } from './apps/database.js';
 import { reconcileCliSchema } from './apps/reconcile.js';
 import { emulatorSchema } from './apps/emulator.js';
 import { stationSchema } from './apps/station.js';
@@ -17,7 +17,7 @@ export const envSchemas: Record<string, EnvSchema> = {
   api: apiSchema,
   claim: claimSchema,
   emulator: emulatorSchema,
-  migrate: databaseSchema,
+  migrate: migrateSchema,
   station: stationSchema,
   tests: testSuiteSchema,
   vault: vaultSchema,

@@ -3,7 +3,7 @@ export { ConfigError, type ConfigIssue } from './config-error.js';
 export { loadConfig, describeSchema, type EnvSchema, type Env } from './load-config.js';
 export * as fields from './fields.js';
 export { databaseFields, redisFields, logFields, stateDirFields } from './apps/common.js';
-export { databaseSchema, type DatabaseConfig } from './apps/database.js';
+export { databaseSchema, migrateSchema, type DatabaseConfig, type MigrateConfig } from './apps/database.js';
 export {
   vaultFields,
   vaultSchema,

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { z } from 'zod';
-import { ConfigError, Secret, databaseSchema, fields, loadConfig } from '@claimline/config';
+import { ConfigError, Secret, databaseSchema, fields, loadConfig, migrateSchema } from '@claimline/config';
 
 const schema = z.object({
   PORT: fields.port().default(8080).describe('port'),
@@ -42,6 +42,31 @@ describe('loadConfig', () => {
     expect(() => loadConfig('db', databaseSchema, { DATABASE_URL: 'mysql://x@y/z' })).toThrow(
       /DATABASE_URL: must be a URL/,
     );
+  });
+});
+
+describe('migrateSchema (two database roles)', () => {
+  it('defaults to the local owner for migrations and the local application role for DATABASE_URL', () => {
+    const config = loadConfig('migrate', migrateSchema, {});
+    expect(new URL(config.MIGRATION_DATABASE_URL.reveal()).username).toBe('postgres');
+    expect(new URL(config.DATABASE_URL.reveal()).username).toBe('claimline_runtime');
+  });
+
+  it('takes both, or MIGRATION_DATABASE_URL alone, and keeps both secret', () => {
+    const both = loadConfig('migrate', migrateSchema, {
+      MIGRATION_DATABASE_URL: 'postgresql://owner:s3cret-owner@db:5432/claimline',
+      DATABASE_URL: 'postgresql://app:s3cret-app@db:5432/claimline',
+    });
+    expect(inspect(both)).not.toMatch(/s3cret/);
+    expect(() =>
+      loadConfig('migrate', migrateSchema, { MIGRATION_DATABASE_URL: 'postgresql://owner@db:5432/x' }),
+    ).not.toThrow();
+  });
+
+  it('refuses DATABASE_URL alone: it would send the migrations to the local default server', () => {
+    expect(() =>
+      loadConfig('migrate', migrateSchema, { DATABASE_URL: 'postgresql://app:pw@db:5432/claimline' }),
+    ).toThrow(/MIGRATION_DATABASE_URL: is not set while DATABASE_URL is/);
   });
 });
 

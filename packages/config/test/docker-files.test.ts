@@ -54,7 +54,7 @@ const envOf = (name: string) =>
   lineage(name)
     .flatMap((s) => s.instructions)
     .filter((i) => i.op === 'ENV')
-    .flatMap((i) => [...i.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]!));
+    .flatMap((i) => [...i.args.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]!));
 
 const APP_TARGETS = ['api', 'migrate', 'worker', 'emulator', 'station'] as const;
 /** The config schema (envSchemas) that each target's process reads. */
@@ -66,10 +66,10 @@ const SCHEMA_OF: Record<string, string> = {
   station: 'station',
 };
 /**
- * Variables read outside the zod schemas: NODE_ENV (Node libraries), CLAIMLINE_PRISMA_DIR
- * (packages/db/src/migrations/migration-files.ts).
+ * Variables read outside the zod schemas: NODE_ENV (Node libraries), NODE_OPTIONS (Node itself: the
+ * API's heap bounds), CLAIMLINE_PRISMA_DIR (packages/db/src/migrations/migration-files.ts).
  */
-const EXTRA_VARIABLES = ['NODE_ENV', 'CLAIMLINE_PRISMA_DIR'];
+const EXTRA_VARIABLES = ['NODE_ENV', 'NODE_OPTIONS', 'CLAIMLINE_PRISMA_DIR'];
 const known = (schema: string) => new Set([...Object.keys(envSchemas[schema]!.shape), ...EXTRA_VARIABLES]);
 
 /** The HTTP paths each process serves, read from its source. */
@@ -208,6 +208,18 @@ describe('docker/Dockerfile', () => {
     expect(read('packages/db/src/migrations/migration-files.ts')).toContain(
       'process.env.CLAIMLINE_PRISMA_DIR',
     );
+  });
+
+  it("api: bounds V8's heap with NODE_OPTIONS, the same flags scripts/run-local.mjs and the API bench use", () => {
+    const options = /NODE_OPTIONS="([^"]+)"/.exec(
+      stage('api')
+        .instructions.filter((i) => i.op === 'ENV')
+        .map((i) => i.args)
+        .join(' '),
+    )?.[1];
+    expect(options).toMatch(/--max-old-space-size=\d+/);
+    expect(read('scripts/run-local.mjs')).toContain(`NODE_OPTIONS: '${options}'`);
+    expect(read('apps/api/bench/api-node-options.ts')).toContain('NODE_OPTIONS="([^"]+)"');
   });
 
   it('every ENV of a process target is a variable its process reads', () => {
@@ -351,6 +363,7 @@ const services = compose.services;
 /** Compose substitution, with the values a filled-in docker/.env would give. */
 const SAMPLE_ENV: Record<string, string> = {
   POSTGRES_PASSWORD: 'sample-password',
+  POSTGRES_APP_PASSWORD: 'sample-app-password',
   VAULT_LOCAL_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
 };
 const substitute = (value: string) =>
@@ -416,7 +429,7 @@ describe('docker/compose.yaml', () => {
         variable,
         documented: true,
       });
-    for (const secret of ['POSTGRES_PASSWORD', 'VAULT_LOCAL_KEYS']) {
+    for (const secret of ['POSTGRES_PASSWORD', 'POSTGRES_APP_PASSWORD', 'VAULT_LOCAL_KEYS']) {
       expect(composeText).toMatch(new RegExp(`\\$\\{${secret}:\\?`));
       expect(example).toMatch(new RegExp(`^${secret}=$`, 'm'));
     }
@@ -444,6 +457,33 @@ describe('docker/compose.yaml', () => {
       'claimline',
     ]);
     expect(services.redis!.healthcheck!.test).toEqual(['CMD', 'redis-cli', 'ping']);
+  });
+
+  it('migrates as the owner and runs the API and workers as the application role (issue 15)', () => {
+    const env = (name: string, variable: string) =>
+      substitute(String(services[name]!.environment![variable]));
+    const user = (databaseUrl: string) => new URL(databaseUrl).username;
+    const owner = String(services.postgres!.environment!.POSTGRES_USER);
+    expect(user(env('migrate', 'MIGRATION_DATABASE_URL'))).toBe(owner);
+    // The migrate service creates the role the API and the workers log in as: the same URL.
+    const appUrl = env('migrate', 'DATABASE_URL');
+    expect(user(appUrl)).not.toBe(owner);
+    for (const name of ['api', 'worker']) {
+      expect(env(name, 'DATABASE_URL')).toBe(appUrl);
+      expect(services[name]!.environment!.MIGRATION_DATABASE_URL).toBeUndefined();
+    }
+    expect(new URL(appUrl).password).toBe(SAMPLE_ENV.POSTGRES_APP_PASSWORD);
+    // The owner's password reaches the migrate service only.
+    for (const [name, service] of Object.entries(services)) {
+      if (name === 'postgres' || name === 'migrate') continue;
+      expect({
+        name,
+        owner: JSON.stringify(service.environment ?? {}).includes('POSTGRES_PASSWORD}'),
+      }).toEqual({
+        name,
+        owner: false,
+      });
+    }
   });
 
   it('starts in order: migrate after postgres, the API and workers after a successful migration', () => {
@@ -600,6 +640,32 @@ describe('docker/k8s', () => {
     expect(spec.scaleTargetRef.name).toBe('claimline-worker');
     expect(spec.triggers[0]!.type).toBe('prometheus');
     expect(spec.triggers[0]!.metadata.query).toContain('claimline_queue_jobs');
+  });
+
+  it('the migration Job alone reads the owner URL, from its own Secret; the pods get the application role', () => {
+    type EnvVar = { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+    const job = k8sObjects.find((o) => o.kind === 'Job' && o.metadata.name === 'claimline-migrate')!;
+    const jobContainer = (
+      job.spec as { template: { spec: { containers: { name: string; env: EnvVar[] }[] } } }
+    ).template.spec.containers[0]!;
+    const migrateNames = known('migrate');
+    for (const { name } of jobContainer.env)
+      expect({ name, known: migrateNames.has(name) }).toEqual({ name, known: true });
+    const ref = (env: EnvVar[], name: string) => env.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+    expect(ref(jobContainer.env, 'MIGRATION_DATABASE_URL')).toEqual({
+      name: 'claimline-migrate',
+      key: 'migration-database-url',
+    });
+    const appRef = ref(jobContainer.env, 'DATABASE_URL');
+    expect(appRef).toEqual({ name: 'claimline', key: 'database-url' });
+    for (const deployment of deployments) {
+      const containers = (deployment.spec as { template: { spec: { containers: { env: EnvVar[] }[] } } })
+        .template.spec.containers;
+      for (const container of containers) {
+        expect(ref(container.env, 'DATABASE_URL')).toEqual(appRef);
+        expect(JSON.stringify(container.env)).not.toContain('claimline-migrate');
+      }
+    }
   });
 
   it('gives each container only variables its process reads, and probes routes it serves', () => {

@@ -1,4 +1,10 @@
-export { createPrismaClient, rawSqlOf, type CreatePrismaClientOptions, type RawSql } from './client.js';
+export {
+  createPrismaClient,
+  rawSqlOf,
+  withRawTransaction,
+  type CreatePrismaClientOptions,
+  type RawSql,
+} from './client.js';
 export {
   createNotificationListener,
   type NotificationListener,
@@ -13,3 +19,11 @@ export {
   databaseExists,
   withDatabaseName,
 } from './admin-database.js';
+export {
+  APP_GROUP_ROLE,
+  AppRoleError,
+  ensureAppLoginRole,
+  scramVerifier,
+  type AppRoleErrorCode,
+  type AppRoleOutcome,
+} from './app-role.js';

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // claimline-migrate: Prisma migrations on the wasm schema engine. See README, "Migrations".
-import { databaseSchema, loadConfig } from '@claimline/config';
+import { loadConfig, migrateSchema } from '@claimline/config';
 import pg from 'pg';
 import { ensureDatabase, withScratchDatabase } from './admin-database.js';
+import { ensureAppLoginRole, type AppRoleOutcome } from './app-role.js';
 import {
   createMigration,
   deployMigrations,
@@ -11,15 +12,24 @@ import {
 } from './migrations/migrator.js';
 
 const USAGE = `usage: claimline-migrate <command>
-  deploy        create the database if missing, apply pending migrations (= prisma migrate deploy)
+  deploy        create the database if missing, apply pending migrations (= prisma migrate deploy) as
+                MIGRATION_DATABASE_URL's role, then make DATABASE_URL's role a login member of claimline_app
   status        list applied and pending migrations
   new <name>    write prisma/migrations/<timestamp>_<name>/ from the change in schema.prisma
   check         fail if the migrations folder does not produce exactly schema.prisma`;
 
+const APP_ROLE_MESSAGES: Record<AppRoleOutcome['action'], (role: string) => string> = {
+  created: (role) => `application role ${role}: created, member of claimline_app`,
+  granted: (role) => `application role ${role}: now a member of claimline_app`,
+  unchanged: (role) => `application role ${role}: member of claimline_app`,
+  'same-role': (role) =>
+    `warning: DATABASE_URL names the migration role ${role}: the application would run as the owner`,
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, arg] = argv;
-  const { DATABASE_URL } = loadConfig('migrate', databaseSchema);
-  const databaseUrl = DATABASE_URL.reveal();
+  const config = loadConfig('migrate', migrateSchema);
+  const databaseUrl = config.MIGRATION_DATABASE_URL.reveal();
   switch (command) {
     case 'deploy': {
       if (await ensureDatabase(databaseUrl)) console.log('created the database');
@@ -27,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(
         applied.length ? `applied ${applied.length}: ${applied.join(', ')}` : 'no pending migrations',
       );
+      const appRole = await ensureAppLoginRole(databaseUrl, config.DATABASE_URL.reveal());
+      console.log(APP_ROLE_MESSAGES[appRole.action](appRole.role));
       return 0;
     }
     case 'status': {

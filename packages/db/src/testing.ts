@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig, testSuiteSchema } from '@claimline/config';
 import pg from 'pg';
 import { createDatabase, dropDatabase, withAdminClient, withDatabaseName } from './admin-database.js';
+import { ensureAppLoginRole } from './app-role.js';
 import { createPrismaClient } from './client.js';
 import type { PrismaClient } from './generated/client.js';
 import { migrationsDir } from './migrations/migration-files.js';
@@ -20,6 +21,22 @@ import { deployMigrations } from './migrations/migrator.js';
 
 const TEMPLATE_PREFIX = 'claimline_test_template_';
 const READY = 'ready';
+/**
+ * The login role tests connect as when they run as the application (`appUrl`): a member of
+ * claimline_app, as `claimline-migrate deploy` makes DATABASE_URL's role. One per server, like the
+ * group role: the privileges are the group's, granted in each database by the migrations. The password
+ * matters only on a server that asks for one.
+ */
+export const TEST_APP_ROLE = 'claimline_test_app';
+const TEST_APP_PASSWORD = 'claimline_test_app';
+
+/** `databaseUrl` with the test application role as its user. */
+export function asTestAppRole(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.username = TEST_APP_ROLE;
+  url.password = TEST_APP_PASSWORD;
+  return url.toString();
+}
 
 export function testServerUrl(): string {
   return loadConfig('tests', testSuiteSchema).TEST_DATABASE_URL;
@@ -52,11 +69,13 @@ export async function prepareTemplateDatabase(serverUrl = testServerUrl()): Prom
         [name],
       );
       // Marked ready only after its migrations: one left half-built by a crash is built again.
-      if (rows[0]?.comment === READY) return;
-      await dropDatabase(templateUrl);
-      await createDatabase(templateUrl);
-      await deployMigrations(templateUrl);
-      await admin.query(`COMMENT ON DATABASE ${name} IS '${READY}'`);
+      if (rows[0]?.comment !== READY) {
+        await dropDatabase(templateUrl);
+        await createDatabase(templateUrl);
+        await deployMigrations(templateUrl);
+        await admin.query(`COMMENT ON DATABASE ${name} IS '${READY}'`);
+      }
+      await ensureAppLoginRole(serverUrl, asTestAppRole(serverUrl));
     } finally {
       await admin.query('SELECT pg_advisory_unlock(872341)');
     }
@@ -65,7 +84,10 @@ export async function prepareTemplateDatabase(serverUrl = testServerUrl()): Prom
 }
 
 export type TestDatabase = {
+  /** As the server's administrator (TEST_DATABASE_URL's user): the owner of everything in it. */
   url: string;
+  /** As the application role (TEST_APP_ROLE, a member of claimline_app): what the API and workers get. */
+  appUrl: string;
   prisma: PrismaClient;
   /** A raw connection for assertions the client cannot express (catalog queries, raw rows). */
   query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
@@ -82,6 +104,7 @@ export async function createTestDatabase(serverUrl = testServerUrl()): Promise<T
   raw.on('error', () => undefined);
   return {
     url,
+    appUrl: asTestAppRole(url),
     prisma,
     async query(sql, params) {
       return (await raw.query(sql, params as unknown[])).rows;

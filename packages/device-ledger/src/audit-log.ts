@@ -1,4 +1,4 @@
-import type { Prisma } from '@claimline/db';
+import type { Prisma, RawSql } from '@claimline/db';
 import type { Db } from './db.js';
 
 /** Who acts and from where: `apikey:<prefix>`, `worker:<host>-<pid>`, `station:<name>`, `system`. */
@@ -27,4 +27,20 @@ export async function appendAudit(db: Db, who: Actor, entries: readonly AuditEnt
       ...(entry.details === undefined ? {} : { details: entry.details }),
     })),
   });
+}
+
+/** One audit event on a raw transaction (`withRawTransaction`). */
+export async function appendAuditRaw(sql: RawSql, who: Actor, entry: AuditEntry): Promise<void> {
+  await sql(
+    `INSERT INTO audit_event (actor, origin, action, batch_id, device_id, details)
+     VALUES ($1, $2, $3, $4::uuid, $5::uuid, $6::jsonb)`,
+    [
+      who.actor,
+      who.origin,
+      entry.action,
+      entry.batchId ?? null,
+      entry.deviceId ?? null,
+      entry.details === undefined ? null : JSON.stringify(entry.details),
+    ],
+  );
 }

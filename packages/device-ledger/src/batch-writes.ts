@@ -1,32 +1,48 @@
 import { randomUUID } from 'node:crypto';
-import type { Prisma } from '@claimline/db';
+import type { Prisma, RawSql } from '@claimline/db';
 import { TRANSITIONS, fromStates } from './device-states.js';
 
 /** A unit as the queue needs it: id, serial and the job generation. */
 export type QueuedUnit = { id: string; serial: string; provision_generation: number };
 
-/**
- * New units of a batch, one statement per chunk; serials that exist already are skipped. QUEUED
- * (create), or AWAITING_CSR for a device-csr batch (createAwaitingCsr: no job until the unit's CSR).
- */
+/** QUEUED (create), or AWAITING_CSR for a device-csr batch (createAwaitingCsr: no job until the unit's CSR). */
+const insertDevices = (awaitingCsr: boolean) => {
+  const state = TRANSITIONS[awaitingCsr ? 'createAwaitingCsr' : 'create'].to;
+  return `INSERT INTO device (id, serial, batch_id, parameters, state, updated_at)
+     SELECT u.id, u.serial, $1::uuid, u.parameters::jsonb, '${state}'::"DeviceState", now()
+     FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(id, serial, parameters)
+     ON CONFLICT (serial) DO NOTHING
+     RETURNING id::text AS id, serial`;
+};
+
+const insertValues = (batchId: string, chunk: readonly { serial: string; parameters?: object }[]) => [
+  batchId,
+  chunk.map(() => randomUUID()),
+  chunk.map((d) => d.serial),
+  chunk.map((d) => JSON.stringify(d.parameters ?? {})),
+];
+
+/** New units of a batch, one statement per chunk; serials that exist already are skipped. */
 export async function createDevices(
   tx: Prisma.TransactionClient,
   batchId: string,
   chunk: readonly { serial: string; parameters?: object }[],
   awaitingCsr = false,
 ): Promise<{ id: string; serial: string }[]> {
-  const state = TRANSITIONS[awaitingCsr ? 'createAwaitingCsr' : 'create'].to;
   return tx.$queryRawUnsafe<{ id: string; serial: string }[]>(
-    `INSERT INTO device (id, serial, batch_id, parameters, state, updated_at)
-     SELECT u.id, u.serial, $1::uuid, u.parameters::jsonb, '${state}'::"DeviceState", now()
-     FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(id, serial, parameters)
-     ON CONFLICT (serial) DO NOTHING
-     RETURNING id::text AS id, serial`,
-    batchId,
-    chunk.map(() => randomUUID()),
-    chunk.map((d) => d.serial),
-    chunk.map((d) => JSON.stringify(d.parameters ?? {})),
+    insertDevices(awaitingCsr),
+    ...insertValues(batchId, chunk),
   );
+}
+
+/** createDevices on a raw transaction (`withRawTransaction`): the streamed upload's million rows. */
+export async function createDevicesRaw(
+  sql: RawSql,
+  batchId: string,
+  chunk: readonly { serial: string; parameters?: object }[],
+  awaitingCsr = false,
+): Promise<{ id: string; serial: string }[]> {
+  return sql<{ id: string; serial: string }>(insertDevices(awaitingCsr), insertValues(batchId, chunk));
 }
 
 /** cancel: the batch's QUEUED units → CANCELLED, in one statement. */

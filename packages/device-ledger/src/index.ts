@@ -1,4 +1,4 @@
-export { appendAudit, SYSTEM, type Actor, type AuditEntry } from './audit-log.js';
+export { appendAudit, appendAuditRaw, SYSTEM, type Actor, type AuditEntry } from './audit-log.js';
 export type { Db } from './db.js';
 export {
   allows,
@@ -39,7 +39,13 @@ export {
   type Sealed,
   type SealedColumns,
 } from './sealed-columns.js';
-export { cancelQueuedDevices, createDevices, requeueFailedDevices, type QueuedUnit } from './batch-writes.js';
+export {
+  cancelQueuedDevices,
+  createDevices,
+  createDevicesRaw,
+  requeueFailedDevices,
+  type QueuedUnit,
+} from './batch-writes.js';
 export { claimDownloads, recordBurn, shredBurnedKeys } from './station-writes.js';
 export { releaseFromStation, requeueForReprovision } from './unit-writes.js';
 export {

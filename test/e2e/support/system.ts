@@ -369,8 +369,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       { mode: 0o600 },
     );
     const prefix = `e2e-${options.label}-${randomBytes(3).toString('hex')}`;
+    // As in production: the processes log in as the application role (a member of claimline_app,
+    // no DDL, audit rows append-only); the test's own reads and fixtures use theDb.url.
     const common = {
-      DATABASE_URL: theDb.url,
+      DATABASE_URL: theDb.appUrl,
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix,
       LOG_LEVEL: 'warn',
@@ -442,7 +444,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       },
       async createKey(name, role) {
         const result = await runTsCli(keysCliEntry, ['create', '--name', name, '--role', role], {
-          env: { DATABASE_URL: theDb.url, LOG_LEVEL: 'warn' },
+          env: { DATABASE_URL: theDb.appUrl, LOG_LEVEL: 'warn' },
         });
         if (result.code !== 0)
           throw new Error(`keys-cli create ${name}: exit ${result.code}: ${result.stderr}`);

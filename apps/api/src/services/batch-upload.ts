@@ -1,21 +1,23 @@
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
-import { createDevices } from '@claimline/device-ledger';
+import { randomUUID } from 'node:crypto';
+import { rawSqlOf, withRawTransaction } from '@claimline/db';
+import { appendAuditRaw, createDevicesRaw } from '@claimline/device-ledger';
 import type { HandlerContext } from '../http/route.js';
 import { AppError } from '../errors/app-error.js';
 import { RESERVED_KEYS as RESERVED, assertStorableInput } from '../http/storable-input.js';
 import { templateParametersSchema, uploadDeviceSchema, type UploadBatchQuery } from '../schemas/batch.js';
-import { audit } from './audit.js';
+import { callerOf } from './audit.js';
 import { enqueueOrFail } from './enqueue.js';
 import { checkTemplate } from './templates.js';
 import { keyAlgorithmToDb, modeToDb, payloadFormatToDb } from './wire-enums.js';
 
-const CHUNK = 5_000;
+const CHUNK = 1_000;
+/** Devices read back and enqueued at a time: the jobs package's addBulk chunk. */
+const ENQUEUE_PAGE = 1_000;
 const MAX_LISTED = 1_000;
 const MAX_LINE_BYTES = 16_384;
-/** A million-unit upload inserts and enqueues for minutes on a small machine. */
-const TRANSACTION_TIMEOUT_MS = 30 * 60_000;
 
 export type UploadFormat = 'csv' | 'ndjson';
 type Device = { serial: string; parameters?: Record<string, string | number | boolean> };
@@ -105,114 +107,120 @@ export async function uploadBatch(
   checkTemplate(deps.config.API_ALLOWED_TEMPLATES, q.templateName, batchParameters, []);
   const priority = q.priority ?? 0;
 
-  const stored = await deps.prisma.$transaction(
-    async (tx) => {
-      const batch = await tx.batch.create({
-        data: {
-          externalRef: q.externalRef,
-          templateName: q.templateName,
-          templateParameters: batchParameters ?? {},
-          payloadFormat: payloadFormatToDb[q.payloadFormat],
-          mode: modeToDb[q.mode],
-          keyAlgorithm: keyAlgorithmToDb[q.keyAlgorithm ?? 'ec-p256'],
-          priority,
-          requestedByKeyId: ctx.principal.keyId,
-        },
-      });
-      let requested = 0;
-      let created = 0;
-      const skipped: string[] = [];
-      let skippedCount = 0;
-      let chunk: Device[] = [];
-      const flush = async () => {
-        if (chunk.length === 0) return;
-        checkTemplate(deps.config.API_ALLOWED_TEMPLATES, q.templateName, batchParameters, chunk);
-        const inChunk = new Set<string>();
-        const repeated = chunk.filter((d) => inChunk.size === inChunk.add(d.serial).size);
-        if (repeated.length > 0) throw duplicatesError(repeated.map((d) => d.serial));
-        const inserted = await createDevices(tx, batch.id, chunk, q.mode === 'device-csr');
-        created += inserted.length;
-        if (inserted.length < chunk.length) {
-          const done = new Set(inserted.map((d) => d.serial));
-          const rest = chunk.map((d) => d.serial).filter((s) => !done.has(s));
-          const mine = await tx.device.findMany({
-            where: { batchId: batch.id, serial: { in: rest } },
-            select: { serial: true },
-          });
-          // Inserted by an earlier chunk of this upload: listed twice in it.
-          if (mine.length > 0) throw duplicatesError(mine.map((d) => d.serial));
-          if (!q.skipExisting) {
-            throw new AppError(
-              'SERIALS_EXIST',
-              `serial number(s) already exist; add skipExisting=true to skip them`,
-              { serials: rest.slice(0, MAX_LISTED) },
-            );
-          }
-          skippedCount += rest.length;
-          skipped.push(...rest.slice(0, Math.max(0, MAX_LISTED - skipped.length)));
+  // One raw transaction (pg, not Prisma): a million rows through Prisma's raw queries leave garbage
+  // that lifts the heap by hundreds of MB before it is collected (docs/benchmarks.md).
+  const stored = await withRawTransaction(deps.prisma, async (sql) => {
+    const batchId = randomUUID();
+    await sql(
+      `INSERT INTO batch (id, external_ref, template_name, template_parameters, payload_format, mode,
+                          key_algorithm, priority, requested_by_key_id)
+       VALUES ($1::uuid, $2, $3, $4::jsonb, $5::"PayloadFormat", $6::"ClaimMode", $7::"KeyAlgorithm", $8, $9::uuid)`,
+      [
+        batchId,
+        q.externalRef,
+        q.templateName,
+        JSON.stringify(batchParameters ?? {}),
+        payloadFormatToDb[q.payloadFormat],
+        modeToDb[q.mode],
+        keyAlgorithmToDb[q.keyAlgorithm ?? 'ec-p256'],
+        priority,
+        ctx.principal.keyId,
+      ],
+    );
+    let requested = 0;
+    let created = 0;
+    const skipped: string[] = [];
+    let skippedCount = 0;
+    let chunk: Device[] = [];
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      checkTemplate(deps.config.API_ALLOWED_TEMPLATES, q.templateName, batchParameters, chunk);
+      const inChunk = new Set<string>();
+      const repeated = chunk.filter((d) => inChunk.size === inChunk.add(d.serial).size);
+      if (repeated.length > 0) throw duplicatesError(repeated.map((d) => d.serial));
+      const inserted = await createDevicesRaw(sql, batchId, chunk, q.mode === 'device-csr');
+      created += inserted.length;
+      if (inserted.length < chunk.length) {
+        const done = new Set(inserted.map((d) => d.serial));
+        const rest = chunk.map((d) => d.serial).filter((s) => !done.has(s));
+        const mine = await sql<{ serial: string }>(
+          'SELECT serial FROM device WHERE batch_id = $1::uuid AND serial = ANY($2::text[])',
+          [batchId, rest],
+        );
+        // Inserted by an earlier chunk of this upload: listed twice in it.
+        if (mine.length > 0) throw duplicatesError(mine.map((d) => d.serial));
+        if (!q.skipExisting) {
+          throw new AppError(
+            'SERIALS_EXIST',
+            `serial number(s) already exist; add skipExisting=true to skip them`,
+            { serials: rest.slice(0, MAX_LISTED) },
+          );
         }
-        chunk = [];
-      };
-      const records = parser(format);
-      const consume = async (source: AsyncIterable<{ record: unknown; info: { lines: number } }>) => {
-        for await (const { record, info } of source) {
-          requested++;
-          if (requested > maxUnits) {
-            throw new AppError('BATCH_TOO_LARGE', `more than ${maxUnits} devices in one upload`, {
-              limit: maxUnits,
-            });
-          }
-          chunk.push(toDevice(format, record, info.lines, device));
-          if (chunk.length >= CHUNK) await flush();
-        }
-        await flush();
-      };
-      try {
-        await pipeline(body, byteLimit(maxUnits * 512), records, consume);
-      } catch (error) {
-        if (error instanceof AppError) throw error;
-        const { code, lines } = error as { code?: string; lines?: number };
-        if (typeof code === 'string' && code.startsWith('CSV_')) throw bad(lines ?? 0, `${code}`);
-        throw error;
+        skippedCount += rest.length;
+        skipped.push(...rest.slice(0, Math.max(0, MAX_LISTED - skipped.length)));
       }
-      if (requested === 0) throw new AppError('INVALID_UPLOAD', 'the upload lists no device');
-      const answer = {
-        id: batch.id,
-        externalRef: batch.externalRef,
-        requested,
-        created,
-        skipped: skippedCount,
-        skippedSerials: skipped,
-        enqueued: 0,
-      };
-      await audit(tx, ctx, {
-        action: 'batch.create',
-        batchId: batch.id,
-        details: { externalRef: q.externalRef, requested, created, skipped: skippedCount, upload: format },
-      });
-      return answer;
-    },
-    { maxWait: 10_000, timeout: TRANSACTION_TIMEOUT_MS },
-  );
+      chunk = [];
+    };
+    const records = parser(format);
+    const consume = async (source: AsyncIterable<{ record: unknown; info: { lines: number } }>) => {
+      for await (const { record, info } of source) {
+        requested++;
+        if (requested > maxUnits) {
+          throw new AppError('BATCH_TOO_LARGE', `more than ${maxUnits} devices in one upload`, {
+            limit: maxUnits,
+          });
+        }
+        chunk.push(toDevice(format, record, info.lines, device));
+        if (chunk.length >= CHUNK) await flush();
+      }
+      await flush();
+    };
+    try {
+      await pipeline(body, byteLimit(maxUnits * 512), records, consume);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      const { code, lines } = error as { code?: string; lines?: number };
+      if (typeof code === 'string' && code.startsWith('CSV_')) throw bad(lines ?? 0, `${code}`);
+      throw error;
+    }
+    if (requested === 0) throw new AppError('INVALID_UPLOAD', 'the upload lists no device');
+    await appendAuditRaw(sql, callerOf(ctx), {
+      action: 'batch.create',
+      batchId,
+      details: { externalRef: q.externalRef, requested, created, skipped: skippedCount, upload: format },
+    });
+    return {
+      id: batchId,
+      externalRef: q.externalRef,
+      requested,
+      created,
+      skipped: skippedCount,
+      skippedSerials: skipped,
+      enqueued: 0,
+    };
+  });
   stored.enqueued = await enqueueStored(ctx, stored.id, priority);
   return stored;
 }
 
-/** Enqueues the batch's QUEUED devices page by page (keyset on id): one page in memory at a time. */
+/**
+ * Enqueues the batch's QUEUED devices page by page (keyset on id), pages of one enqueue chunk read
+ * with pg: one page in memory at a time, whatever the batch's size.
+ */
 async function enqueueStored(ctx: HandlerContext, batchId: string, priority: number): Promise<number> {
-  let after: string | undefined;
+  const sql = rawSqlOf(ctx.deps.prisma);
+  let after = '00000000-0000-0000-0000-000000000000';
   let enqueued = 0;
   for (;;) {
-    const rows = await ctx.deps.prisma.device.findMany({
-      where: { batchId, state: 'QUEUED', ...(after ? { id: { gt: after } } : {}) },
-      select: { id: true, serial: true, provisionGeneration: true },
-      orderBy: { id: 'asc' },
-      take: CHUNK,
-    });
+    const rows = await sql<{ id: string; serial: string; provision_generation: number }>(
+      `SELECT id::text AS id, serial, provision_generation FROM device
+        WHERE batch_id = $1::uuid AND state = 'QUEUED' AND id > $2::uuid ORDER BY id LIMIT $3`,
+      [batchId, after, ENQUEUE_PAGE],
+    );
     if (rows.length === 0) return enqueued;
     enqueued += await enqueueOrFail(
       ctx.deps,
-      rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provisionGeneration })),
+      rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provision_generation })),
       priority,
       batchId,
     );

@@ -3,10 +3,16 @@ import { logLevel, secretUrl, url } from '../fields.js';
 
 /** Fields shared by several processes. Each app's schema spreads the ones it needs. */
 
+/** The local defaults: the application's login role, and the owner that runs the migrations. */
+export const DEFAULT_DATABASE_URL = 'postgresql://claimline_runtime@127.0.0.1:5432/claimline';
+export const DEFAULT_MIGRATION_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/claimline';
+
 export const databaseFields = {
   DATABASE_URL: secretUrl(['postgres', 'postgresql'])
-    .prefault('postgresql://postgres@127.0.0.1:5432/claimline')
-    .describe('PostgreSQL connection URL'),
+    .prefault(DEFAULT_DATABASE_URL)
+    .describe(
+      'PostgreSQL connection URL of the application role: a member of claimline_app, without DDL or superuser (docs/operations.md, "Database roles")',
+    ),
 };
 
 export const redisFields = {

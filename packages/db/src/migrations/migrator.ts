@@ -19,6 +19,15 @@ export async function deployMigrations(databaseUrl: string): Promise<string[]> {
   }
 }
 
+/** PostgreSQL's undefined_table (42P01), from pg directly or wrapped by Prisma's driver adapter. */
+function isUndefinedTable(error: unknown): boolean {
+  const e = error as {
+    code?: string;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: string } } };
+  };
+  return e?.code === '42P01' || e?.meta?.driverAdapterError?.cause?.originalCode === '42P01';
+}
+
 export type MigrationStatus = { applied: string[]; pending: string[]; failed: string[] };
 
 /** Which migrations of the folder are applied, by reading `_prisma_migrations` directly. */
@@ -31,8 +40,9 @@ export async function migrationStatus(
   let rows: Awaited<ReturnType<typeof query>> = [];
   try {
     rows = await query('SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations');
-  } catch {
-    rows = []; // no table yet: nothing applied
+  } catch (error) {
+    // No table yet: nothing applied. Anything else (a role without SELECT on it) is not "all pending".
+    if (!isUndefinedTable(error)) throw error;
   }
   const applied = new Set(
     rows.filter((r) => r.finished_at && !r.rolled_back_at).map((r) => r.migration_name),
