@@ -84,7 +84,7 @@ const composeEnv = {
   POSTGRES_PASSWORD: secret,
   VAULT_LOCAL_KEYS: `k1:${crypto.randomBytes(32).toString('base64')}`,
   CLAIMLINE_TAG: tag,
-  WORKERS: String(WORKERS),
+  WORKERS: '1', // one replica created by compose; the test adds the others (see start)
   LOG_LEVEL: 'info',
 };
 
@@ -243,25 +243,27 @@ async function main() {
   const apiPort = await freePort();
   composeEnv.API_PUBLISH = `127.0.0.1:${apiPort}`;
   apiBase = `http://127.0.0.1:${apiPort}`;
-  podmanCompose('up', '-d', '--no-build', 'postgres', 'redis', 'emulator');
+  // podman-compose 1.0.3 implements no depends_on condition and its `up SERVICE` also starts every
+  // dependency's existing container again (the migration would run twice): it only CREATES the
+  // project here (network, named volumes, one container per service: WORKERS=1 sets compose.yaml's
+  // deploy.replicas), and this script starts them in compose.yaml's order with its conditions.
+  podmanCompose('up', '-d', '--no-build', '--no-start');
+  const start = (service) => podman('start', ...containers(service));
+  for (const service of ['postgres', 'redis', 'emulator']) start(service);
   await waitHealthy('postgres');
   await waitHealthy('redis');
   await waitHealthy('emulator');
-  podmanCompose('up', '-d', '--no-build', '--no-deps', 'migrate');
+  start('migrate');
   const migrate = containers('migrate')[0];
   check((await waitExited(migrate)) === 0, 'migrate: ran once and exited 0');
-  // podman-compose 1.0.3 pops the first element of a service's health-check list in place, so a
-  // second replica of `up --scale` fails ("unknown healthcheck test type"): one replica by `up`, the
-  // others by `run -d` (the same service definition, each with its own hostname). Known failure
-  // (issue #17): this `up` also starts the project's existing containers again, so the migration
-  // runs a second time beside the API and the start-order check below fails.
-  run(
-    'podman-compose',
-    [...composeArgs, 'up', '-d', '--no-build', '--no-deps', '--scale', 'worker=1', 'api', 'worker'],
-    { allowFail: true, quiet: true },
-  );
+  start('api');
+  start('worker');
+  // The other replicas: podman-compose 1.0.3 ignores --scale and, for deploy.replicas > 1, pops the
+  // first element of the shared health-check list once per replica ("unknown healthcheck test
+  // type" at the second). `run -d --no-deps` creates each from the same service definition
+  // (environment, volumes, network alias, restart policy, health check) with its own hostname.
   for (let n = containers('worker').length + 1; n <= WORKERS; n++)
-    podmanCompose('run', '-d', '--no-deps', '--name', `${project}_worker_${n}`, 'worker');
+    podmanCompose('run', '-d', '-T', '--no-deps', '--name', `${project}_worker_${n}`, 'worker');
   check(containers('api').length === 1, 'api: one container');
   endStage();
 
@@ -303,14 +305,34 @@ async function main() {
   );
   const progress1 = await waitBatch(mesKey, batch1.id, 240_000);
   check(progress1.counts.REGISTERED === UNITS, `batch A: ${JSON.stringify(progress1.counts)}`);
-  const help = podmanCompose('run', '--rm', 'station', '--help').stdout;
+  const help = podmanCompose('run', '--rm', '-T', '--no-deps', 'station', '--help').stdout;
   check(help.includes('claimline-station'), 'station: --help in its container');
   const station = await call('POST', '/v1/stations', adminKey, {
     name: `ct-line-${process.pid}`,
     line: 'ct',
   });
-  podmanCompose('run', '--rm', 'station', 'init', '--server', 'http://api:8080', '--key', station.apiKey.key);
-  const prefetch = podmanCompose('run', '--rm', 'station', 'prefetch', '--batch', batch1.id).stdout;
+  podmanCompose(
+    'run',
+    '--rm',
+    '-T',
+    '--no-deps',
+    'station',
+    'init',
+    '--server',
+    'http://api:8080',
+    '--key',
+    station.apiKey.key,
+  );
+  const prefetch = podmanCompose(
+    'run',
+    '--rm',
+    '-T',
+    '--no-deps',
+    'station',
+    'prefetch',
+    '--batch',
+    batch1.id,
+  ).stdout;
   check(
     prefetch.includes(`prefetched ${UNITS} unit(s)`),
     `station: one download (${prefetch.trim().split('\n').at(-1)})`,
@@ -366,7 +388,7 @@ async function main() {
       (again.counts.REGISTERED ?? 0) + (again.counts.DOWNLOADED ?? 0) === UNITS,
     `batch A kept: ${JSON.stringify(again.counts)}`,
   );
-  const status = podmanCompose('run', '--rm', 'station', 'status').stdout;
+  const status = podmanCompose('run', '--rm', '-T', '--no-deps', 'station', 'status').stdout;
   check(status.includes(String(UNITS)), 'station-data volume kept the station and its offline store');
   endStage();
   return sizes;
