@@ -217,6 +217,14 @@ async function main() {
     '/var/lib/claimline/emulator',
   );
   check(emulatorOwner === '10001', `emulator-state volume: written by user ${emulatorOwner}`);
+  // The emulator's control plane, reached by its service name (compose.yaml's CONTROL_PLANE_*).
+  for (const [service, line] of [
+    ['api', 'control plane: reconcile'],
+    ['worker', 'control plane: resolves lost answers'],
+  ]) {
+    const logs = run('podman', ['logs', containers(service)[0]], { quiet: true });
+    check(`${logs.stdout}${logs.stderr}`.includes(line), `${service}: "${line}" in its log`);
+  }
   endStage();
 
   stage(`batch: ${UNITS} units through the API to REGISTERED; the station CLI in its container`);
