@@ -13,7 +13,6 @@ import crypto from 'node:crypto';
 import {
   check,
   compose,
-  composeArgs,
   composeEnv,
   containers,
   endStage,
@@ -34,6 +33,15 @@ import {
   waitExited,
   waitHealthy,
 } from './container-test-lib.mjs';
+import {
+  call,
+  createKey,
+  lastLine,
+  setApiBase,
+  station,
+  submitBatch,
+  waitBatch,
+} from './container-test-api.mjs';
 
 const tag = process.env.CLAIMLINE_TAG ?? 'ct';
 const UNITS = 200;
@@ -49,77 +57,6 @@ Object.assign(composeEnv, {
   WORKERS: '1', // one replica created by compose; the test adds the others (see start)
   LOG_LEVEL: 'info',
 });
-
-// ------------------------------------------------------------------------------------------------
-let apiBase = '';
-async function call(method, route, key, body) {
-  const res = await fetch(`${apiBase}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-function createKey(name, role) {
-  const api = containers('api')[0];
-  return run('podman', [
-    'exec',
-    api,
-    'node',
-    'dist/keys-cli.js',
-    'create',
-    '--name',
-    name,
-    '--role',
-    role,
-  ]).stdout.trim();
-}
-async function submitBatch(key, label, units) {
-  const serials = Array.from(
-    { length: units },
-    (_, i) => `CT-${label}-${process.pid}-${String(i + 1).padStart(4, '0')}`,
-  );
-  return call('POST', '/v1/batches', key, {
-    externalRef: `WO-CT-${label}-${process.pid}`,
-    templateName: 'claimline-default',
-    devices: serials.map((serial) => ({ serial })),
-    payloadFormat: 'json',
-    mode: 'create-keys',
-  });
-}
-async function waitBatch(key, id, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let batch;
-  let reported = Date.now();
-  do {
-    batch = await call('GET', `/v1/batches/${id}`, key);
-    if (batch.progress.finished) break;
-    if (Date.now() - reported >= 15_000) {
-      reported = Date.now();
-      log(`batch ${id}: ${JSON.stringify(batch.progress.counts)}`); // progress, or where it stalls
-    }
-    await sleep(1000);
-  } while (Date.now() < deadline);
-  return batch.progress;
-}
-/** The station CLI in a one-off container of the station service: its output (stdout and stderr). */
-function station(...args) {
-  const r = run('podman-compose', [...composeArgs, 'run', '--rm', '-T', '--no-deps', 'station', ...args], {
-    allowFail: true,
-    quiet: true,
-  });
-  const output = `${r.stdout}${r.stderr}`;
-  if (r.status !== 0 || /exit code: [1-9]/.test(output)) log(`station ${args[0]}:\n${output.slice(-1500)}`);
-  return output;
-}
-const lastLine = (text) =>
-  text
-    .trim()
-    .split('\n')
-    .filter((l) => !/^(podman |exit code)/.test(l))
-    .at(-1);
 
 // ------------------------------------------------------------------------------------------------
 async function main() {
@@ -166,7 +103,7 @@ async function main() {
       throw new Error(`127.0.0.1:${port} is taken (compose publishes the emulator there)`);
   const apiPort = await freePort();
   composeEnv.API_PUBLISH = `127.0.0.1:${apiPort}`;
-  apiBase = `http://127.0.0.1:${apiPort}`;
+  setApiBase(`http://127.0.0.1:${apiPort}`);
   // podman-compose 1.0.3 implements no depends_on condition and its `up SERVICE` also starts every
   // dependency's existing container again (the migration would run twice): it only CREATES the
   // project here (network, named volumes, one container per service: WORKERS=1 sets compose.yaml's
