@@ -9,194 +9,55 @@
 // podman-compose 1.0.3 (Debian bookworm) creates the containers, network and volumes from
 // compose.yaml + compose.standin.yaml; it implements neither depends_on conditions, health checks,
 // profiles nor stop_grace_period, so this script applies those from compose.yaml's values.
-import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import {
+  check,
+  compose,
+  composeEnv,
+  containers,
+  endStage,
+  failures,
+  freePort,
+  inspect,
+  log,
+  podman,
+  podmanCompose,
+  portFree,
+  project,
+  run,
+  runAsync,
+  seconds,
+  sleep,
+  stage,
+  stageTimes,
+  waitExited,
+  waitHealthy,
+} from './container-test-lib.mjs';
+import {
+  call,
+  createKey,
+  lastLine,
+  setApiBase,
+  station,
+  submitBatch,
+  waitBatch,
+} from './container-test-api.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { parse } = createRequire(path.join(root, 'packages/config/package.json'))('yaml');
-const compose = parse(fs.readFileSync(path.join(root, 'docker/compose.yaml'), 'utf8'), { merge: true });
-
-const project = `claimline-ct-${process.pid}`;
 const tag = process.env.CLAIMLINE_TAG ?? 'ct';
 const UNITS = 200;
 const WORKERS = 3;
 const TARGETS = ['api', 'migrate', 'worker', 'emulator', 'station'];
 const started = Date.now();
-const failures = [];
-
-// ------------------------------------------------------------------------------------------------
-const log = (line) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
-function check(ok, what) {
-  log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures.push(what);
-  return ok;
-}
-let stageName = '';
-let stageStarted = 0;
-const stageTimes = [];
-function stage(name) {
-  endStage();
-  stageName = name;
-  stageStarted = Date.now();
-  console.log(`\n== ${name}`);
-}
-function endStage() {
-  if (!stageName) return;
-  const seconds = (Date.now() - stageStarted) / 1000;
-  stageTimes.push([stageName, seconds]);
-  console.log(`-- ${stageName}: ${seconds.toFixed(1)} s`);
-  stageName = '';
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function run(cmd, args, { input, allowFail = false, quiet = false, env } = {}) {
-  const result = spawnSync(cmd, args, {
-    cwd: root,
-    input,
-    encoding: 'utf8',
-    env: { ...process.env, ...composeEnv, ...env },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (result.status !== 0 && !allowFail) {
-    throw new Error(
-      `${cmd} ${args.join(' ')} exited ${result.status}:\n${result.stderr}${result.stdout}`.slice(0, 4000),
-    );
-  }
-  if (!quiet && result.status !== 0) log(`(${cmd} ${args[0]} exited ${result.status})`);
-  return result;
-}
-const runAsync = (cmd, args) =>
-  new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: 'ignore' });
-    child.on('exit', (code) => resolve(code));
-  });
-const podman = (...args) => run('podman', args).stdout.trim();
-const composeArgs = ['-f', 'docker/compose.yaml', '-f', 'docker/compose.standin.yaml', '-p', project];
-const podmanCompose = (...args) => run('podman-compose', [...composeArgs, ...args]);
 
 const secret = crypto.randomBytes(18).toString('base64url');
-const composeEnv = {
+Object.assign(composeEnv, {
   POSTGRES_PASSWORD: secret,
   POSTGRES_APP_PASSWORD: crypto.randomBytes(18).toString('base64url'),
   VAULT_LOCAL_KEYS: `k1:${crypto.randomBytes(32).toString('base64')}`,
   CLAIMLINE_TAG: tag,
-  WORKERS: String(WORKERS),
+  WORKERS: '1', // one replica created by compose; the test adds the others (see start)
   LOG_LEVEL: 'info',
-};
-
-/** The project's containers of a service, by name (podman-compose names them <project>_<service>_<n>). */
-function containers(service) {
-  const all = JSON.parse(
-    podman('ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', 'json'),
-  );
-  return all
-    .filter((c) => !service || c.Labels?.['com.docker.compose.service'] === service)
-    .map((c) => c.Names[0])
-    .sort();
-}
-const inspect = (name) => JSON.parse(podman('inspect', name))[0];
-
-/** compose.yaml's health check of a service, run in the container: true when it passes. */
-function healthy(service, container) {
-  const test = compose.services[service].healthcheck?.test;
-  if (!test) return true;
-  const [kind, ...command] = test;
-  const args = kind === 'CMD-SHELL' ? ['sh', '-c', command.join(' ')] : command;
-  return run('podman', ['exec', container, ...args], { allowFail: true, quiet: true }).status === 0;
-}
-async function waitHealthy(service, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  const pending = new Set(containers(service));
-  while (pending.size > 0 && Date.now() < deadline) {
-    for (const c of [...pending]) if (healthy(service, c)) pending.delete(c);
-    if (pending.size > 0) await sleep(1000);
-  }
-  return check(
-    pending.size === 0,
-    `${service}: health check passes (${containers(service).length} container(s))`,
-  );
-}
-async function waitExited(name, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const state = inspect(name).State;
-    if (state.Status === 'exited') return state.ExitCode;
-    await sleep(500);
-  }
-  return null;
-}
-const seconds = (duration) => {
-  const m = /^(\d+)(ms|s|m)$/.exec(duration ?? '10s');
-  return Number(m[1]) * { ms: 0.001, s: 1, m: 60 }[m[2]];
-};
-
-// ------------------------------------------------------------------------------------------------
-let apiBase = '';
-async function call(method, route, key, body) {
-  const res = await fetch(`${apiBase}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-function createKey(name, role) {
-  const api = containers('api')[0];
-  return run('podman', [
-    'exec',
-    api,
-    'node',
-    'dist/keys-cli.js',
-    'create',
-    '--name',
-    name,
-    '--role',
-    role,
-  ]).stdout.trim();
-}
-async function submitBatch(key, label, units) {
-  const serials = Array.from(
-    { length: units },
-    (_, i) => `CT-${label}-${process.pid}-${String(i + 1).padStart(4, '0')}`,
-  );
-  return call('POST', '/v1/batches', key, {
-    externalRef: `WO-CT-${label}-${process.pid}`,
-    templateName: 'claimline-default',
-    devices: serials.map((serial) => ({ serial })),
-    payloadFormat: 'json',
-    mode: 'create-keys',
-  });
-}
-async function waitBatch(key, id, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let batch;
-  do {
-    batch = await call('GET', `/v1/batches/${id}`, key);
-    if (batch.progress.finished) break;
-    await sleep(1000);
-  } while (Date.now() < deadline);
-  return batch.progress;
-}
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-const portFree = (port) =>
-  new Promise((resolve) => {
-    const server = net.createServer().once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
+});
 
 // ------------------------------------------------------------------------------------------------
 async function main() {
@@ -243,26 +104,28 @@ async function main() {
       throw new Error(`127.0.0.1:${port} is taken (compose publishes the emulator there)`);
   const apiPort = await freePort();
   composeEnv.API_PUBLISH = `127.0.0.1:${apiPort}`;
-  apiBase = `http://127.0.0.1:${apiPort}`;
-  podmanCompose('up', '-d', '--no-build', 'postgres', 'redis', 'emulator');
+  setApiBase(`http://127.0.0.1:${apiPort}`);
+  // podman-compose 1.0.3 implements no depends_on condition and its `up SERVICE` also starts every
+  // dependency's existing container again (the migration would run twice): it only CREATES the
+  // project here (network, named volumes, one container per service: WORKERS=1 sets compose.yaml's
+  // deploy.replicas), and this script starts them in compose.yaml's order with its conditions.
+  podmanCompose('up', '--no-build', '--no-start'); // not -d: 1.0.3 passes it to `podman create`
+  const start = (service) => podman('start', ...containers(service));
+  for (const service of ['postgres', 'redis', 'emulator']) start(service);
   await waitHealthy('postgres');
   await waitHealthy('redis');
   await waitHealthy('emulator');
-  podmanCompose('up', '-d', '--no-build', '--no-deps', 'migrate');
+  start('migrate');
   const migrate = containers('migrate')[0];
   check((await waitExited(migrate)) === 0, 'migrate: ran once and exited 0');
-  // podman-compose 1.0.3 pops the first element of a service's health-check list in place, so a
-  // second replica of `up --scale` fails ("unknown healthcheck test type"): one replica by `up`, the
-  // others by `run -d` (the same service definition, each with its own hostname). Known failure
-  // (issue #17): this `up` also starts the project's existing containers again, so the migration
-  // runs a second time beside the API and the start-order check below fails.
-  run(
-    'podman-compose',
-    [...composeArgs, 'up', '-d', '--no-build', '--no-deps', '--scale', 'worker=1', 'api', 'worker'],
-    { allowFail: true, quiet: true },
-  );
+  start('api');
+  start('worker');
+  // The other replicas: podman-compose 1.0.3 ignores --scale and, for deploy.replicas > 1, pops the
+  // first element of the shared health-check list once per replica ("unknown healthcheck test
+  // type" at the second). `run -d --no-deps` creates each from the same service definition
+  // (environment, volumes, network alias, restart policy, health check) with its own hostname.
   for (let n = containers('worker').length + 1; n <= WORKERS; n++)
-    podmanCompose('run', '-d', '--no-deps', '--name', `${project}_worker_${n}`, 'worker');
+    podmanCompose('run', '-d', '-T', '--no-deps', '--name', `${project}_worker_${n}`, 'worker');
   check(containers('api').length === 1, 'api: one container');
   endStage();
 
@@ -306,6 +169,14 @@ async function main() {
     '/var/lib/claimline/emulator',
   );
   check(emulatorOwner === '10001', `emulator-state volume: written by user ${emulatorOwner}`);
+  // The emulator's control plane, reached by its service name (compose.yaml's CONTROL_PLANE_*).
+  for (const [service, line] of [
+    ['api', 'control plane: reconcile'],
+    ['worker', 'control plane: resolves lost answers'],
+  ]) {
+    const logs = run('podman', ['logs', containers(service)[0]], { quiet: true });
+    check(`${logs.stdout}${logs.stderr}`.includes(line), `${service}: "${line}" in its log`);
+  }
   endStage();
 
   stage(`batch: ${UNITS} units through the API to REGISTERED; the station CLI in its container`);
@@ -318,18 +189,16 @@ async function main() {
   );
   const progress1 = await waitBatch(mesKey, batch1.id, 240_000);
   check(progress1.counts.REGISTERED === UNITS, `batch A: ${JSON.stringify(progress1.counts)}`);
-  const help = podmanCompose('run', '--rm', 'station', '--help').stdout;
-  check(help.includes('claimline-station'), 'station: --help in its container');
-  const station = await call('POST', '/v1/stations', adminKey, {
-    name: `ct-line-${process.pid}`,
-    line: 'ct',
-  });
-  podmanCompose('run', '--rm', 'station', 'init', '--server', 'http://api:8080', '--key', station.apiKey.key);
-  const prefetch = podmanCompose('run', '--rm', 'station', 'prefetch', '--batch', batch1.id).stdout;
-  check(
-    prefetch.includes(`prefetched ${UNITS} unit(s)`),
-    `station: one download (${prefetch.trim().split('\n').at(-1)})`,
-  );
+  check(station('--help').includes('claimline-station'), 'station: --help in its container');
+  const stationName = `ct-line-${process.pid}`;
+  const created = await call('POST', '/v1/stations', adminKey, { name: stationName, line: 'ct' });
+  // Stations serve only the batches an admin assigned to them.
+  await call('POST', `/v1/batches/${batch1.id}/stations`, adminKey, { stations: [stationName] });
+  // Plain HTTP on the compose network: --insecure-http (a test bench; production stations use https://).
+  const init = station('init', '--server', 'http://api:8080', '--key', created.apiKey.key, '--insecure-http');
+  check(init.includes('set up in'), `station: init in its container (${lastLine(init)})`);
+  const prefetch = station('prefetch', '--batch', batch1.id, '--insecure-http');
+  check(prefetch.includes(`prefetched ${UNITS} unit(s)`), `station: one download (${lastLine(prefetch)})`);
   endStage();
 
   stage('stop: SIGTERM through tini with a batch in flight; every process exits 0 within its grace period');
@@ -381,21 +250,27 @@ async function main() {
       (again.counts.REGISTERED ?? 0) + (again.counts.DOWNLOADED ?? 0) === UNITS,
     `batch A kept: ${JSON.stringify(again.counts)}`,
   );
-  const status = podmanCompose('run', '--rm', 'station', 'status').stdout;
-  check(status.includes(String(UNITS)), 'station-data volume kept the station and its offline store');
+  const status = station('status', '--insecure-http');
+  check(
+    status.includes(`offline store: ${UNITS} unit(s)`),
+    `station-data volume kept the station and its offline store (${lastLine(status)})`,
+  );
   endStage();
   return sizes;
 }
 
 function cleanup() {
-  run('podman-compose', [...composeArgs, 'down', '-v', '-t', '5'], { allowFail: true, quiet: true });
-  // podman-compose 1.0.3 leaves `run` containers, the network and volumes behind: remove by label.
-  for (const c of containers()) run('podman', ['rm', '-f', c], { allowFail: true, quiet: true });
+  // By the project's label, not `podman-compose down` (1.0.3 misses the containers `run` made): the
+  // stop was tested above, so no grace period here.
+  const all = containers();
+  if (all.length) run('podman', ['rm', '-f', '-t', '0', ...all], { allowFail: true, quiet: true });
   const volumes = podman('volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`)
     .split('\n')
     .filter(Boolean);
   if (volumes.length) run('podman', ['volume', 'rm', '-f', ...volumes], { allowFail: true, quiet: true });
   run('podman', ['network', 'rm', '-f', `${project}_default`], { allowFail: true, quiet: true });
+  const left = containers().length;
+  check(left === 0, `cleanup: ${left} container(s) of the project left`);
 }
 
 let sizes = {};
@@ -406,7 +281,7 @@ try {
   failures.push(String(error.message ?? error));
   console.error(`container test: ${error.stack ?? error}`);
   for (const c of containers()) {
-    const out = run('podman', ['logs', '--tail', '15', c], { allowFail: true, quiet: true });
+    const out = run('podman', ['logs', '--tail', '40', c], { allowFail: true, quiet: true });
     console.error(`--- ${c}\n${out.stdout}${out.stderr}`);
   }
 } finally {

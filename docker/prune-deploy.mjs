@@ -84,3 +84,45 @@ dropDangling(path.join(out, 'node_modules'));
 console.log(
   `prune-deploy: removed ${removed} packages (${(bytes / 1e6).toFixed(0)} MB) no production path reaches`,
 );
+
+// Files of kept packages that this image can never load: the Prisma query compilers of the other
+// databases (the generated client in @claimline/db imports one: PostgreSQL's) and source maps of
+// @prisma/client's runtime; aws-crt's native binaries for other platforms than the build's (the
+// build stage and the runtime share NODE_IMAGE, so the same platform and libc).
+const packagesNamed = (name) =>
+  fs
+    .readdirSync(store)
+    .map((entry) => path.join(store, entry, 'node_modules', name))
+    .filter((dir) => fs.existsSync(path.join(dir, 'package.json')));
+const drop = (file) => {
+  const dropped = size(file);
+  fs.rmSync(file, { recursive: true, force: true });
+  return dropped;
+};
+let fileBytes = 0;
+const dbDist = resolvePackage(out, '@claimline/db');
+const generated = dbDist ? listFiles(path.join(dbDist, 'dist')).map((f) => fs.readFileSync(f, 'utf8')) : [];
+const imported = (base) => generated.some((text) => text.includes(`@prisma/client/runtime/${base}`));
+for (const client of packagesNamed('@prisma/client')) {
+  for (const file of fs.readdirSync(path.join(client, 'runtime'))) {
+    const compiler = /^(query_compiler_\w+?_bg\.\w+)\./.exec(file);
+    if ((compiler && !imported(compiler[1])) || file.endsWith('.map'))
+      fileBytes += drop(path.join(client, 'runtime', file));
+  }
+}
+const libc = process.report.getReport().header.glibcVersionRuntime ? 'glibc' : 'musl';
+const platform = `${process.platform}-${process.arch}-${process.platform === 'linux' ? libc : 'cruntime'}`;
+for (const crt of packagesNamed('aws-crt')) {
+  const bin = path.join(crt, 'dist', 'bin');
+  if (!fs.existsSync(path.join(bin, platform))) continue; // unknown layout: keep everything
+  for (const dir of fs.readdirSync(bin)) if (dir !== platform) fileBytes += drop(path.join(bin, dir));
+}
+console.log(
+  `prune-deploy: removed ${(fileBytes / 1e6).toFixed(0)} MB of other databases' query compilers, source maps and other platforms' binaries`,
+);
+
+function listFiles(dir) {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
