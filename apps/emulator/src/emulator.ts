@@ -26,6 +26,7 @@ import { ensureDefaultDevicePolicy, loadClaimPolicy } from './policy/bundled-pol
 import { PolicyAuthorizer } from './policy/policy-authorizer.js';
 import { ProvisioningService } from './provisioning/provisioning-service.js';
 import { createRequestRouter } from './provisioning/request-router.js';
+import { OperationTimings } from './limits/operation-timings.js';
 import { OwnershipTokens } from './registry/ownership-tokens.js';
 import { RegistryStore } from './registry/registry-store.js';
 import type { CertificateRecord, CounterSecond, Thing } from './registry/types.js';
@@ -37,7 +38,13 @@ export type RunningEmulator = {
   /** The AWS IoT control plane: `https://<host>:<port>`, SigV4 with the key in `files.controlPlanePath`. */
   controlPlaneUrl: string;
   files: ClientFiles;
-  registry: { things(): Thing[]; certificates(): CertificateRecord[]; counters(): CounterSecond[] };
+  registry: {
+    things(): Thing[];
+    certificates(): CertificateRecord[];
+    counters(): CounterSecond[];
+    /** Arrival-to-answer time of each fleet-provisioning request, ms, per operation. */
+    timings(): Record<string, number[]>;
+  };
   setFaults(f: Partial<Faults>): void;
   setQuotas(q: Partial<Quotas> | 'off'): void;
   /** Test fault: the next `count` calls of each named control-plane operation answer 429 ThrottlingException. */
@@ -83,7 +90,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     hookTimeoutMs: options.hookTimeoutMs ?? 5000,
     logger,
   });
-  const router = createRequestRouter({ service, store, quotas, faults, claimCertificateId, logger });
+  const timings = new OperationTimings();
+  const router = createRequestRouter({
+    service,
+    store,
+    quotas,
+    faults,
+    claimCertificateId,
+    logger,
+    timings,
+  });
   const broker = new Broker(store, quotas, router, authorizer, logger);
 
   const mqttServer = await startTlsServer({
@@ -112,6 +128,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   };
   const admin = await startAdminHttp(adminAccess, {
     store,
+    timings,
     getFaults: () => faults.faults,
     setFaults: (f) => faults.set(f),
     getQuotas: () => quotas.quotas,
@@ -151,6 +168,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       things: () => structuredClone([...store.things.values()]),
       certificates: () => structuredClone([...store.certificates.values()]),
       counters: () => store.counters(),
+      timings: () => timings.snapshot(),
     },
     setFaults: (f) => faults.set(f),
     setQuotas: (q) => quotas.set(q),

@@ -130,6 +130,10 @@ describe('faults', () => {
     const started = Date.now();
     expect((await request(client, '$aws/certificates/create/json', {})).outcome).toBe('accepted');
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    // The emulator timed that answer from the request's arrival, the injected delay included.
+    const timings = (await adminJson(emulator, '/timings')).body as Record<string, number[]>;
+    expect(timings.CreateKeysAndCertificate!.at(-1)).toBeGreaterThanOrEqual(290);
+    expect(emulator.registry.timings()).toEqual(timings);
   });
 
   it('disconnectAfterRequestRate 1 → the connection closes', async () => {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
 import type { Logger } from '@claimline/logger';
 import type { FaultInjector } from '../limits/faults.js';
+import type { OperationTimings } from '../limits/operation-timings.js';
 import type { QuotaLimiter } from '../limits/quotas.js';
 import type { MqttSession } from '../mqtt/mqtt-session.js';
 import type { Operation } from '../options.js';
@@ -54,6 +55,8 @@ export type RouterDeps = {
   faults: FaultInjector;
   claimCertificateId: string;
   logger: Logger;
+  /** Each answered request's time from arrival to answer (a dropped answer is not counted). */
+  timings?: OperationTimings;
 };
 
 /**
@@ -78,6 +81,7 @@ export function createRequestRouter(deps: RouterDeps) {
   const handle = async (session: MqttSession, topic: string, payload: Buffer): Promise<void> => {
     const route = routeOf(topic);
     if (!route) return;
+    const arrived = performance.now();
     deps.store.count(route.operation);
     const fault = deps.faults.decide(route.operation);
     if (fault.disconnect) return session.close(`injected disconnect after ${route.operation}`);
@@ -105,6 +109,7 @@ export function createRequestRouter(deps: RouterDeps) {
       `${topic}/${outcome}`,
       encodePayload(route.format, rejection ?? accepted),
     );
+    deps.timings?.record(route.operation, performance.now() - arrived);
     deps.logger.debug(
       {
         clientId: session.clientId,
