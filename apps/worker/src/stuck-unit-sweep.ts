@@ -26,7 +26,7 @@ export function runStuckUnitSweep(
   });
   return {
     async close() {
-      sweeper.stop();
+      await sweeper.stop();
       await queue.close();
       connection.disconnect();
     },

@@ -6,7 +6,8 @@ import { withLock } from './sweep-lock.js';
 export type StuckUnitSweeper = {
   /** One sweep now, under the lock; `null` when another process holds it. */
   runOnce(): Promise<SweepResult | null>;
-  stop(): void;
+  /** No more ticks; resolves once a sweep under way has finished and released its lock. */
+  stop(): Promise<void>;
 };
 
 /**
@@ -19,7 +20,7 @@ export function startStuckUnitSweeper(
   const key = `${deps.keyPrefix}:sweeper:stuck-units`;
   // Longer than any sweep; a holder that dies frees it by expiry.
   const lockMs = Math.max(60_000, deps.intervalMs);
-  let running = false;
+  let running: Promise<unknown> | undefined;
   const runOnce = async () => {
     const result = await withLock(deps.redis, key, lockMs, () => sweepStuckUnits(deps));
     if (!result.ran) return null;
@@ -31,12 +32,18 @@ export function startStuckUnitSweeper(
     deps.intervalMs > 0
       ? setInterval(() => {
           if (running) return;
-          running = true;
-          runOnce()
+          running = runOnce()
             .catch((err: unknown) => deps.logger.warn({ err }, 'stuck-unit sweep failed; will retry'))
-            .finally(() => (running = false));
+            .finally(() => (running = undefined));
         }, deps.intervalMs)
       : undefined;
   timer?.unref();
-  return { runOnce, stop: () => clearInterval(timer) };
+  return {
+    runOnce,
+    // A sweep cut off by the process's exit would keep its lock from every worker for `lockMs`.
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

@@ -50,6 +50,8 @@ export function runMaintenance(
     );
 
   const timers: NodeJS.Timeout[] = [];
+  /** Periodic tasks under way: close() waits for them, so each releases its lock before Redis goes. */
+  const inFlight = new Set<Promise<unknown>>();
   const every = (intervalMs: number, lockName: string, lockMs: number, task: () => Promise<unknown>) => {
     if (intervalMs === 0) return;
     let running = false;
@@ -57,11 +59,15 @@ export function runMaintenance(
     const timer = setInterval(() => {
       if (running) return;
       running = true;
-      withLock(producer, key, lockMs, task)
+      const run = withLock(producer, key, lockMs, task)
         .catch((err: unknown) =>
           logger.warn({ err, task: lockName }, 'periodic maintenance task failed; next tick retries'),
         )
-        .finally(() => (running = false));
+        .finally(() => {
+          running = false;
+          inFlight.delete(run);
+        });
+      inFlight.add(run);
     }, intervalMs);
     timer.unref();
     timers.push(timer);
@@ -92,6 +98,8 @@ export function runMaintenance(
   return {
     async close() {
       timers.forEach((timer) => clearInterval(timer));
+      // A task cut off here would keep its lock (up to an hour for the reconcile) from the next worker.
+      await Promise.allSettled([...inFlight]);
       await worker?.close();
       await queue.close();
       producer.disconnect();
