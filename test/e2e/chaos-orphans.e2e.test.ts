@@ -1,3 +1,4 @@
+import { CHAOS_WORKER_ENV } from './support/chaos-settings';
 import { readDatabase, registryViolations, summarize } from './support/checks';
 import { controlPlaneViolations } from './support/control-plane-checks';
 import {
@@ -51,12 +52,7 @@ beforeAll(async () => {
     workers: 3,
     emulator: { keyAlgorithm: 'ec-p256', quotas: 'defaults', tokenTtlSeconds: 60 },
     workerEnv: {
-      CLAIM_OPERATION_TIMEOUT_MS: '1500',
-      WORKER_LOCK_DURATION_MS: '3000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-      WORKER_THROTTLE_PAUSE_MS: '200',
-      WORKER_RATE_LIMIT_PER_SECOND: '30',
-      WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
+      ...CHAOS_WORKER_ENV,
       WORKER_TOKEN_TTL_SECONDS: '60',
       // The orphans' clean-up at the emulator starts within a second of their orphaning.
       WORKER_MAINTENANCE_SCAN_INTERVAL_MS: '1000',

@@ -1,4 +1,5 @@
 import { createQueues, createRedisConnection } from '@claimline/jobs';
+import { CHAOS_WORKER_ENV } from './support/chaos-settings';
 import { readDatabase, registryViolations, summarize } from './support/checks';
 import {
   call,
@@ -51,12 +52,7 @@ beforeAll(async () => {
     workers: 3,
     emulator: { keyAlgorithm: 'ec-p256', quotas: 'defaults' },
     workerEnv: {
-      CLAIM_OPERATION_TIMEOUT_MS: '1500',
-      WORKER_LOCK_DURATION_MS: '3000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-      WORKER_THROTTLE_PAUSE_MS: '200',
-      WORKER_RATE_LIMIT_PER_SECOND: '30',
-      WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
+      ...CHAOS_WORKER_ENV,
       // A saved certificate is reused only while its token has > 60 s left: with 60 s it never is, so
       // every flow that resumes after its certificate was saved (a 429 on RegisterThing, the kill -9, a
       // dropped database connection) orphans it and issues a new one. This forces the orphan path, which

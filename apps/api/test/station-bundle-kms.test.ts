@@ -60,15 +60,10 @@ describe('bundles signed by a KMS key', () => {
     );
 
     const { units, batchId } = await seedUnits(api.db.prisma, fixtures, 'KMS', 3);
+    const download = (path: string) => stationRequest(api.app, 'get', path, station.key, station.signer);
     const signsBefore = kms.calls.filter((c) => c.operation === 'Sign').length;
     kms.failNext(500, 'KMSInternalException');
-    const refused = await stationRequest(
-      api.app,
-      'get',
-      credentialsPath(units[0]!.serial),
-      station.key,
-      station.signer,
-    );
+    const refused = await download(credentialsPath(units[0]!.serial));
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
     expect(refused.body).toMatchObject({ code: 'KEY_SERVICE_UNAVAILABLE' });
@@ -76,21 +71,9 @@ describe('bundles signed by a KMS key', () => {
     const unit = await api.db.prisma.device.findUniqueOrThrow({ where: { serial: units[0]!.serial } });
     expect(unit).toMatchObject({ state: 'REGISTERED', downloadedByStationId: null });
 
-    const one = await stationRequest(
-      api.app,
-      'get',
-      credentialsPath(units[0]!.serial),
-      station.key,
-      station.signer,
-    );
+    const one = await download(credentialsPath(units[0]!.serial));
     expect(one.status).toBe(200);
-    const page = await stationRequest(
-      api.app,
-      'get',
-      `/v1/station/batches/${batchId}/credentials`,
-      station.key,
-      station.signer,
-    );
+    const page = await download(`/v1/station/batches/${batchId}/credentials`);
     expect(page.status).toBe(200);
     const bundles = [one.body, ...page.body.items];
     expect(bundles).toHaveLength(1 + 3); // the page holds the unit already downloaded by this station too

@@ -3,7 +3,7 @@ import type { KMSClientConfig } from '@aws-sdk/client-kms';
 import { ConfigError, type ConfigIssue, type VaultConfig } from '@claimline/config';
 import { DATA_ALGORITHM, DATA_KEY_BYTES, checkDataFormat, decryptData, encryptData } from './envelope.js';
 import type { KeyProvider } from './providers/key-provider.js';
-import { createKmsProvider } from './providers/kms-provider.js';
+import { createKmsProvider, kmsRegionOf } from './providers/kms-provider.js';
 import { parseLocalKeys, readLocalKeyFile } from './providers/local-keys.js';
 import { createLocalProvider } from './providers/local-provider.js';
 import { checkContext, type RecordContext, type SealedRecord } from './record-context.js';
@@ -40,7 +40,7 @@ function configError(issues: ConfigIssue[]): never {
 function createProvider(config: VaultConfig, options: CreateVaultOptions): KeyProvider {
   if (config.VAULT_PROVIDER === 'aws-kms') {
     const keyId = config.VAULT_KMS_KEY_ID;
-    const region = config.VAULT_KMS_REGION ?? /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(keyId ?? '')?.[1];
+    const region = config.VAULT_KMS_REGION ?? kmsRegionOf(keyId);
     const issues: ConfigIssue[] = [];
     if (!keyId)
       issues.push({ variable: 'VAULT_KMS_KEY_ID', problem: 'is required when VAULT_PROVIDER=aws-kms' });

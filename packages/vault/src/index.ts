@@ -16,7 +16,7 @@ export {
   readLocalKeyFile,
   type LocalKeySet,
 } from './providers/local-keys.js';
-export { encryptionContext } from './providers/kms-provider.js';
+export { encryptionContext, kmsRegionOf } from './providers/kms-provider.js';
 export type { KeyProvider, WrapResult } from './providers/key-provider.js';
 export {
   derToP1363,

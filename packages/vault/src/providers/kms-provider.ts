@@ -13,6 +13,11 @@ const RESOLVE_CONTEXT: RecordContext = {
 };
 const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/;
 
+/** The region named in a KMS key or alias ARN; undefined for a bare key id or alias name. */
+export function kmsRegionOf(keyId: string | undefined): string | undefined {
+  return /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(keyId ?? '')?.[1];
+}
+
 export type KmsProviderOptions = {
   /** Key ARN, key id or `alias/<name>`. A key ARN makes `isActive` exact without any call to KMS. */
   keyId: string;

@@ -2,7 +2,12 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import type { ApiConfig } from '@claimline/config';
 import type { PrismaClient } from '@claimline/db';
 import { keyFingerprint, localBundleSigner, type BundleSigner } from '@claimline/station-contract';
-import { openKmsSigningKey, serverSigningKeyContext as context, type Vault } from '@claimline/vault';
+import {
+  kmsRegionOf,
+  openKmsSigningKey,
+  serverSigningKeyContext as context,
+  type Vault,
+} from '@claimline/vault';
 import { AppError } from '../../errors/app-error.js';
 
 const PURPOSE = 'bundle';
@@ -38,7 +43,7 @@ export function createBundleKeySource(
 
 async function loadFromKms(config: ApiConfig): Promise<BundleKey> {
   const keyId = config.API_BUNDLE_KMS_KEY_ID!;
-  const region = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(keyId)?.[1] ?? config.VAULT_KMS_REGION;
+  const region = kmsRegionOf(keyId) ?? config.VAULT_KMS_REGION;
   if (!region)
     throw new AppError(
       'CREDENTIALS_UNAVAILABLE',
