@@ -1,5 +1,4 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { Station } from '@claimline/db';
 import {
   RFC9421_ALG,
   SIGNATURE_CLOCK_SKEW_SECONDS,
@@ -109,13 +108,13 @@ export async function verifyStationSignature(
 export async function consumeNonce(
   redis: Redis,
   prefix: string,
-  station: Station,
+  stationId: string,
   nonce: string,
 ): Promise<void> {
   if (nonce.length < 16 || nonce.length > 128)
     throw new AppError('SIGNATURE_INVALID', 'the nonce must be 16 to 128 characters');
   const ttl = SIGNATURE_MAX_AGE_SECONDS + 2 * SIGNATURE_CLOCK_SKEW_SECONDS;
-  const fresh = await redis.set(`${prefix}:sig-nonce:${station.id}:${nonce}`, '1', 'EX', ttl, 'NX');
+  const fresh = await redis.set(`${prefix}:sig-nonce:${stationId}:${nonce}`, '1', 'EX', ttl, 'NX');
   if (fresh !== 'OK')
     throw new AppError('SIGNATURE_REPLAYED', 'this signature was already used: sign each request anew');
 }

@@ -7,7 +7,13 @@ import type { HandlerContext } from '../../http/route.js';
 import type { BundleKey } from './bundle-key.js';
 import { assertDownloadable, assertNotAwaitingCsr } from './downloadable.js';
 import type { StationSetup } from './station-setup.js';
-import { assertAssigned, requirePublicKey, requireStation, stationActor } from './station-identity.js';
+import {
+  assertAssigned,
+  assertStationStanding,
+  requirePublicKey,
+  requireStation,
+  stationActor,
+} from './station-identity.js';
 
 export type { Credentials };
 
@@ -81,7 +87,7 @@ async function loadUnit(ctx: HandlerContext, serial: string): Promise<{ station:
     serial,
     stationId,
   );
-  if (!row || row.station_revoked_at) throw new AppError('STATION_REVOKED', 'this station is revoked');
+  if (!row) throw new AppError('NOT_A_STATION', 'the station of this key no longer exists');
   const station: Station = {
     id: row.station_id,
     name: row.station_name,
@@ -94,6 +100,7 @@ async function loadUnit(ctx: HandlerContext, serial: string): Promise<{ station:
     createdAt: row.station_created_at,
     revokedAt: row.station_revoked_at,
   };
+  assertStationStanding(ctx, station);
   return { station, row };
 }
 

@@ -4,6 +4,26 @@ import { AppError } from '../../errors/app-error.js';
 import type { HandlerContext } from '../../http/route.js';
 
 const callingStation = new WeakMap<HandlerContext, Promise<Station>>();
+/** The signing key a signed request's signature verified with (station-guard.ts). */
+const signedWith = new WeakMap<HandlerContext, string>();
+
+export function recordSigningKey(ctx: HandlerContext, pem: string): void {
+  signedWith.set(ctx, pem);
+}
+
+/**
+ * Every station read of a signed request passes here: the guard may have verified against a cached key,
+ * so the station as the database has it now decides (revoked, or its signing key replaced since).
+ */
+export function assertStationStanding(ctx: HandlerContext, station: Station): void {
+  if (station.revokedAt) throw new AppError('STATION_REVOKED', `station ${station.name} is revoked`);
+  const pem = signedWith.get(ctx);
+  if (pem !== undefined && station.signingPublicKey !== pem)
+    throw new AppError(
+      'SIGNATURE_INVALID',
+      `the request was signed with a key that is no longer station ${station.name}'s signing key`,
+    );
+}
 
 /**
  * The station behind the calling STATION key, refused at once when it is revoked. Loaded once per
@@ -28,7 +48,7 @@ async function loadStation(ctx: HandlerContext): Promise<Station> {
     );
   const station = await ctx.deps.prisma.station.findUnique({ where: { id: stationId } });
   if (!station) throw new AppError('NOT_A_STATION', 'the station of this key no longer exists');
-  if (station.revokedAt) throw new AppError('STATION_REVOKED', `station ${station.name} is revoked`);
+  assertStationStanding(ctx, station);
   return station;
 }
 

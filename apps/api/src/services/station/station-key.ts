@@ -72,7 +72,7 @@ export async function setStationKey(
   const seal = parseSealKey(body.publicKey);
   const signing = parseSigningKey(body.signingPublicKey);
   const signature = await verifyStationSignature(req, signing.pem);
-  await consumeNonce(ctx.deps.redis, ctx.deps.config.QUEUE_PREFIX, station, signature.nonce);
+  await consumeNonce(ctx.deps.redis, ctx.deps.config.QUEUE_PREFIX, station.id, signature.nonce);
   const same = station.publicKey === seal.pem && station.signingPublicKey === signing.pem;
   const first = station.publicKey === null && station.signingPublicKey === null;
   const status = first || same ? ('ACTIVE' as const) : ('PENDING' as const);
