@@ -1,19 +1,29 @@
 import { once } from 'node:events';
 import { iot, mqtt5 } from 'aws-crt';
 import { iotidentity } from 'aws-iot-device-sdk-v2';
-import type { EmulatorChild } from './processes.js';
+
+/** Where the loop connects: the emulator's MQTT listener and its client files. */
+export type BareLoopTarget = {
+  host: string;
+  port: number;
+  files: { caPath: string; claimCertPath: string; claimKeyPath: string };
+};
+
+/** Flows per second, and the CPU of the whole process (every thread, aws-crt's included) per flow. */
+export type BareLoopResult = { flowsPerSecond: number; cpuMsPerFlow: number };
 
 /**
  * The floor for the worker pipeline: K raw SDK connections (one IotIdentityClientv2 each, as the claim
  * pool has), each running CreateKeysAndCertificate + RegisterThing (JSON) back to back. No database,
- * no vault, no queue, no quota. Returns flows per second over the whole run.
+ * no vault, no queue, no quota. Run in a process of its own (bare-sdk-main.ts), so that the CPU it
+ * reports is the loop's alone. Connecting is outside the measured part.
  */
-export async function bareSdkRate(
-  emulator: EmulatorChild,
+export async function bareSdkLoop(
+  emulator: BareLoopTarget,
   connections: number,
   flows: number,
   template: string,
-): Promise<number> {
+): Promise<BareLoopResult> {
   const clients = await Promise.all(
     Array.from({ length: connections }, async (_, n) => {
       const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(
@@ -32,7 +42,7 @@ export async function bareSdkRate(
       client.start();
       await up;
       const identity = iotidentity.IotIdentityClientv2.newFromMqtt5(client, {
-        maxRequestResponseSubscriptions: 4,
+        maxRequestResponseSubscriptions: 6,
         maxStreamingSubscriptions: 1,
         operationTimeoutInSeconds: 10,
       });
@@ -41,6 +51,7 @@ export async function bareSdkRate(
   );
   try {
     let next = 0;
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       clients.map(async ({ identity }) => {
@@ -55,7 +66,9 @@ export async function bareSdkRate(
         }
       }),
     );
-    return flows / ((performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    return { flowsPerSecond: flows / seconds, cpuMsPerFlow: (cpu.user + cpu.system) / 1000 / flows };
   } finally {
     for (const { client, identity } of clients) {
       identity.close();

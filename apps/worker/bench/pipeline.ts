@@ -20,11 +20,11 @@ import { createTestDatabase, prepareTemplateDatabase, type TestDatabase } from '
 import { createRedisConnection, enqueueProvisioning, QUEUES } from '@claimline/jobs';
 import { testRedisUrl } from '@claimline/jobs/testing';
 import { ensureLocalKeyFile } from '@claimline/vault';
-import { bareSdkRate } from './bare-sdk.js';
 import {
   cpuMs,
   machineTicks,
   rssBytes,
+  runBareLoopChild,
   sleep,
   startEmulatorChild,
   startWorkerChild,
@@ -130,13 +130,11 @@ async function stopWorkers(b: Bench, workers: WorkerChild[]): Promise<void> {
   b.workers = b.workers.filter((w) => !workers.includes(w));
 }
 
-async function throughput(b: Bench, connections: number, devices: number): Promise<Result> {
+async function throughput(b: Bench, connections: number, devices: number): Promise<Result[]> {
   const emulatorBefore = cpuMs(b.emulator.pid);
-  const selfBefore = process.cpuUsage();
-  const bare = await bareSdkRate(b.emulator, connections, devices, TEMPLATE);
-  const self = process.cpuUsage(selfBefore);
+  const bare = await runBareLoopChild(b.emulator, connections, devices, TEMPLATE);
   log(
-    `bare SDK loop, ${connections} connections: ${bare.toFixed(1)} flows/s; CPU per flow: SDK loop ${((self.user + self.system) / 1000 / devices).toFixed(2)} ms, ` +
+    `bare SDK loop (own process), ${connections} connections: ${bare.flowsPerSecond.toFixed(1)} flows/s; CPU per flow: SDK loop ${bare.cpuMsPerFlow.toFixed(2)} ms, ` +
       `emulator ${((cpuMs(b.emulator.pid) - emulatorBefore) / devices).toFixed(2)} ms`,
   );
   const { queue, prefix } = phaseQueue(b, 'throughput');
@@ -150,8 +148,9 @@ async function throughput(b: Bench, connections: number, devices: number): Promi
     cpuMs(workers[0]!.pid) - cpuBefore[0]!,
     cpuMs(b.emulator.pid) - cpuBefore[1]!,
   ];
+  const workerCpuPerDevice = workerCpu / devices;
   log(
-    `  CPU per device: worker ${(workerCpu / devices).toFixed(2)} ms, emulator ${(emulatorCpu / devices).toFixed(2)} ms; ` +
+    `  CPU per device: worker ${workerCpuPerDevice.toFixed(2)} ms, emulator ${(emulatorCpu / devices).toFixed(2)} ms; ` +
       `machine busy ${((100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total)).toFixed(0)}%`,
   );
   const last = await b.prisma.device.aggregate({ where: { batchId }, _max: { registeredAt: true } });
@@ -162,16 +161,28 @@ async function throughput(b: Bench, connections: number, devices: number): Promi
   );
   await stopWorkers(b, workers);
   await queue.close();
-  const ratio = pipeline / bare;
-  return {
-    name: `pipeline devices/s (1 worker, ${connections} conns)`,
-    value: round(pipeline, 1),
-    unit: 'devices/s',
-    baseline: { name: `bare SDK loop (${connections} conns)`, value: round(bare, 1) },
-    ratio: round(ratio),
-    target: '>= 0.8',
-    pass: ratio >= 0.8,
-  };
+  const ratio = pipeline / bare.flowsPerSecond;
+  const cpuRatio = workerCpuPerDevice / bare.cpuMsPerFlow;
+  return [
+    {
+      name: `pipeline devices/s (1 worker, ${connections} conns)`,
+      value: round(pipeline, 1),
+      unit: 'devices/s',
+      baseline: { name: `bare SDK loop (${connections} conns)`, value: round(bare.flowsPerSecond, 1) },
+      ratio: round(ratio),
+      target: '>= 0.8',
+      pass: ratio >= 0.8,
+    },
+    {
+      name: 'worker CPU per device',
+      value: round(workerCpuPerDevice),
+      unit: 'ms',
+      baseline: { name: 'bare SDK loop CPU per flow (own process)', value: round(bare.cpuMsPerFlow) },
+      ratio: round(cpuRatio),
+      target: '<= 2',
+      pass: cpuRatio <= 2,
+    },
+  ];
 }
 
 type CounterSecond = { second: number; counts: Record<string, number> };
@@ -335,7 +346,7 @@ async function main(): Promise<void> {
     );
     const bench = b as Bench;
     const phases = (optionText('phases') ?? 'throughput,quota,memory').split(',');
-    if (phases.includes('throughput')) results.push(await throughput(bench, connections, devices));
+    if (phases.includes('throughput')) results.push(...(await throughput(bench, connections, devices)));
     if (phases.includes('quota')) results.push(...(await quotaAdherence(bench, quotaDevices)));
     if (phases.includes('memory')) results.push(await memory(bench, devices));
   } finally {

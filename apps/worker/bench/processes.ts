@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { delay, repoRoot, startNodeProcess, type Proc } from '@claimline/test-kit';
+import type { BareLoopResult } from './bare-sdk.js';
 
 /**
  * The bench's child processes: workers run from their build (`dist/`, as in production: tsx's loader
@@ -60,6 +61,30 @@ export async function startEmulatorChild(stateDir: string): Promise<EmulatorChil
   for (const file of Object.values(files))
     if (!fs.existsSync(file)) throw new Error(`emulator client file missing: ${file}`);
   return { ...child, host: host!, port: Number(port), adminUrl: adminUrl!.replace(/\/$/, ''), files };
+}
+
+/**
+ * The bare SDK loop (bare-sdk.ts) in a child process, so that its CPU is the loop's alone and the bench
+ * driver's own work (Prisma, BullMQ, timers, garbage) is not counted in the baseline.
+ */
+export async function runBareLoopChild(
+  emulator: EmulatorChild,
+  connections: number,
+  flows: number,
+  template: string,
+): Promise<BareLoopResult> {
+  const target = { host: emulator.host, port: emulator.port, files: emulator.files };
+  const child = startNode(
+    path.join(repoRoot, 'apps/worker/bench/bare-sdk-main.ts'),
+    [JSON.stringify({ target, connections, flows, template })],
+    {},
+  );
+  try {
+    const [, json] = await child.waitForLine(/^bare-loop (\{.*\})$/, 300_000);
+    return JSON.parse(json!) as BareLoopResult;
+  } finally {
+    await child.stop();
+  }
 }
 
 export type WorkerChild = Child & { opsUrl: string };
