@@ -1,4 +1,11 @@
-export { appendAudit, appendAuditRaw, SYSTEM, type Actor, type AuditEntry } from './audit-log.js';
+export {
+  appendAudit,
+  appendAuditBulk,
+  appendAuditRaw,
+  SYSTEM,
+  type Actor,
+  type AuditEntry,
+} from './audit-log.js';
 export type { Db } from './db.js';
 export {
   allows,

@@ -1,4 +1,4 @@
-import type { Device, PrismaClient } from '@claimline/db';
+import { rawSqlOf, type Device, type PrismaClient } from '@claimline/db';
 import { AppError } from '../errors/app-error.js';
 import type { DeviceStateName } from '../schemas/common.js';
 
@@ -40,17 +40,17 @@ const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase(
 const cast: Partial<Record<string, string>> = { id: '::text', batchId: '::text', state: '::text' };
 
 /**
- * One round trip, one statement prepared once: the device row and its batch's owner (a raw query
- * skips the ORM's query building, which is most of a read's cost at line speed).
+ * One round trip, one statement: the device row and its batch's owner, on the client's own pg pool
+ * (rawSqlOf: Prisma's per-query cost, raw queries included, was most of a read's CPU at line speed).
  */
 const DEVICE_VIEW_SQL = `SELECT ${DEVICE_VIEW.map((c) => `d.${snake(c)}${cast[c] ?? ''} AS "${c}"`).join(', ')},
        b.requested_by_key_id::text AS "ownerKeyId"
   FROM device d JOIN batch b ON b.id = d.batch_id WHERE d.serial = $1`;
 
 export async function findDeviceView(prisma: PrismaClient, serial: string): Promise<DeviceRow> {
-  const [row] = await prisma.$queryRawUnsafe<(Omit<DeviceRow, 'batch'> & { ownerKeyId: string | null })[]>(
+  const [row] = await rawSqlOf(prisma)<Omit<DeviceRow, 'batch'> & { ownerKeyId: string | null }>(
     DEVICE_VIEW_SQL,
-    serial,
+    [serial],
   );
   const device = row && { ...row, batch: { requestedByKeyId: row.ownerKeyId } };
   if (!device) throw new AppError('DEVICE_NOT_FOUND', `no device with serial ${serial}`);

@@ -1,5 +1,6 @@
 import type { ApiConfig } from '@claimline/config';
-import { appendAudit, type Actor, type AuditEntry, type Db } from '@claimline/device-ledger';
+import type { PrismaClient } from '@claimline/db';
+import { appendAudit, appendAuditBulk, type Actor, type AuditEntry } from '@claimline/device-ledger';
 import type { Logger } from '@claimline/logger';
 
 const FLUSH_AT_ENTRIES = 1_000;
@@ -19,7 +20,7 @@ export type ReadAudit = {
  * fraction of the reads, batched. Writes go through the device ledger like every audit row.
  */
 export function createReadAudit(
-  db: Db,
+  db: PrismaClient,
   config: Pick<ApiConfig, 'API_READ_AUDIT' | 'API_READ_AUDIT_FLUSH_MS' | 'API_READ_AUDIT_SAMPLE_RATE'>,
   logger: Logger,
   random: () => number = Math.random,
@@ -36,7 +37,7 @@ export function createReadAudit(
     const groups = [...buffer.values()];
     buffer.clear();
     buffered = 0;
-    const writing = Promise.all(groups.map((g) => appendAudit(db, g.who, g.entries)))
+    const writing = Promise.all(groups.map((g) => appendAuditBulk(db, g.who, g.entries)))
       .then(() => undefined)
       .catch((err: unknown) =>
         logger.error(
