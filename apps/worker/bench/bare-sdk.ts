@@ -16,13 +16,14 @@ export type BareLoopResult = { flowsPerSecond: number; cpuMsPerFlow: number };
  * The floor for the worker pipeline: K raw SDK connections (one IotIdentityClientv2 each, as the claim
  * pool has), each running CreateKeysAndCertificate + RegisterThing (JSON) back to back. No database,
  * no vault, no queue, no quota. Run in a process of its own (bare-sdk-main.ts), so that the CPU it
- * reports is the loop's alone. Connecting is outside the measured part.
+ * reports is the loop's alone. Connecting and `warmupFlows` flows come first, outside the measured part.
  */
 export async function bareSdkLoop(
   emulator: BareLoopTarget,
   connections: number,
   flows: number,
   template: string,
+  warmupFlows: number,
 ): Promise<BareLoopResult> {
   const clients = await Promise.all(
     Array.from({ length: connections }, async (_, n) => {
@@ -50,22 +51,27 @@ export async function bareSdkLoop(
     }),
   );
   try {
-    let next = 0;
+    const run = async (count: number, prefix: string) => {
+      let next = 0;
+      await Promise.all(
+        clients.map(async ({ identity }) => {
+          while (next < count) {
+            const serial = `${prefix}${String(next++).padStart(6, '0')}`;
+            const created = await identity.createKeysAndCertificate({});
+            await identity.registerThing({
+              templateName: template,
+              certificateOwnershipToken: created.certificateOwnershipToken!,
+              parameters: { SerialNumber: serial },
+            });
+          }
+        }),
+      );
+    };
+    // Warm-up (JIT, TLS sessions, the SDK's subscriptions), not measured: the worker gets the same.
+    await run(warmupFlows, `BAREW${process.pid}-`);
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    await Promise.all(
-      clients.map(async ({ identity }) => {
-        while (next < flows) {
-          const serial = `BARE${String(next++).padStart(6, '0')}`;
-          const created = await identity.createKeysAndCertificate({});
-          await identity.registerThing({
-            templateName: template,
-            certificateOwnershipToken: created.certificateOwnershipToken!,
-            parameters: { SerialNumber: serial },
-          });
-        }
-      }),
-    );
+    await run(flows, `BARE${process.pid}-`);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     return { flowsPerSecond: flows / seconds, cpuMsPerFlow: (cpu.user + cpu.system) / 1000 / flows };

@@ -36,6 +36,8 @@ import type { BenchResult } from '@claimline/test-kit';
 const TEMPLATE = 'claimline-default'; // bundled with the emulator; SerialNumber is its only required parameter
 const QUOTA = 10;
 const MEMORY_CONCURRENCY = 32;
+/** Flows (bare loop) and devices (pipeline) run before either is measured. */
+const WARMUP_DEVICES = 200;
 const MB = 2 ** 20;
 
 type Result = BenchResult;
@@ -132,13 +134,16 @@ async function stopWorkers(b: Bench, workers: WorkerChild[]): Promise<void> {
 
 async function throughput(b: Bench, connections: number, devices: number): Promise<Result[]> {
   const emulatorBefore = cpuMs(b.emulator.pid);
-  const bare = await runBareLoopChild(b.emulator, connections, devices, TEMPLATE);
+  const bare = await runBareLoopChild(b.emulator, connections, devices, TEMPLATE, WARMUP_DEVICES);
   log(
     `bare SDK loop (own process), ${connections} connections: ${bare.flowsPerSecond.toFixed(1)} flows/s; CPU per flow: SDK loop ${bare.cpuMsPerFlow.toFixed(2)} ms, ` +
       `emulator ${((cpuMs(b.emulator.pid) - emulatorBefore) / devices).toFixed(2)} ms`,
   );
   const { queue, prefix } = phaseQueue(b, 'throughput');
   const workers = await spawnWorkers(b, 1, { QUEUE_PREFIX: prefix, CLAIM_POOL_SIZE: String(connections) });
+  // The same warm-up as the bare loop's (JIT, connections, prepared statements), not measured.
+  const warmup = await seedAndEnqueue(b, queue, 'WARM', WARMUP_DEVICES);
+  await waitSettled(b, warmup.batchId, 120_000);
   const cpuBefore = [cpuMs(workers[0]!.pid), cpuMs(b.emulator.pid)];
   const machineBefore = machineTicks();
   const { batchId, enqueuedAt } = await seedAndEnqueue(b, queue, 'TPUT', devices);

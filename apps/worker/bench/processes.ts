@@ -72,11 +72,12 @@ export async function runBareLoopChild(
   connections: number,
   flows: number,
   template: string,
+  warmupFlows: number,
 ): Promise<BareLoopResult> {
   const target = { host: emulator.host, port: emulator.port, files: emulator.files };
   const child = startNode(
     path.join(repoRoot, 'apps/worker/bench/bare-sdk-main.ts'),
-    [JSON.stringify({ target, connections, flows, template })],
+    [JSON.stringify({ target, connections, flows, template, warmupFlows })],
     {},
   );
   try {
