@@ -139,8 +139,10 @@ async function runFlow(ctx: FlowContext): Promise<ProvisionOutcome> {
   const { deps, session, device, fence, time, now } = ctx;
   let certificate = await reusableCertificate(ctx);
   const reused = certificate !== null;
-  // Its PEM and key, for the verification CONNECT: in memory when just issued, from the row when reused.
+  // Its PEM and key (for the verification CONNECT) and its ownership token: in memory when just issued
+  // (no vault open, so no KMS Decrypt per unit with aws-kms), from the row when reused.
   let credentials: () => Promise<{ certificatePem: string; privateKeyPem: string | null }>;
+  let token: string;
   if (certificate === null) {
     await renewLease(deps, fence, now());
     const issued = await issueCertificate(ctx);
@@ -148,14 +150,15 @@ async function runFlow(ctx: FlowContext): Promise<ProvisionOutcome> {
     certificate = await time('persist', () => saveIssuedCertificate(deps, device, fence, sealed, now()));
     deps.afterCertificateSaved?.(device.serial);
     credentials = async () => ({ certificatePem: issued.certificatePem, privateKeyPem: issued.privateKey });
+    token = issued.certificateOwnershipToken;
   } else {
     const row = device.certificates.find((c) => c.id === certificate!.id)!;
     credentials = async () => ({
       certificatePem: row.certificatePem,
       privateKeyPem: await ctx.openPrivateKey(row),
     });
+    token = await ctx.openToken(certificate);
   }
-  const token = await ctx.openToken(certificate);
   await markRegistering(deps, fence, certificate, now());
   let thing;
   try {
