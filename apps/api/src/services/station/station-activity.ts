@@ -24,7 +24,8 @@ type ActivityRow = {
 /**
  * Every station with what the line supervisor looks for: last seen, units downloaded, burned and failed
  * to burn in the last hour, burn failures overall, and the batches it is assigned to (only those the
- * caller may see). One query over the (downloaded_by_station_id, downloaded_at) index for the counts.
+ * caller may see). One query for the counts; it reads every device ever downloaded (no index covers
+ * these columns yet: an index on device would slow every batch insert; partial indexes are the way).
  */
 export async function stationActivity(
   prisma: PrismaClient,
