@@ -98,6 +98,24 @@ describe('POST /v1/batches', () => {
     expect(elapsed).toBeLessThan(10_000); // two requests, one waits for the other; see the bench for the 1-s figure
   });
 
+  it('answers 503 QUEUE_UNAVAILABLE naming a batch stored without its jobs; a retry with its Idempotency-Key enqueues them', async () => {
+    const body = batchBody(serials('DOWN', 1_500));
+    const before = await api.counts();
+    // The queue's producer connection closed (no offline queue): every enqueue call fails at once.
+    api.redis.disconnect();
+    const failed = await post(body).set('Idempotency-Key', 'down-1');
+    await api.redis.connect();
+    expect(failed.status).toBe(503);
+    expect(failed.body).toMatchObject({ code: 'QUEUE_UNAVAILABLE', batchId: expect.any(String) });
+    const stored = await api.counts();
+    expect([stored.devices - before.devices, stored.jobs - before.jobs]).toEqual([1_500, 0]);
+    const retried = await post(body).set('Idempotency-Key', 'down-1');
+    expect(retried.status).toBe(202);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.body).toMatchObject({ id: failed.body.batchId, created: 1_500, enqueued: 1_500 });
+    expect((await api.counts()).jobs - before.jobs).toBe(1_500);
+  });
+
   it('recovers a batch whose enqueue failed: requeue re-adds exactly the missing jobs', async () => {
     const res = await post(batchBody(serials('REC', 20)));
     await api.queues.provisioning.remove(provisionJobId('REC000003'));

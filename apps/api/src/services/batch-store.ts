@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { withRawTransaction, type RawSql } from '@claimline/db';
 import { createDevicesRaw } from '@claimline/device-ledger';
 import type { HandlerContext } from '../http/route.js';
-import { enqueueOrFail } from './enqueue.js';
+import { AppError } from '../errors/app-error.js';
+import { enqueueOrFail, storedNotEnqueued } from './enqueue.js';
 import { keyAlgorithmToDb, modeToDb, payloadFormatToDb } from './wire-enums.js';
 
 /**
@@ -104,26 +105,35 @@ export async function enqueueStoredUnits(
   batchId: string,
   priority: number,
 ): Promise<number> {
-  return withRawTransaction(ctx.deps.prisma, async (sql) => {
-    await sql(
-      `DECLARE queued_units NO SCROLL CURSOR FOR
-         SELECT id::text AS id, serial, provision_generation FROM device
-          WHERE batch_id = $1::uuid AND state = 'QUEUED'`,
-      [batchId],
+  const enqueueAll = (sql: RawSql) => enqueueFromCursor(ctx, sql, batchId, priority);
+  try {
+    return await withRawTransaction(ctx.deps.prisma, enqueueAll);
+  } catch (error) {
+    // Reading the units back failed after their commit: the same answer as a failed enqueue.
+    if (error instanceof AppError) throw error;
+    throw storedNotEnqueued(ctx.deps, batchId, error);
+  }
+}
+
+async function enqueueFromCursor(ctx: HandlerContext, sql: RawSql, batchId: string, priority: number) {
+  await sql(
+    `DECLARE queued_units NO SCROLL CURSOR FOR
+       SELECT id::text AS id, serial, provision_generation FROM device
+        WHERE batch_id = $1::uuid AND state = 'QUEUED'`,
+    [batchId],
+  );
+  let enqueued = 0;
+  for (;;) {
+    const rows = await sql<{ id: string; serial: string; provision_generation: number }>(
+      `FETCH ${ENQUEUE_PAGE} FROM queued_units`,
+      [],
     );
-    let enqueued = 0;
-    for (;;) {
-      const rows = await sql<{ id: string; serial: string; provision_generation: number }>(
-        `FETCH ${ENQUEUE_PAGE} FROM queued_units`,
-        [],
-      );
-      if (rows.length === 0) return enqueued;
-      enqueued += await enqueueOrFail(
-        ctx.deps,
-        rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provision_generation })),
-        priority,
-        batchId,
-      );
-    }
-  });
+    if (rows.length === 0) return enqueued;
+    enqueued += await enqueueOrFail(
+      ctx.deps,
+      rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provision_generation })),
+      priority,
+      batchId,
+    );
+  }
 }
