@@ -3,7 +3,8 @@
 // BENCH_UPLOAD_UNITS serials (default 1,000,000) as text/csv; every 250 ms this prints nothing but keeps
 // VmRSS, the device rows stored and the jobs queued, and at the end the peak (VmHWM) and the samples
 // around it. The API gets the image's NODE_OPTIONS (heap bounds); BENCH_API_NODE_ARGS adds flags to its
-// node (e.g. --trace-gc).
+// node (e.g. --trace-gc). BENCH_UPLOAD_FORMAT=json posts the same serials as one JSON body to
+// POST /v1/batches instead (the batch endpoint's contract: the body is buffered and validated whole).
 //   pnpm exec tsx --conditions=claimline-source apps/api/bench/upload-memory.ts
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +20,7 @@ import { apiNodeOptions } from './api-node-options.js';
 
 const apiMain = path.resolve(__dirname, '../dist/main.js');
 const UNITS = Number(process.env.BENCH_UPLOAD_UNITS ?? 1_000_000);
+const AS_JSON = process.env.BENCH_UPLOAD_FORMAT === 'json';
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 const status = (pid: number, field: string) =>
   Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) *
@@ -36,6 +38,20 @@ function serialsCsv(): Readable {
       }
     })(),
   );
+}
+
+/** The same serials as one `POST /v1/batches` body. */
+function serialsJson(): Readable {
+  const devices = Array.from({ length: UNITS }, (_, i) => ({ serial: `UP${String(i).padStart(8, '0')}` }));
+  return Readable.from([
+    JSON.stringify({
+      externalRef: 'BENCH',
+      templateName: 'claimline-default',
+      payloadFormat: 'json',
+      mode: 'create-keys',
+      devices,
+    }),
+  ]);
 }
 
 async function main() {
@@ -94,10 +110,10 @@ async function main() {
           host: '127.0.0.1',
           port,
           method: 'POST',
-          path: `/v1/batches/upload?${query}`,
+          path: AS_JSON ? '/v1/batches' : `/v1/batches/upload?${query}`,
           headers: {
             Authorization: `Bearer ${key}`,
-            'Content-Type': 'text/csv',
+            'Content-Type': AS_JSON ? 'application/json' : 'text/csv',
             'Transfer-Encoding': 'chunked',
           },
         },
@@ -108,14 +124,16 @@ async function main() {
         },
       );
       req.on('error', reject);
-      serialsCsv().pipe(req);
+      (AS_JSON ? serialsJson() : serialsCsv()).pipe(req);
     });
     sampling = false;
     await sampler;
     const peak = status(api.pid!, 'VmHWM');
     const seconds = (Date.now() - started) / 1000;
     console.log(`answer ${answer.status} ${answer.text.slice(0, 200)}`);
-    console.log(`${UNITS} serials in ${seconds.toFixed(1)} s: peak RSS ${mb(peak)} MB (idle ${mb(idle)} MB)`);
+    console.log(
+      `${UNITS} serials (${AS_JSON ? 'JSON' : 'text/csv'}) in ${seconds.toFixed(1)} s: peak RSS ${mb(peak)} MB (idle ${mb(idle)} MB)`,
+    );
     const step = Math.max(1, Math.floor(samples.length / 40));
     for (const [i, x] of samples.entries())
       if (i % step === 0 || x.rss >= peak * 0.97)

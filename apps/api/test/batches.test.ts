@@ -54,6 +54,28 @@ describe('POST /v1/batches', () => {
     expect(res.body).toMatchObject({ requested: 2, created: 1, skipped: 1, skippedSerials: ['A-1'] });
   });
 
+  it('finds existing serials in every 1,000-row chunk: refuses with all of them, or skips them and enqueues the rest', async () => {
+    const all = serials('CHUNKS', 2_500);
+    const taken = [all[10]!, all[1_500]!, all[2_499]!];
+    expect((await post(batchBody(taken))).status).toBe(202);
+    const before = await api.counts();
+    const refused = await post(batchBody(all));
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'SERIALS_EXIST', serials: taken, count: 3 });
+    expect(await api.counts()).toEqual(before);
+    const res = await post(batchBody(all, { skipExisting: true }));
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      requested: 2_500,
+      created: 2_497,
+      skipped: 3,
+      skippedSerials: taken,
+      enqueued: 2_497,
+    });
+    const after = await api.counts();
+    expect([after.devices - before.devices, after.jobs - before.jobs]).toEqual([2_497, 2_497]);
+  });
+
   it('accepts 10,000 devices once, also when retried with the same Idempotency-Key, also concurrently', async () => {
     const before = await api.counts();
     const body = batchBody(serials('BIG', 10_000), { externalRef: 'WO-BIG' });
@@ -74,6 +96,24 @@ describe('POST /v1/batches', () => {
     expect(after.devices - before.devices).toBe(10_000);
     expect(after.jobs - before.jobs).toBe(10_000);
     expect(elapsed).toBeLessThan(10_000); // two requests, one waits for the other; see the bench for the 1-s figure
+  });
+
+  it('answers 503 QUEUE_UNAVAILABLE naming a batch stored without its jobs; a retry with its Idempotency-Key enqueues them', async () => {
+    const body = batchBody(serials('DOWN', 1_500));
+    const before = await api.counts();
+    // The queue's producer connection closed (no offline queue): every enqueue call fails at once.
+    api.redis.disconnect();
+    const failed = await post(body).set('Idempotency-Key', 'down-1');
+    await api.redis.connect();
+    expect(failed.status).toBe(503);
+    expect(failed.body).toMatchObject({ code: 'QUEUE_UNAVAILABLE', batchId: expect.any(String) });
+    const stored = await api.counts();
+    expect([stored.devices - before.devices, stored.jobs - before.jobs]).toEqual([1_500, 0]);
+    const retried = await post(body).set('Idempotency-Key', 'down-1');
+    expect(retried.status).toBe(202);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.body).toMatchObject({ id: failed.body.batchId, created: 1_500, enqueued: 1_500 });
+    expect((await api.counts()).jobs - before.jobs).toBe(1_500);
   });
 
   it('recovers a batch whose enqueue failed: requeue re-adds exactly the missing jobs', async () => {

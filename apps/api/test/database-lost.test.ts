@@ -1,3 +1,4 @@
+import { ConnectionWaitTimeout } from '@claimline/db';
 import { fromDatabase } from '../src/errors/problem.js';
 
 /**
@@ -18,6 +19,7 @@ describe('lost database connections', () => {
       'Prisma: server closed the connection',
       { name: 'PrismaClientKnownRequestError', code: 'P1017', message: 'Server has closed the connection.' },
     ],
+    ['raw transaction: no connection within its wait', new ConnectionWaitTimeout(10_000)],
     [
       'Prisma: pool time-out',
       {

@@ -55,19 +55,53 @@ export function rawSqlOf(client: PrismaClient): RawSql {
   };
 }
 
+/** No connection of the pool came free within `maxWaitMs`: overload, the caller may retry. */
+export class ConnectionWaitTimeout extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`no database connection came free within ${waitedMs} ms`);
+    this.name = 'ConnectionWaitTimeout';
+  }
+}
+
+export type RawTransactionOptions = {
+  /** How long to wait for a connection of the pool (as Prisma's `maxWait`); default 10 s. */
+  maxWaitMs?: number;
+};
+
+/** A connection of the pool, or ConnectionWaitTimeout; one that comes free too late goes back. */
+async function connectWithin(pool: pg.Pool, maxWaitMs: number): Promise<pg.PoolClient> {
+  const pending = pool.connect();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), maxWaitMs);
+  });
+  try {
+    const connection = await Promise.race([pending, timedOut]);
+    if (connection) return connection;
+  } finally {
+    clearTimeout(timer);
+  }
+  pending.then(
+    (late) => late.release(),
+    () => undefined,
+  );
+  throw new ConnectionWaitTimeout(maxWaitMs);
+}
+
 /**
  * One transaction on a connection of the client's own pool, statements as `RawSql`: for work whose
- * row count is unbounded (a streamed upload of a million units), where Prisma's per-statement garbage
- * (~1.5 KB a row through `$queryRawUnsafe`) grows the heap faster than the collector reclaims it.
- * Committed when `run` resolves, rolled back when it throws.
+ * row count is unbounded (a batch of 100,000 units, a streamed upload of a million), where Prisma's
+ * per-statement garbage (~1.5 KB a row through `$queryRawUnsafe`) grows the heap faster than the
+ * collector reclaims it. Committed when `run` resolves, rolled back when it throws.
  */
 export async function withRawTransaction<T>(
   client: PrismaClient,
   run: (sql: RawSql) => Promise<T>,
+  { maxWaitMs = 10_000 }: RawTransactionOptions = {},
 ): Promise<T> {
   const pool = pools.get(client);
   if (!pool) throw new Error('withRawTransaction needs a client made by createPrismaClient');
-  const connection = await pool.connect();
+  const connection = await connectWithin(pool, maxWaitMs);
   const sql: RawSql = async <Row>(text: string, values: readonly unknown[]) => {
     const sent = values.map((value) => (value instanceof Date ? value.toISOString() : value));
     return (await connection.query({ text, values: sent, types })).rows as Row[];

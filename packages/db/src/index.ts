@@ -1,9 +1,11 @@
 export {
+  ConnectionWaitTimeout,
   createPrismaClient,
   rawSqlOf,
   withRawTransaction,
   type CreatePrismaClientOptions,
   type RawSql,
+  type RawTransactionOptions,
 } from './client.js';
 export {
   createNotificationListener,

@@ -22,20 +22,10 @@ const insertValues = (batchId: string, chunk: readonly { serial: string; paramet
   chunk.map((d) => JSON.stringify(d.parameters ?? {})),
 ];
 
-/** New units of a batch, one statement per chunk; serials that exist already are skipped. */
-export async function createDevices(
-  tx: Prisma.TransactionClient,
-  batchId: string,
-  chunk: readonly { serial: string; parameters?: object }[],
-  awaitingCsr = false,
-): Promise<{ id: string; serial: string }[]> {
-  return tx.$queryRawUnsafe<{ id: string; serial: string }[]>(
-    insertDevices(awaitingCsr),
-    ...insertValues(batchId, chunk),
-  );
-}
-
-/** createDevices on a raw transaction (`withRawTransaction`): the streamed upload's million rows. */
+/**
+ * New units of a batch, one statement per chunk, on a raw transaction (`withRawTransaction`): a JSON
+ * body's or a streamed upload's units; serials that exist already are skipped.
+ */
 export async function createDevicesRaw(
   sql: RawSql,
   batchId: string,

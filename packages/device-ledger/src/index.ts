@@ -48,7 +48,6 @@ export {
 } from './sealed-columns.js';
 export {
   cancelQueuedDevices,
-  createDevices,
   createDevicesRaw,
   requeueFailedDevices,
   type QueuedUnit,

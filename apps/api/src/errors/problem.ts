@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
+import { ConnectionWaitTimeout } from '@claimline/db';
 import { VaultError } from '@claimline/vault';
 import { AppError } from './app-error.js';
 import { ERROR_CODES, problemType } from './codes.js';
@@ -100,6 +101,8 @@ export function fromDatabase(error: unknown): AppError | undefined {
     message,
   } = (error ?? {}) as { name?: string; code?: unknown; message?: string };
   const code = typeof rawCode === 'string' ? rawCode : undefined;
+  if (error instanceof ConnectionWaitTimeout)
+    return new AppError('DATABASE_BUSY', `${error.message} (a raw transaction); retry shortly`);
   if (name?.startsWith('PrismaClient') && code && TRANSIENT_PRISMA_CODES.has(code))
     return new AppError('DATABASE_BUSY', `the database did not answer in time (${code}); retry shortly`);
   if (lostConnection(name, code, message))

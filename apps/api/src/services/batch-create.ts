@@ -1,9 +1,10 @@
-import { createDevices } from '@claimline/device-ledger';
+import { withRawTransaction } from '@claimline/db';
+import { appendAuditRaw } from '@claimline/device-ledger';
 import type { HandlerContext } from '../http/route.js';
 import { AppError } from '../errors/app-error.js';
 import type { CreateBatchBody } from '../schemas/batch.js';
-import { audit } from './audit.js';
-import { enqueueOrFail, queuedDevicesOf } from './enqueue.js';
+import { callerOf } from './audit.js';
+import { BatchUnitWriter, enqueueStoredUnits, insertBatch, UNIT_CHUNK } from './batch-store.js';
 import {
   findIdempotentAnswer,
   requestHash,
@@ -11,9 +12,7 @@ import {
   type StoredAnswer,
 } from './idempotency.js';
 import { checkTemplate } from './templates.js';
-import { keyAlgorithmToDb, modeToDb, payloadFormatToDb } from './wire-enums.js';
 
-const INSERT_CHUNK = 5_000;
 const MAX_LISTED = 10_000;
 
 export function duplicateSerials(devices: readonly { serial: string }[]): string[] {
@@ -26,8 +25,10 @@ export function duplicateSerials(devices: readonly { serial: string }[]): string
 export type CreateBatchOutcome = { answer: StoredAnswer; replayed: boolean };
 
 /**
- * One transaction: idempotency lock and lookup, batch row, devices in chunks, audit event, stored answer.
- * The enqueue runs after the commit (see enqueueOrFail for the recovery when it fails).
+ * One transaction (raw, `withRawTransaction`): idempotency lock and lookup, batch row, devices in
+ * chunks, audit event, stored answer. The enqueue runs after the commit, page by page from the
+ * database (batch-store.ts, shared with the streamed upload; see enqueueOrFail for the recovery when
+ * it fails).
  */
 export async function createBatch(
   ctx: HandlerContext,
@@ -48,98 +49,55 @@ export async function createBatch(
   // device-csr: the units wait for their CSR (AWAITING_CSR); a station's CSR enqueues each one.
   const awaitingCsr = body.mode === 'device-csr';
 
-  const result = await deps.prisma.$transaction(
-    async (tx) => {
-      if (idempotencyKey) {
-        const stored = await findIdempotentAnswer(
-          tx,
-          principal.keyId,
-          idempotencyKey,
-          hash,
-          deps.config.API_IDEMPOTENCY_TTL_SECONDS,
-        );
-        if (stored)
-          return { answer: stored, replayed: true, inserted: [] as { id: string; serial: string }[] };
-      }
-      const batch = await tx.batch.create({
-        data: {
-          externalRef: body.externalRef,
-          templateName: body.templateName,
-          templateParameters: body.templateParameters ?? {},
-          payloadFormat: payloadFormatToDb[body.payloadFormat],
-          mode: modeToDb[body.mode],
-          keyAlgorithm: keyAlgorithmToDb[body.keyAlgorithm ?? 'ec-p256'],
-          priority,
-          requestedByKeyId: principal.keyId,
-        },
-      });
-      const inserted: { id: string; serial: string }[] = [];
-      for (let start = 0; start < body.devices.length; start += INSERT_CHUNK) {
-        inserted.push(
-          ...(await createDevices(
-            tx,
-            batch.id,
-            body.devices.slice(start, start + INSERT_CHUNK),
-            awaitingCsr,
-          )),
-        );
-      }
-      const insertedSerials = new Set(inserted.map((d) => d.serial));
-      const existing =
-        inserted.length === body.devices.length
-          ? []
-          : body.devices.map((d) => d.serial).filter((s) => !insertedSerials.has(s));
-      if (existing.length > 0 && !body.skipExisting) {
-        throw new AppError(
-          'SERIALS_EXIST',
-          `${existing.length} serial number(s) already exist; send skipExisting: true to skip them`,
-          {
-            serials: existing.slice(0, MAX_LISTED),
-            count: existing.length,
-          },
-        );
-      }
-      const answer: StoredAnswer = {
-        status: 202,
-        body: {
-          id: batch.id,
-          externalRef: batch.externalRef,
-          requested: body.devices.length,
-          created: inserted.length,
-          skipped: existing.length,
-          skippedSerials: existing.slice(0, MAX_LISTED),
-          enqueued: awaitingCsr ? 0 : inserted.length,
-        },
-      };
-      await audit(tx, ctx, {
-        action: 'batch.create',
-        batchId: batch.id,
-        details: {
-          externalRef: body.externalRef,
-          requested: body.devices.length,
-          created: inserted.length,
-          skipped: existing.length,
-        },
-      });
-      if (idempotencyKey) await storeIdempotentAnswer(tx, principal.keyId, idempotencyKey, hash, answer);
-      return { answer, replayed: false, inserted };
-    },
-    { maxWait: 10_000, timeout: 120_000 },
-  );
+  const result = await withRawTransaction(deps.prisma, async (sql) => {
+    if (idempotencyKey) {
+      const stored = await findIdempotentAnswer(
+        sql,
+        principal.keyId,
+        idempotencyKey,
+        hash,
+        deps.config.API_IDEMPOTENCY_TTL_SECONDS,
+      );
+      if (stored) return { answer: stored, replayed: true };
+    }
+    const batchId = await insertBatch(sql, ctx, { ...body, priority });
+    const units = new BatchUnitWriter(sql, batchId, awaitingCsr, MAX_LISTED);
+    // No serial is repeated in the body (checked above), so a conflict is a serial of another batch.
+    for (let start = 0; start < body.devices.length; start += UNIT_CHUNK)
+      await units.write(body.devices.slice(start, start + UNIT_CHUNK));
+    const { created, existingCount: skipped, existingListed: skippedSerials } = units;
+    if (skipped > 0 && !body.skipExisting) {
+      throw new AppError(
+        'SERIALS_EXIST',
+        `${skipped} serial number(s) already exist; send skipExisting: true to skip them`,
+        { serials: skippedSerials, count: skipped },
+      );
+    }
+    const answer: StoredAnswer = {
+      status: 202,
+      body: {
+        id: batchId,
+        externalRef: body.externalRef,
+        requested: body.devices.length,
+        created,
+        skipped,
+        skippedSerials,
+        enqueued: awaitingCsr ? 0 : created,
+      },
+    };
+    await appendAuditRaw(sql, callerOf(ctx), {
+      action: 'batch.create',
+      batchId,
+      details: { externalRef: body.externalRef, requested: body.devices.length, created, skipped },
+    });
+    if (idempotencyKey) await storeIdempotentAnswer(sql, principal.keyId, idempotencyKey, hash, answer);
+    return { answer, replayed: false };
+  });
 
   const batchId = (result.answer.body as { id: string }).id;
-  if (result.replayed) {
-    // A replay also repairs a first attempt whose enqueue failed after the commit: same job ids, no duplicates.
-    if (result.answer.status === 202)
-      await enqueueOrFail(deps, await queuedDevicesOf(deps.prisma, batchId), priority, batchId);
-    return { answer: result.answer, replayed: true };
-  }
-  if (awaitingCsr) return { answer: result.answer, replayed: false };
-  await enqueueOrFail(
-    deps,
-    result.inserted.map((d) => ({ deviceId: d.id, serial: d.serial, generation: 0 })),
-    priority,
-    batchId,
-  );
-  return { answer: result.answer, replayed: false };
+  // A replay also repairs a first attempt whose enqueue failed after the commit: same job ids, no
+  // duplicates. A device-csr batch's units are enqueued by their CSRs, not here.
+  const enqueue = result.replayed ? result.answer.status === 202 : !awaitingCsr;
+  if (enqueue) await enqueueStoredUnits(ctx, batchId, priority);
+  return result;
 }

@@ -1,26 +1,20 @@
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
-import { randomUUID } from 'node:crypto';
-import { rawSqlOf, withRawTransaction } from '@claimline/db';
-import { appendAuditRaw, createDevicesRaw } from '@claimline/device-ledger';
+import { withRawTransaction } from '@claimline/db';
+import { appendAuditRaw } from '@claimline/device-ledger';
 import type { HandlerContext } from '../http/route.js';
 import { AppError } from '../errors/app-error.js';
 import { RESERVED_KEYS as RESERVED, assertStorableInput } from '../http/storable-input.js';
 import { templateParametersSchema, uploadDeviceSchema, type UploadBatchQuery } from '../schemas/batch.js';
 import { callerOf } from './audit.js';
-import { enqueueOrFail } from './enqueue.js';
+import { BatchUnitWriter, enqueueStoredUnits, insertBatch, UNIT_CHUNK, type Unit } from './batch-store.js';
 import { checkTemplate } from './templates.js';
-import { keyAlgorithmToDb, modeToDb, payloadFormatToDb } from './wire-enums.js';
 
-const CHUNK = 1_000;
-/** Devices read back and enqueued at a time: the jobs package's addBulk chunk. */
-const ENQUEUE_PAGE = 1_000;
 const MAX_LISTED = 1_000;
 const MAX_LINE_BYTES = 16_384;
 
 export type UploadFormat = 'csv' | 'ndjson';
-type Device = { serial: string; parameters?: Record<string, string | number | boolean> };
 
 /** text/csv (a header line naming `serial` and any parameter columns) or NDJSON (one device per line). */
 export function uploadFormat(contentType: string | undefined): UploadFormat {
@@ -89,10 +83,11 @@ function parser(format: UploadFormat) {
 }
 
 /**
- * A streamed upload, synchronous: parse, validate and insert in chunks of 5,000 in one transaction
- * (a refusal leaves nothing behind); then enqueue the devices inserted, chunk by chunk, from the
- * database. Memory stays at one chunk whatever the size; duplicates within the upload are found by
- * the unique index (a serial that conflicts with this very batch is a duplicate).
+ * A streamed upload, synchronous: parse, validate and insert in chunks in one transaction (a refusal
+ * leaves nothing behind); then enqueue the devices inserted, page by page, from the database
+ * (batch-store.ts, shared with the JSON body). Memory stays at one chunk whatever the size; duplicates
+ * within the upload are found by the unique index (a serial that conflicts with this very batch is a
+ * duplicate).
  */
 export async function uploadBatch(
   ctx: HandlerContext,
@@ -107,57 +102,25 @@ export async function uploadBatch(
   checkTemplate(deps.config.API_ALLOWED_TEMPLATES, q.templateName, batchParameters, []);
   const priority = q.priority ?? 0;
 
-  // One raw transaction (pg, not Prisma): a million rows through Prisma's raw queries leave garbage
-  // that lifts the heap by hundreds of MB before it is collected (docs/benchmarks.md).
   const stored = await withRawTransaction(deps.prisma, async (sql) => {
-    const batchId = randomUUID();
-    await sql(
-      `INSERT INTO batch (id, external_ref, template_name, template_parameters, payload_format, mode,
-                          key_algorithm, priority, requested_by_key_id)
-       VALUES ($1::uuid, $2, $3, $4::jsonb, $5::"PayloadFormat", $6::"ClaimMode", $7::"KeyAlgorithm", $8, $9::uuid)`,
-      [
-        batchId,
-        q.externalRef,
-        q.templateName,
-        JSON.stringify(batchParameters ?? {}),
-        payloadFormatToDb[q.payloadFormat],
-        modeToDb[q.mode],
-        keyAlgorithmToDb[q.keyAlgorithm ?? 'ec-p256'],
-        priority,
-        ctx.principal.keyId,
-      ],
-    );
+    const batchId = await insertBatch(sql, ctx, { ...q, templateParameters: batchParameters, priority });
+    const units = new BatchUnitWriter(sql, batchId, q.mode === 'device-csr', MAX_LISTED);
     let requested = 0;
-    let created = 0;
-    const skipped: string[] = [];
-    let skippedCount = 0;
-    let chunk: Device[] = [];
+    let chunk: Unit[] = [];
     const flush = async () => {
       if (chunk.length === 0) return;
       checkTemplate(deps.config.API_ALLOWED_TEMPLATES, q.templateName, batchParameters, chunk);
       const inChunk = new Set<string>();
       const repeated = chunk.filter((d) => inChunk.size === inChunk.add(d.serial).size);
       if (repeated.length > 0) throw duplicatesError(repeated.map((d) => d.serial));
-      const inserted = await createDevicesRaw(sql, batchId, chunk, q.mode === 'device-csr');
-      created += inserted.length;
-      if (inserted.length < chunk.length) {
-        const done = new Set(inserted.map((d) => d.serial));
-        const rest = chunk.map((d) => d.serial).filter((s) => !done.has(s));
-        const mine = await sql<{ serial: string }>(
-          'SELECT serial FROM device WHERE batch_id = $1::uuid AND serial = ANY($2::text[])',
-          [batchId, rest],
+      const conflicts = await units.write(chunk);
+      if (conflicts.repeated.length > 0) throw duplicatesError(conflicts.repeated);
+      if (conflicts.existing.length > 0 && !q.skipExisting) {
+        throw new AppError(
+          'SERIALS_EXIST',
+          `serial number(s) already exist; add skipExisting=true to skip them`,
+          { serials: conflicts.existing.slice(0, MAX_LISTED) },
         );
-        // Inserted by an earlier chunk of this upload: listed twice in it.
-        if (mine.length > 0) throw duplicatesError(mine.map((d) => d.serial));
-        if (!q.skipExisting) {
-          throw new AppError(
-            'SERIALS_EXIST',
-            `serial number(s) already exist; add skipExisting=true to skip them`,
-            { serials: rest.slice(0, MAX_LISTED) },
-          );
-        }
-        skippedCount += rest.length;
-        skipped.push(...rest.slice(0, Math.max(0, MAX_LISTED - skipped.length)));
       }
       chunk = [];
     };
@@ -171,7 +134,7 @@ export async function uploadBatch(
           });
         }
         chunk.push(toDevice(format, record, info.lines, device));
-        if (chunk.length >= CHUNK) await flush();
+        if (chunk.length >= UNIT_CHUNK) await flush();
       }
       await flush();
     };
@@ -184,48 +147,24 @@ export async function uploadBatch(
       throw error;
     }
     if (requested === 0) throw new AppError('INVALID_UPLOAD', 'the upload lists no device');
+    const { created, existingCount: skipped } = units;
     await appendAuditRaw(sql, callerOf(ctx), {
       action: 'batch.create',
       batchId,
-      details: { externalRef: q.externalRef, requested, created, skipped: skippedCount, upload: format },
+      details: { externalRef: q.externalRef, requested, created, skipped, upload: format },
     });
     return {
       id: batchId,
       externalRef: q.externalRef,
       requested,
       created,
-      skipped: skippedCount,
-      skippedSerials: skipped,
+      skipped,
+      skippedSerials: units.existingListed,
       enqueued: 0,
     };
   });
-  stored.enqueued = await enqueueStored(ctx, stored.id, priority);
+  stored.enqueued = await enqueueStoredUnits(ctx, stored.id, priority);
   return stored;
-}
-
-/**
- * Enqueues the batch's QUEUED devices page by page (keyset on id), pages of one enqueue chunk read
- * with pg: one page in memory at a time, whatever the batch's size.
- */
-async function enqueueStored(ctx: HandlerContext, batchId: string, priority: number): Promise<number> {
-  const sql = rawSqlOf(ctx.deps.prisma);
-  let after = '00000000-0000-0000-0000-000000000000';
-  let enqueued = 0;
-  for (;;) {
-    const rows = await sql<{ id: string; serial: string; provision_generation: number }>(
-      `SELECT id::text AS id, serial, provision_generation FROM device
-        WHERE batch_id = $1::uuid AND state = 'QUEUED' AND id > $2::uuid ORDER BY id LIMIT $3`,
-      [batchId, after, ENQUEUE_PAGE],
-    );
-    if (rows.length === 0) return enqueued;
-    enqueued += await enqueueOrFail(
-      ctx.deps,
-      rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provision_generation })),
-      priority,
-      batchId,
-    );
-    after = rows[rows.length - 1]!.id;
-  }
 }
 
 const duplicatesError = (serials: string[]) =>
@@ -256,7 +195,7 @@ function toDevice(
   record: unknown,
   line: number,
   schema: ReturnType<typeof uploadDeviceSchema>,
-): Device {
+): Unit {
   let value: unknown;
   if (format === 'csv') {
     const { serial, ...rest } = record as Record<string, string>;

@@ -19,18 +19,23 @@ export async function enqueueOrFail(
   try {
     return await enqueueProvisioning(deps.queues.provisioning, devices, priority);
   } catch (error) {
-    deps.logger.error(
-      { err: error, batchId },
-      'enqueue failed after commit; recover with POST /v1/batches/{id}/requeue',
-    );
-    throw new AppError(
-      'QUEUE_UNAVAILABLE',
-      `batch ${batchId} is stored but its jobs were not all enqueued; POST /v1/batches/${batchId}/requeue`,
-      {
-        batchId,
-      },
-    );
+    throw storedNotEnqueued(deps, batchId, error);
   }
+}
+
+/** A batch committed whose jobs were not all added (the queue, or reading its units back, failed). */
+export function storedNotEnqueued(deps: AppDeps, batchId: string, error: unknown): AppError {
+  deps.logger.error(
+    { err: error, batchId },
+    'enqueue failed after commit; recover with POST /v1/batches/{id}/requeue',
+  );
+  return new AppError(
+    'QUEUE_UNAVAILABLE',
+    `batch ${batchId} is stored but its jobs were not all enqueued; POST /v1/batches/${batchId}/requeue`,
+    {
+      batchId,
+    },
+  );
 }
 
 /** Every QUEUED device of a batch at its current generation: what must be in the queue. */

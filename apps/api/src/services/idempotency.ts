@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Prisma, PrismaClient } from '@claimline/db';
+import type { PrismaClient, RawSql } from '@claimline/db';
 import type { Logger } from '@claimline/logger';
 import { AppError } from '../errors/app-error.js';
 import { startPeriodicSweep, type Sweep } from './periodic-sweep.js';
@@ -24,55 +24,51 @@ export function requestHash(body: unknown): string {
 export type StoredAnswer = { status: number; body: unknown };
 
 /**
- * Inside the caller's transaction: takes a lock on (key id, idempotency key) so that concurrent
- * retries wait for the first, then returns the stored answer, or undefined if this is the first try.
- * A record older than `ttlSeconds` is deleted here, so expiry does not depend on when the sweep runs.
+ * Inside the caller's transaction (raw, `withRawTransaction`): takes a lock on (key id, idempotency
+ * key) so that concurrent retries wait for the first, then returns the stored answer, or undefined if
+ * this is the first try. A record older than `ttlSeconds` is deleted here, so expiry does not depend
+ * on when the sweep runs.
  */
 export async function findIdempotentAnswer(
-  tx: Prisma.TransactionClient,
+  sql: RawSql,
   apiKeyId: string,
   key: string,
   hash: string,
   ttlSeconds: number,
 ): Promise<StoredAnswer | undefined> {
-  await tx.$queryRawUnsafe(
-    'SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS l',
-    `${apiKeyId}:${key}`,
-  );
-  await tx.$executeRawUnsafe(
+  await sql('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${apiKeyId}:${key}`]);
+  await sql(
     `DELETE FROM idempotency_record
       WHERE api_key_id = $1::uuid AND key = $2 AND created_at <= now() - make_interval(secs => $3::double precision)`,
-    apiKeyId,
-    key,
-    ttlSeconds,
+    [apiKeyId, key, ttlSeconds],
   );
-  const record = await tx.idempotencyRecord.findUnique({ where: { apiKeyId_key: { apiKeyId, key } } });
+  const [record] = await sql<{ request_hash: string; response_status: number; response_body: unknown }>(
+    `SELECT request_hash, response_status, response_body FROM idempotency_record
+      WHERE api_key_id = $1::uuid AND key = $2`,
+    [apiKeyId, key],
+  );
   if (!record) return undefined;
-  if (record.requestHash !== hash) {
+  if (record.request_hash !== hash) {
     throw new AppError(
       'IDEMPOTENCY_KEY_REUSED',
       'this Idempotency-Key was first used with a different request body',
     );
   }
-  return { status: record.responseStatus, body: record.responseBody };
+  return { status: record.response_status, body: record.response_body };
 }
 
 export async function storeIdempotentAnswer(
-  tx: Prisma.TransactionClient,
+  sql: RawSql,
   apiKeyId: string,
   key: string,
   hash: string,
   answer: StoredAnswer,
 ): Promise<void> {
-  await tx.idempotencyRecord.create({
-    data: {
-      apiKeyId,
-      key,
-      requestHash: hash,
-      responseStatus: answer.status,
-      responseBody: answer.body as Prisma.InputJsonValue,
-    },
-  });
+  await sql(
+    `INSERT INTO idempotency_record (api_key_id, key, request_hash, response_status, response_body)
+     VALUES ($1::uuid, $2, $3, $4, $5::jsonb)`,
+    [apiKeyId, key, hash, answer.status, JSON.stringify(answer.body)],
+  );
 }
 
 /** Deletes every record older than `ttlSeconds`; returns how many. */
