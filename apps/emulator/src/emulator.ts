@@ -26,6 +26,7 @@ import { ensureDefaultDevicePolicy, loadClaimPolicy } from './policy/bundled-pol
 import { PolicyAuthorizer } from './policy/policy-authorizer.js';
 import { ProvisioningService } from './provisioning/provisioning-service.js';
 import { createRequestRouter } from './provisioning/request-router.js';
+import { OperationArrivals } from './limits/operation-arrivals.js';
 import { OperationTimings } from './limits/operation-timings.js';
 import { OwnershipTokens } from './registry/ownership-tokens.js';
 import { RegistryStore } from './registry/registry-store.js';
@@ -44,6 +45,8 @@ export type RunningEmulator = {
     counters(): CounterSecond[];
     /** Arrival-to-answer time of each fleet-provisioning request, ms, per operation. */
     timings(): Record<string, number[]>;
+    /** Arrival time (epoch ms) of each control-plane request, per operation. */
+    arrivals(): Record<string, number[]>;
   };
   setFaults(f: Partial<Faults>): void;
   setQuotas(q: Partial<Quotas> | 'off'): void;
@@ -91,6 +94,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     logger,
   });
   const timings = new OperationTimings();
+  const arrivals = new OperationArrivals();
   const router = createRequestRouter({
     service,
     store,
@@ -129,6 +133,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const admin = await startAdminHttp(adminAccess, {
     store,
     timings,
+    arrivals,
     getFaults: () => faults.faults,
     setFaults: (f) => faults.set(f),
     getQuotas: () => quotas.quotas,
@@ -144,6 +149,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     accessKey,
     deps: controlDeps,
     logger,
+    arrivals,
   });
   const controlPlaneUrl = `https://${host}:${controlPlane.port}`;
   await writeControlPlane(files, { endpoint: controlPlaneUrl, region: EMULATED_REGION, ...accessKey });
@@ -169,6 +175,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       certificates: () => structuredClone([...store.certificates.values()]),
       counters: () => store.counters(),
       timings: () => timings.snapshot(),
+      arrivals: () => arrivals.snapshot(),
     },
     setFaults: (f) => faults.set(f),
     setQuotas: (q) => quotas.set(q),

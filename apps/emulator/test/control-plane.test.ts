@@ -15,6 +15,7 @@ import {
   type CertificateStatus,
 } from '@aws-sdk/client-iot';
 import { ARN, controlPlaneFixture, provisionUnit, refusal } from './control-plane-client.js';
+import { adminJson } from './helpers.js';
 
 const cp = controlPlaneFixture();
 const provisioned = (serial: string) => provisionUnit(cp.claim, serial);
@@ -184,6 +185,22 @@ describe('things and principals', () => {
       name: 'ResourceNotFoundException',
       status: 404,
     });
+  });
+
+  it('each request is logged at its arrival per operation (GET /arrivals), refused ones included', async () => {
+    const before = Date.now();
+    const listed = (thingName: string) => cp.iot.send(new ListThingPrincipalsCommand({ thingName }));
+    const counted = () => cp.emulator.registry.arrivals().ListThingPrincipals?.length ?? 0;
+    const already = counted();
+    // Three refusals (no such thing): counted all the same, as AWS counts them against the quota.
+    await Promise.all(['gone-1', 'gone-2', 'gone-3'].map((name) => listed(name).catch(() => undefined)));
+    const arrivals = cp.emulator.registry.arrivals().ListThingPrincipals!;
+    expect(counted() - already).toBe(3);
+    for (const at of arrivals.slice(-3)) {
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThanOrEqual(Date.now());
+    }
+    expect((await adminJson(cp.emulator, '/arrivals')).body).toEqual(cp.emulator.registry.arrivals());
   });
 
   it('AttachThingPrincipal attaches to a second thing (paged listing); EXCLUSIVE_THING and unknowns refused', async () => {

@@ -9,7 +9,7 @@ import { createPrismaClient } from '@claimline/db';
 import { Queue } from 'bullmq';
 import { createRedisConnection, QUEUES } from '@claimline/jobs';
 import { applySafeFixes } from './fixes.js';
-import { reconcile, type ReconcileReport } from './reconcile.js';
+import { principalListingsInFlight, reconcile, type ReconcileReport } from './reconcile.js';
 import { reportToCsv } from './report-format.js';
 
 const USAGE = `usage: claimline-reconcile [--batch ID] [--fix] [--format json|csv] [--out FILE]
@@ -101,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
       const started = Date.now();
       const found = await reconcile(prisma, controlPlane, {
         ...(options.batchId ? { batchId: options.batchId } : {}),
+        concurrency: principalListingsInFlight(config.CONTROL_PLANE_QUOTA_LIST_THING_PRINCIPALS_PER_SECOND),
         onProgress: ({ units, findings }) =>
           console.error(
             `reconcile: ${units} units checked, ${findings} findings (${Math.round((Date.now() - started) / 1000)} s)`,

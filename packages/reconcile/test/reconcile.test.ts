@@ -4,10 +4,12 @@ import { createRedisConnection, maintenanceJobId, QUEUES } from '@claimline/jobs
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import {
   applySafeFixes,
+  principalListingsInFlight,
   reconcile,
   reportToCsv,
   FINDING_KINDS,
   SAFE_FIXES,
+  type ReconcileAws,
   type ReconcileReport,
 } from '../src/index.js';
 import {
@@ -24,6 +26,7 @@ import {
  * kind is left to an operator.
  */
 let db: TestDatabase;
+let account: Awaited<ReturnType<typeof startSeededEmulator>>;
 let report: ReconcileReport;
 let calls: number;
 const ids = Object.fromEntries(
@@ -94,16 +97,13 @@ beforeAll(async () => {
     { certificateId: ids.orphan!, status: 'ACTIVE' },
     { certificateId: ids.registering!, status: 'ACTIVE' },
   ];
-  const account = await startSeededEmulator(things, certificates);
-  try {
-    report = await reconcile(db.prisma, account.aws);
-    calls = account.aws.calls;
-  } finally {
-    await account.close();
-  }
+  account = await startSeededEmulator(things, certificates);
+  report = await reconcile(db.prisma, account.aws);
+  calls = account.aws.calls;
 });
 
 afterAll(async () => {
+  await account?.close();
   await db?.drop();
 });
 
@@ -131,6 +131,41 @@ it('names each disagreement once, on its unit and certificate, and nothing on th
 it('asks AWS one certificate listing plus one principal listing per thing', () => {
   expect(report.awsCalls).toEqual({ listCertificates: 1, listThingPrincipals: 5, perUnit: 6 / UNITS.length });
   expect(calls).toBe(6);
+});
+
+it('lists principals while the certificate listing is under way (it holds no principal listing up)', async () => {
+  // The certificate listing answers only once a principal listing has started. A reconcile that waited
+  // for every certificate page first would wait forever: the timer only turns that into a failure.
+  let principalListingStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (principalListingStarted = resolve));
+  let giveUp: NodeJS.Timeout | undefined;
+  const neverStarted = new Promise<never>((_, reject) => {
+    giveUp = setTimeout(
+      () => reject(new Error('no principal listing started before the certificates')),
+      10_000,
+    );
+  });
+  const overlapping: ReconcileAws = {
+    listCertificates: async (page) => {
+      await Promise.race([started, neverStarted]);
+      return account.aws.listCertificates(page);
+    },
+    listThingPrincipals: (thingName) => {
+      principalListingStarted();
+      return account.aws.listThingPrincipals(thingName);
+    },
+  };
+  try {
+    const again = await reconcile(db.prisma, overlapping);
+    expect(again.findings).toEqual(report.findings);
+    expect(again.awsCalls).toEqual(report.awsCalls);
+  } finally {
+    clearTimeout(giveUp);
+  }
+});
+
+it('keeps enough principal listings in flight for the quota: 16 up to 64/s, then a quarter second of it', () => {
+  expect([0, 10, 64, 100, 400, 1000].map(principalListingsInFlight)).toEqual([16, 16, 16, 25, 100, 100]);
 });
 
 it('writes the findings as CSV with a header, one row each', () => {

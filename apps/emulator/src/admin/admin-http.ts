@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z } from 'zod';
 import { faultsSchema, quotasSchema } from '../limits/limit-schemas.js';
 import type { Faults, Quotas } from '../options.js';
+import type { OperationArrivals } from '../limits/operation-arrivals.js';
 import type { OperationTimings } from '../limits/operation-timings.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import { adminGuard, checkAdminAccess, type AdminAccess } from './admin-guard.js';
@@ -11,6 +12,7 @@ import { adminGuard, checkAdminAccess, type AdminAccess } from './admin-guard.js
 export type AdminControls = {
   store: RegistryStore;
   timings: OperationTimings;
+  arrivals: OperationArrivals;
   getFaults(): Faults;
   setFaults(faults: Partial<Faults>): void;
   getQuotas(): Quotas;
@@ -50,6 +52,7 @@ export async function startAdminHttp(
   });
   app.get('/counters', (_req, res) => void res.json(store.counters()));
   app.get('/timings', (_req, res) => void res.json(controls.timings.snapshot()));
+  app.get('/arrivals', (_req, res) => void res.json(controls.arrivals.snapshot()));
   app.get('/faults', (_req, res) => void res.json(controls.getFaults()));
   app.post('/faults', (req, res) => {
     const parsed = faultsSchema.safeParse(req.body);

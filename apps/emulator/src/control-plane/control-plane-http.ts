@@ -8,6 +8,7 @@ import { certificateRoutes } from './certificates.js';
 import type { AccessKey } from './credentials.js';
 import type { ControlPlaneDeps } from './deps.js';
 import type { Route } from './inputs.js';
+import type { OperationArrivals } from '../limits/operation-arrivals.js';
 import { IotError, sendIotError } from './iot-error.js';
 import { policyRoutes } from './policies.js';
 import { verifySigV4 } from './sigv4.js';
@@ -23,6 +24,8 @@ export type ControlPlaneOptions = {
   accessKey: AccessKey;
   deps: ControlPlaneDeps;
   logger: Logger;
+  /** Told when each request of an operation arrived (before its signature is checked). */
+  arrivals?: OperationArrivals;
 };
 
 export type RunningControlPlane = { port: number; close(): Promise<void> };
@@ -39,6 +42,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   app.disable('x-powered-by');
   app.disable('etag');
   app.use((_req, res, next) => {
+    res.locals.arrivedAt = Date.now();
     res.set('x-amzn-RequestId', randomUUID());
     next();
   });
@@ -58,6 +62,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   ];
   for (const route of routes) {
     app[route.method](route.path, (req: Request<Record<string, string>>, res: Response) => {
+      options.arrivals?.record(route.operation, res.locals.arrivedAt as number);
       try {
         if (deps.throttled?.(route.operation))
           throw new IotError('ThrottlingException', `Rate exceeded for ${route.operation}`);

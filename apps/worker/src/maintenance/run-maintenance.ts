@@ -79,7 +79,7 @@ export function runMaintenance(
   });
   const { controlPlane } = deps;
   if (controlPlane) {
-    // A run of 10,000 units takes ~17 min at the default quota: the lock outlives any run.
+    // A run of 10,000 units takes ~19 min at the default quota: the lock outlives any run.
     const lockMs = Math.max(2 * config.WORKER_RECONCILE_INTERVAL_MS, 3_600_000);
     every(config.WORKER_RECONCILE_INTERVAL_MS, 'reconcile', lockMs, () =>
       runScheduledReconcile({
