@@ -72,9 +72,21 @@ export type ControlPlaneOptions = {
 
 const PAGE_SIZE = 250;
 
+/**
+ * Counts the TLS connections it opens: a call during which one was opened may have waited for its
+ * handshake between its quota slot and its arrival at AWS, longer than the quota's guard.
+ */
+class CountingAgent extends Agent {
+  opened = 0;
+  override createConnection(...args: Parameters<Agent['createConnection']>) {
+    this.opened += 1;
+    return super.createConnection(...args);
+  }
+}
+
 export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const { settings } = options;
-  const agent = new Agent({ keepAlive: true, ...(settings.ca ? { ca: settings.ca } : {}) });
+  const agent = new CountingAgent({ keepAlive: true, ...(settings.ca ? { ca: settings.ca } : {}) });
   const client = new IoTClient({
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.region ? { region: settings.region } : {}),
@@ -95,7 +107,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   });
 
   async function call<T>(operation: ControlPlaneOperation, send: () => Promise<T>): Promise<T> {
-    await quota.take(operation);
+    const slot = await quota.take(operation);
+    const openedBefore = agent.opened;
     try {
       const result = await send();
       options.onCall?.(operation, 'ok');
@@ -104,6 +117,9 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       const failure = toControlPlaneError(operation, error);
       options.onCall?.(operation, failure.kind);
       throw failure;
+    } finally {
+      // A connection opened meanwhile (this call's or another's): count the slot as of its answer.
+      if (agent.opened !== openedBefore) await slot.restamp().catch(() => undefined);
     }
   }
 

@@ -18,6 +18,13 @@ import type { Redis } from 'ioredis';
  * Redis) is given back and taken anew, so that a call never starts long after the time it was counted
  * at (measured before: 12–14 arrivals in one second against 10 with three workers at load 24).
  *
+ * A call that was held up on its way for a reason the caller knows of (the control plane opening a new
+ * TLS connection: a handshake between the count and the arrival, longer than the guard) may have
+ * arrived at any time until its answer: `restamp()` then moves its slot to now (Redis's clock), so the
+ * window counts it as late as it can have arrived (measured: at the start of a reconcile run, 25 calls
+ * on new connections arrived 200–500 ms after their slots, and 114–125 calls landed in one second
+ * against 100).
+ *
  * Used for the claim flow's MQTT operations (apps/worker) and the control plane's REST operations
  * (packages/aws-control-plane); each caller names its own operations and Redis key prefix.
  */
@@ -51,13 +58,27 @@ export type CallQuotaOptions<Operation extends string> = {
   onStaleSlot?: (operation: Operation) => void;
 };
 
+const RESTAMP_SLOT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], (1000 + tonumber(ARGV[2])) * 2)
+return now
+`;
+
+/** A slot taken: `restamp` counts it again at the current time (see above); a no-op without a limit. */
+export type Slot = { restamp(): Promise<void> };
+
 export type CallQuota<Operation extends string> = {
-  take(operation: Operation, signal?: AbortSignal): Promise<void>;
+  take(operation: Operation, signal?: AbortSignal): Promise<Slot>;
 };
 
 type QuotaRedis = Redis & {
   claimlineTakeSlot(key: string, sequence: string, limit: number, guard: number): Promise<number>;
+  claimlineRestampSlot(key: string, id: string, guard: number): Promise<number>;
 };
+
+const UNLIMITED: Slot = { restamp: async () => undefined };
 
 export function createCallQuota<Operation extends string>(
   options: CallQuotaOptions<Operation>,
@@ -66,21 +87,26 @@ export function createCallQuota<Operation extends string>(
   if (typeof redis.claimlineTakeSlot !== 'function') {
     redis.defineCommand('claimlineTakeSlot', { numberOfKeys: 2, lua: TAKE_SLOT });
   }
+  if (typeof redis.claimlineRestampSlot !== 'function') {
+    redis.defineCommand('claimlineRestampSlot', { numberOfKeys: 1, lua: RESTAMP_SLOT });
+  }
   return {
     async take(operation, signal) {
       const limit = options.limits[operation];
-      if (limit <= 0) return;
+      if (limit <= 0) return UNLIMITED;
       const started = Date.now();
       const key = `${options.keyPrefix}:quota-window:${operation}`;
       const freshMs = options.guardMs / 2;
+      let id: string;
       for (;;) {
         signal?.throwIfAborted();
         const asked = Date.now();
         const answer = await redis.claimlineTakeSlot(key, `${key}:seq`, limit, options.guardMs);
         if (answer < 0) {
+          id = String(-answer);
           // Counted at a Redis time after `asked`: still fresh if the answer came back quickly.
           if (Date.now() - asked <= freshMs) break;
-          await redis.zrem(key, String(-answer));
+          await redis.zrem(key, id);
           options.onStaleSlot?.(operation);
           continue;
         }
@@ -89,6 +115,11 @@ export function createCallQuota<Operation extends string>(
       }
       const waited = Date.now() - started;
       if (waited > 0) options.onWait?.(operation, waited);
+      return {
+        restamp: async () => {
+          await redis.claimlineRestampSlot(key, id, options.guardMs);
+        },
+      };
     },
   };
 }

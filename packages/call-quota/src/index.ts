@@ -1,1 +1,1 @@
-export { createCallQuota, type CallQuota, type CallQuotaOptions } from './call-quota.js';
+export { createCallQuota, type CallQuota, type CallQuotaOptions, type Slot } from './call-quota.js';

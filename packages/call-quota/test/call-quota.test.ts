@@ -47,6 +47,24 @@ describe('call quota (a sliding window in real Redis)', () => {
     expect(stale).toEqual(['Op']);
   });
 
+  it("a slot re-stamped at a call's answer holds the window from then on, not from when it was taken", async () => {
+    const keyPrefix = uniqueQueuePrefix('quota');
+    const quota = createCallQuota({ redis, keyPrefix, limits: { Op: 1 }, guardMs: 100 });
+    const first = await quota.take('Op');
+    const [takenAt] = await redis.zrange(`${keyPrefix}:quota-window:Op`, 0, 0, 'WITHSCORES');
+    // The call waited for a new connection: answered 400 ms later, it may have arrived until then.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await first.restamp();
+    const [, restampedAt] = await redis.zrange(`${keyPrefix}:quota-window:Op`, 0, 0, 'WITHSCORES');
+    expect(Number(restampedAt) - Number(takenAt)).toBeGreaterThanOrEqual(390);
+    expect(await redis.zcard(`${keyPrefix}:quota-window:Op`)).toBe(1);
+    const before = Date.now();
+    await quota.take('Op');
+    // The next slot comes 1100 ms after the re-stamp (~1,100 - ~0 ms from here), not after the take
+    // (which would have left only ~700 ms to wait).
+    expect(Date.now() - before).toBeGreaterThanOrEqual(1000);
+  });
+
   it('a limit of 0 turns the operation off', async () => {
     const keyPrefix = uniqueQueuePrefix('quota');
     const quota = createCallQuota({ redis, keyPrefix, limits: { Op: 0 }, guardMs: 100 });
