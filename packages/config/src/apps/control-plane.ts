@@ -48,7 +48,7 @@ export const controlPlaneFields = {
     .describe('Control plane: time-out of one call (connection and answer)'),
   CONTROL_PLANE_QUOTA_GUARD_MS: nonNegativeInt()
     .max(500)
-    .default(150)
+    .default(100)
     .describe('Control plane: each quota holds over any 1000 + N ms (as WORKER_QUOTA_GUARD_MS)'),
   CONTROL_PLANE_QUOTA_DESCRIBE_CERTIFICATE_PER_SECOND: quota('DescribeCertificate', 10),
   CONTROL_PLANE_QUOTA_LIST_PRINCIPAL_THINGS_PER_SECOND: quota('ListPrincipalThings', 10),
