@@ -26,8 +26,7 @@ import { ensureDefaultDevicePolicy, loadClaimPolicy } from './policy/bundled-pol
 import { PolicyAuthorizer } from './policy/policy-authorizer.js';
 import { ProvisioningService } from './provisioning/provisioning-service.js';
 import { createRequestRouter } from './provisioning/request-router.js';
-import { OperationArrivals } from './limits/operation-arrivals.js';
-import { OperationTimings } from './limits/operation-timings.js';
+import { operationArrivals, operationTimings } from './limits/operation-samples.js';
 import { OwnershipTokens } from './registry/ownership-tokens.js';
 import { RegistryStore } from './registry/registry-store.js';
 import type { CertificateRecord, CounterSecond, Thing } from './registry/types.js';
@@ -93,8 +92,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     hookTimeoutMs: options.hookTimeoutMs ?? 5000,
     logger,
   });
-  const timings = new OperationTimings();
-  const arrivals = new OperationArrivals();
+  const timings = operationTimings();
+  const arrivals = operationArrivals();
   const router = createRequestRouter({
     service,
     store,

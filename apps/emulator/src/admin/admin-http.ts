@@ -4,15 +4,14 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z } from 'zod';
 import { faultsSchema, quotasSchema } from '../limits/limit-schemas.js';
 import type { Faults, Quotas } from '../options.js';
-import type { OperationArrivals } from '../limits/operation-arrivals.js';
-import type { OperationTimings } from '../limits/operation-timings.js';
+import type { OperationSamples } from '../limits/operation-samples.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import { adminGuard, checkAdminAccess, type AdminAccess } from './admin-guard.js';
 
 export type AdminControls = {
   store: RegistryStore;
-  timings: OperationTimings;
-  arrivals: OperationArrivals;
+  timings: OperationSamples;
+  arrivals: OperationSamples;
   getFaults(): Faults;
   setFaults(faults: Partial<Faults>): void;
   getQuotas(): Quotas;

@@ -8,7 +8,7 @@ import { certificateRoutes } from './certificates.js';
 import type { AccessKey } from './credentials.js';
 import type { ControlPlaneDeps } from './deps.js';
 import type { Route } from './inputs.js';
-import type { OperationArrivals } from '../limits/operation-arrivals.js';
+import type { OperationSamples } from '../limits/operation-samples.js';
 import { IotError, sendIotError } from './iot-error.js';
 import { policyRoutes } from './policies.js';
 import { verifySigV4 } from './sigv4.js';
@@ -25,7 +25,7 @@ export type ControlPlaneOptions = {
   deps: ControlPlaneDeps;
   logger: Logger;
   /** Told when each request of an operation arrived (before its signature is checked). */
-  arrivals?: OperationArrivals;
+  arrivals?: OperationSamples;
 };
 
 export type RunningControlPlane = { port: number; close(): Promise<void> };

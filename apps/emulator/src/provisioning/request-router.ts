@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
 import type { Logger } from '@claimline/logger';
 import type { FaultInjector } from '../limits/faults.js';
-import type { OperationTimings } from '../limits/operation-timings.js';
+import type { OperationSamples } from '../limits/operation-samples.js';
 import type { QuotaLimiter } from '../limits/quotas.js';
 import type { MqttSession } from '../mqtt/mqtt-session.js';
 import type { Operation } from '../options.js';
@@ -56,7 +56,7 @@ export type RouterDeps = {
   claimCertificateId: string;
   logger: Logger;
   /** Each answered request's time from arrival to answer (a dropped answer is not counted). */
-  timings?: OperationTimings;
+  timings?: OperationSamples;
 };
 
 /**
