@@ -5,7 +5,8 @@ import type { HandlerContext } from '../http/route.js';
 import { AppError } from '../errors/app-error.js';
 import { audit } from './audit.js';
 import { findVisibleBatch } from './batch-access.js';
-import { enqueueOrFail, queuedDevicesOf } from './enqueue.js';
+import { enqueueQueuedUnits } from './batch-store.js';
+import { enqueueOrFail } from './enqueue.js';
 
 type Row = QueuedUnit;
 const toJobs = (rows: Row[]): DeviceToProvision[] =>
@@ -76,12 +77,11 @@ export async function retryBatch(ctx: HandlerContext, id: string) {
 export async function requeueBatch(ctx: HandlerContext, id: string) {
   const batch = await findVisibleBatch(ctx, ctx.deps.prisma, id);
   assertOpen(batch);
-  const devices = await queuedDevicesOf(ctx.deps.prisma, id);
-  const enqueued = await enqueueOrFail(ctx.deps, devices, batch.priority, id);
+  const { queued, enqueued } = await enqueueQueuedUnits(ctx, id, batch.priority);
   await audit(ctx.deps.prisma, ctx, {
     action: 'batch.requeue',
     batchId: id,
-    details: { queued: devices.length },
+    details: { queued },
   });
-  return { id, affected: devices.length, enqueued };
+  return { id, affected: queued, enqueued };
 }

@@ -94,20 +94,29 @@ export class BatchUnitWriter {
 }
 
 /**
- * After the commit: enqueues the batch's QUEUED devices a page at a time, read with pg through a
- * cursor (one scan of the batch's index entries, however many pages; a keyset query per page sorted
- * the batch's rows again each time, quadratic in the batch's size). One page in memory at a time.
- * Returns the jobs added (a job id the queue already holds is not counted: a replay that repairs a
- * failed enqueue).
+ * Enqueues the batch's QUEUED devices at their current generation a page at a time, read with pg
+ * through a cursor (one scan of the batch's index entries, however many pages; a keyset query per page
+ * sorted the batch's rows again each time, quadratic in the batch's size). One page in memory at a
+ * time. Returns how many devices were QUEUED and how many jobs were added (a job id the queue already
+ * holds is not counted: a requeue or a replay that repairs a failed enqueue). Used after a batch's
+ * commit (`enqueueStoredUnits`) and by the requeue action.
  */
+export function enqueueQueuedUnits(
+  ctx: HandlerContext,
+  batchId: string,
+  priority: number,
+): Promise<{ queued: number; enqueued: number }> {
+  return withRawTransaction(ctx.deps.prisma, (sql) => enqueueFromCursor(ctx, sql, batchId, priority));
+}
+
+/** After the commit: `enqueueQueuedUnits`; reading the units back failing is a failed enqueue too. */
 export async function enqueueStoredUnits(
   ctx: HandlerContext,
   batchId: string,
   priority: number,
 ): Promise<number> {
-  const enqueueAll = (sql: RawSql) => enqueueFromCursor(ctx, sql, batchId, priority);
   try {
-    return await withRawTransaction(ctx.deps.prisma, enqueueAll);
+    return (await enqueueQueuedUnits(ctx, batchId, priority)).enqueued;
   } catch (error) {
     // Reading the units back failed after their commit: the same answer as a failed enqueue.
     if (error instanceof AppError) throw error;
@@ -122,13 +131,15 @@ async function enqueueFromCursor(ctx: HandlerContext, sql: RawSql, batchId: stri
         WHERE batch_id = $1::uuid AND state = 'QUEUED'`,
     [batchId],
   );
+  let queued = 0;
   let enqueued = 0;
   for (;;) {
     const rows = await sql<{ id: string; serial: string; provision_generation: number }>(
       `FETCH ${ENQUEUE_PAGE} FROM queued_units`,
       [],
     );
-    if (rows.length === 0) return enqueued;
+    if (rows.length === 0) return { queued, enqueued };
+    queued += rows.length;
     enqueued += await enqueueOrFail(
       ctx.deps,
       rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provision_generation })),

@@ -1,6 +1,5 @@
 import { enqueueMaintenance, enqueueProvisioning, JOBS, type DeviceToProvision } from '@claimline/jobs';
 import type { CertificateRef } from '@claimline/device-ledger';
-import type { PrismaClient } from '@claimline/db';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors/app-error.js';
 
@@ -36,15 +35,6 @@ export function storedNotEnqueued(deps: AppDeps, batchId: string, error: unknown
       batchId,
     },
   );
-}
-
-/** Every QUEUED device of a batch at its current generation: what must be in the queue. */
-export async function queuedDevicesOf(prisma: PrismaClient, batchId: string): Promise<DeviceToProvision[]> {
-  const rows = await prisma.device.findMany({
-    where: { batchId, state: 'QUEUED' },
-    select: { id: true, serial: true, provisionGeneration: true },
-  });
-  return rows.map((r) => ({ deviceId: r.id, serial: r.serial, generation: r.provisionGeneration }));
 }
 
 /**
