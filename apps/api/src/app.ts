@@ -1,6 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
+import { rawSqlOf } from '@claimline/db';
 import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { createAdminSessions } from './auth/admin-session.js';
@@ -26,6 +27,7 @@ import { opsRoutes, probeRoutes } from './routes/ops.js';
 import { reconcileRoutes } from './routes/reconcile.js';
 import { stationAdminRoutes, stationRoutes } from './routes/station.js';
 import { createMetrics } from './services/metrics.js';
+import { createDeviceViewReader } from './services/device-view.js';
 import { createReadAudit } from './services/read-audit.js';
 
 export type ClaimlineApp = Express & {
@@ -48,6 +50,7 @@ export function createApp(deps: AppDeps): ClaimlineApp {
   const services: AppServices = {
     ...deps,
     readAudit: createReadAudit(deps.prisma, deps.config, deps.logger),
+    deviceViews: createDeviceViewReader(rawSqlOf(deps.prisma)),
   };
   const limits = {
     perKey: keyRateLimit(deps.config.API_RATE_LIMIT_PER_MINUTE),

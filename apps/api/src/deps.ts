@@ -5,6 +5,7 @@ import type { Logger } from '@claimline/logger';
 import type { ReconcileAws } from '@claimline/reconcile';
 import type { Redis } from 'ioredis';
 import type { ApiKeyCache } from './auth/key-cache.js';
+import type { DeviceViewReader } from './services/device-view.js';
 import type { ReadAudit } from './services/read-audit.js';
 
 /** Everything the app needs from outside; `main.ts` builds it once, tests build it per file. */
@@ -27,4 +28,4 @@ export type AppDeps = {
 };
 
 /** What the handlers see: the dependencies and the app's own services (created by createApp). */
-export type AppServices = AppDeps & { readAudit: ReadAudit };
+export type AppServices = AppDeps & { readAudit: ReadAudit; deviceViews: DeviceViewReader };

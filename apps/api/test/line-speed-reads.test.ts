@@ -6,6 +6,8 @@ import { createLogger } from '@claimline/logger';
 import { eventFeeds } from '../src/services/event-feeds.js';
 import { createApiKey } from '../src/index.js';
 import { createReadAudit } from '../src/services/read-audit.js';
+import { createDeviceViewReader } from '../src/services/device-view.js';
+import { rawSqlOf, type RawSql } from '@claimline/db';
 import { batchBody, startTestApi, type TestApi } from './helpers.js';
 
 let api: TestApi;
@@ -35,6 +37,83 @@ describe('GET device, lean', () => {
     const bad = await request(api.app).get('/v1/devices/LS-1?include=keys').set(api.auth(api.keys.viewer));
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('device reads, coalesced', () => {
+  /** The app's own statements, counted (real Postgres underneath). */
+  const counted = () => {
+    const sql = rawSqlOf(api.db.prisma);
+    const sent: unknown[][] = [];
+    const counting: RawSql = (text, values, name) => {
+      sent.push(values[0] as unknown[]);
+      return sql(text, values, name);
+    };
+    return { sent, counting };
+  };
+
+  it('reads asked for together share one statement, each gets its own device, an unknown serial only its own 404', async () => {
+    const { sent, counting } = counted();
+    const reader = createDeviceViewReader(counting);
+    const [one, two, again, unknown] = await Promise.allSettled([
+      reader.find('LS-1'),
+      reader.find('LS-2'),
+      reader.find('LS-1'),
+      reader.find('LS-NONE'),
+    ]);
+    expect(sent).toEqual([['LS-1', 'LS-2', 'LS-NONE']]);
+    expect(one).toMatchObject({ status: 'fulfilled', value: { serial: 'LS-1', state: 'QUEUED' } });
+    expect(two).toMatchObject({ status: 'fulfilled', value: { serial: 'LS-2' } });
+    expect(again).toMatchObject({ status: 'fulfilled', value: { serial: 'LS-1' } });
+    // Two reads of one serial get two objects: a handler may not change what another answers.
+    expect((again as PromiseFulfilledResult<object>).value).not.toBe(
+      (one as PromiseFulfilledResult<object>).value,
+    );
+    expect(unknown).toMatchObject({ status: 'rejected', reason: { code: 'DEVICE_NOT_FOUND' } });
+  });
+
+  it('reads asked for while statements are in flight wait for the next one, together, within its size', async () => {
+    const { sent, counting } = counted();
+    const reader = createDeviceViewReader(counting, { perStatement: 2, inFlight: 1 });
+    const first = reader.find('LS-1');
+    await new Promise((resolve) => setImmediate(resolve)); // the first statement is on its way
+    const rest = ['LS-2', 'LS-1', 'LS-NONE'].map((serial) => reader.find(serial).catch(() => serial));
+    await Promise.all([first, ...rest]);
+    expect(sent).toEqual([['LS-1'], ['LS-2', 'LS-1'], ['LS-NONE']]);
+  });
+
+  it('caches nothing: a change committed between two reads is in the second', async () => {
+    const reader = createDeviceViewReader(rawSqlOf(api.db.prisma));
+    expect(await reader.find('LS-2')).toMatchObject({ attempts: 0 });
+    await api.db.query(`UPDATE device SET attempts = 7 WHERE serial = 'LS-2'`);
+    expect(await reader.find('LS-2')).toMatchObject({ attempts: 7 });
+    await api.db.query(`UPDATE device SET attempts = 0 WHERE serial = 'LS-2'`);
+  });
+
+  it('a failed statement fails every read it carried, and the next reads are served', async () => {
+    const sql = rawSqlOf(api.db.prisma);
+    let fail = true;
+    const flaky: RawSql = (text, values, name) =>
+      fail ? Promise.reject(new Error('connection lost')) : sql(text, values, name);
+    const reader = createDeviceViewReader(flaky);
+    const failed = await Promise.allSettled([reader.find('LS-1'), reader.find('LS-2')]);
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    fail = false;
+    expect(await reader.find('LS-1')).toMatchObject({ serial: 'LS-1' });
+  });
+
+  it('concurrent GETs through the app answer each its own device', async () => {
+    const answers = await Promise.all(
+      ['LS-1', 'LS-2', 'LS-1', 'LS-NONE'].map((serial) =>
+        request(api.app).get(`/v1/devices/${serial}`).set(api.auth(api.keys.viewer)),
+      ),
+    );
+    expect(answers.map((a) => [a.status, a.body.serial ?? a.body.code])).toEqual([
+      [200, 'LS-1'],
+      [200, 'LS-2'],
+      [200, 'LS-1'],
+      [404, 'DEVICE_NOT_FOUND'],
+    ]);
   });
 });
 

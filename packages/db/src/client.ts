@@ -23,8 +23,11 @@ export function createPrismaClient(
   return client;
 }
 
-/** One SQL statement with $1… parameters; its rows decoded as Prisma decodes a raw query's. */
-export type RawSql = <Row>(text: string, values: readonly unknown[]) => Promise<Row[]>;
+/**
+ * One SQL statement with $1… parameters; its rows decoded as Prisma decodes a raw query's. With a
+ * `name`, each pool connection prepares the statement once (the text must never change under a name).
+ */
+export type RawSql = <Row>(text: string, values: readonly unknown[], name?: string) => Promise<Row[]>;
 
 /** Column types decoded as Prisma does: `timestamp` is UTC, `bytea` a Uint8Array, `int8` a bigint. */
 const PARSERS: Record<number, (text: string) => unknown> = {
@@ -47,11 +50,11 @@ const types = {
  * them. A client not made by createPrismaClient, or one disconnected, goes through `$queryRawUnsafe`.
  */
 export function rawSqlOf(client: PrismaClient): RawSql {
-  return async <Row>(text: string, values: readonly unknown[]): Promise<Row[]> => {
+  return async <Row>(text: string, values: readonly unknown[], name?: string): Promise<Row[]> => {
     const pool = pools.get(client);
     if (!pool || pool.ending) return client.$queryRawUnsafe<Row[]>(text, ...values);
     const sent = values.map((value) => (value instanceof Date ? value.toISOString() : value));
-    return (await pool.query({ text, values: sent, types })).rows as Row[];
+    return (await pool.query({ text, values: sent, types, ...(name && { name }) })).rows as Row[];
   };
 }
 
@@ -102,9 +105,9 @@ export async function withRawTransaction<T>(
   const pool = pools.get(client);
   if (!pool) throw new Error('withRawTransaction needs a client made by createPrismaClient');
   const connection = await connectWithin(pool, maxWaitMs);
-  const sql: RawSql = async <Row>(text: string, values: readonly unknown[]) => {
+  const sql: RawSql = async <Row>(text: string, values: readonly unknown[], name?: string) => {
     const sent = values.map((value) => (value instanceof Date ? value.toISOString() : value));
-    return (await connection.query({ text, values: sent, types })).rows as Row[];
+    return (await connection.query({ text, values: sent, types, ...(name && { name }) })).rows as Row[];
   };
   let broken = false;
   try {

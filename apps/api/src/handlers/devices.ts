@@ -4,7 +4,7 @@ import { callerOf } from '../services/audit.js';
 import { canSeeBatch } from '../services/batch-access.js';
 import { reprovisionDevice, revokeDeviceCertificate } from '../services/device-actions.js';
 import { requeueStuckDevice } from '../services/device-requeue.js';
-import { deviceDetail, findDeviceView } from '../services/device-view.js';
+import { deviceDetail } from '../services/device-view.js';
 
 /**
  * One indexed row (plus certificates and audit trail only with ?include=); the read is audited as
@@ -16,7 +16,7 @@ export async function getDeviceHandler(
   include: string | undefined,
 ): Promise<HandlerResult> {
   const parts = new Set(include?.split(',') ?? []);
-  const device = await findDeviceView(ctx.deps.prisma, serial);
+  const device = await ctx.deps.deviceViews.find(serial);
   if (!canSeeBatch(ctx, device.batch))
     throw new AppError('DEVICE_NOT_FOUND', `no device with serial ${serial}`);
   const [body] = await Promise.all([
