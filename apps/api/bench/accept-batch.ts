@@ -1,6 +1,7 @@
 // Bench (not a test). The API runs as its own process (apps/api/dist/main.js: build first), the load
 // generator (autocannon) as another, this script only orchestrates and measures:
-//   - GET /v1/devices/{serial} vs GET /healthz, 100 connections, 10 s each, same API process: req/s and p99;
+//   - GET /v1/devices/{serial} (10,000 devices in turn) vs GET /healthz, 100 connections, 10 s each, same
+//     API process: req/s and p99;
 //   - accepting a 10,000-device JSON batch (median of 3) vs the raw Postgres insert of the same rows;
 //   - peak RSS (VmHWM) of a fresh API process accepting a 100,000-device JSON body, and another streaming
 //     1,000,000 serials as text/csv.
@@ -10,9 +11,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase } from '@claimline/db/testing';
+import { createTestDatabase, prepareTemplateDatabase } from '@claimline/db/testing';
 import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createApiKey } from '../src/auth/api-key.js';
@@ -21,7 +23,7 @@ import { median, type BenchResult } from '@claimline/test-kit';
 import { apiNodeOptions } from './api-node-options.js';
 
 const apiMain = path.resolve(__dirname, '../dist/main.js');
-const autocannonBin = require.resolve('autocannon/autocannon.js');
+const tsxLoader = require.resolve('tsx/cjs');
 const UPLOAD_UNITS = Number(process.env.BENCH_UPLOAD_UNITS ?? 1_000_000);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
 
@@ -51,7 +53,9 @@ async function startApi(env: Record<string, string>): Promise<Api> {
   if (!fs.existsSync(apiMain))
     throw new Error(`${apiMain} is missing: build first (pnpm exec turbo run build)`);
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [apiMain], {
+  // BENCH_API_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the API processes.
+  const nodeArgs = process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, apiMain], {
     env: {
       PATH: process.env.PATH,
       ...env,
@@ -119,38 +123,61 @@ const json = (body: unknown) => {
   };
 };
 
-/** autocannon in its own process: 100 connections for `seconds`, JSON summary. */
-function autocannon(url: string, auth: string | undefined, seconds: number) {
-  return new Promise<{ rps: number; p50: number; p99: number; non2xx: number; errors: number }>(
-    (resolve, reject) => {
-      const args = [autocannonBin, '-c', '100', '-d', String(seconds), '-j'];
-      if (auth) args.push('-H', `Authorization=${auth}`);
-      const child = spawn(process.execPath, [...args, url], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        if (code !== 0) return reject(new Error(`autocannon exited with ${code}`));
-        const r = JSON.parse(out) as {
-          requests: { average: number };
-          latency: { p50: number; p99: number };
-          non2xx: number;
-          errors: number;
-        };
-        resolve({
-          rps: r.requests.average,
-          p50: r.latency.p50,
-          p99: r.latency.p99,
-          non2xx: r.non2xx,
-          errors: r.errors,
-        });
-      });
-    },
-  );
+type LoadSummary = { rps: number; p50: number; p99: number; non2xx: number; errors: number };
+
+/**
+ * autocannon in its own process (load-generator.ts): 100 connections for `seconds`; with `paths`, each
+ * request asks for the next one of them.
+ */
+function autocannon(url: string, auth: string | undefined, seconds: number, paths?: string[]) {
+  return new Promise<LoadSummary>((resolve, reject) => {
+    const plan = { url, paths, authorization: auth, connections: 100, seconds };
+    const child = spawn(
+      process.execPath,
+      ['--require', tsxLoader, path.join(__dirname, 'load-generator.ts')],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    child.stdin.end(JSON.stringify(plan));
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`the load generator exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadSummary);
+    });
+  });
+}
+
+/** User + system CPU time of a process (Linux /proc), in milliseconds. */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ ticks
+}
+
+/** Busy CPU time of the whole machine (every core, /proc/stat), in milliseconds. */
+function machineBusyMs(): number {
+  const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
+  return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / 100;
+}
+
+/** A load phase with the CPU it cost per request: the API process's, and the whole machine's. */
+async function measured(apiPid: number, run: () => Promise<LoadSummary>) {
+  const [api0, machine0, started] = [cpuMs(apiPid), machineBusyMs(), performance.now()];
+  const summary = await run();
+  const requests = (summary.rps * (performance.now() - started)) / 1000;
+  return {
+    ...summary,
+    apiUs: ((cpuMs(apiPid) - api0) * 1000) / requests,
+    machineUs: ((machineBusyMs() - machine0) * 1000) / requests,
+  };
 }
 
 async function main() {
   const results: Result[] = [];
+  await prepareTemplateDatabase();
   const db = await createTestDatabase();
   const prefix = uniqueQueuePrefix('api-bench');
   const redis = createRedisConnection(testRedisUrl(), 'producer');
@@ -197,15 +224,21 @@ async function main() {
 
     const base = `http://127.0.0.1:${port}`;
     await autocannon(`${base}/healthz`, undefined, 3); // warm-up
-    const health = await autocannon(`${base}/healthz`, undefined, 10);
-    const device = await autocannon(`${base}/v1/devices/B0X000042`, auth.Authorization, 10);
-    console.log(`GET /healthz: ${health.rps.toFixed(0)} req/s, p50 ${health.p50} ms, p99 ${health.p99} ms`);
+    const health = await measured(api.pid, () => autocannon(`${base}/healthz`, undefined, 10));
+    // Every request reads another of the 10,000 devices of the first accepted batch, round and round.
+    const devicePaths = serials('B0X', 10_000).map((serial) => `/v1/devices/${serial}`);
+    const device = await measured(api.pid, () => autocannon(base, auth.Authorization, 10, devicePaths));
+    const cpu = (r: typeof health) =>
+      `CPU per request: API ${r.apiUs.toFixed(0)} µs, whole machine ${r.machineUs.toFixed(0)} µs`;
     console.log(
-      `GET /v1/devices/{serial}: ${device.rps.toFixed(0)} req/s, p50 ${device.p50} ms, p99 ${device.p99} ms, non-2xx ${device.non2xx}, errors ${device.errors}`,
+      `GET /healthz: ${health.rps.toFixed(0)} req/s, p50 ${health.p50} ms, p99 ${health.p99} ms; ${cpu(health)}`,
+    );
+    console.log(
+      `GET /v1/devices/{serial}: ${device.rps.toFixed(0)} req/s, p50 ${device.p50} ms, p99 ${device.p99} ms, non-2xx ${device.non2xx}, errors ${device.errors}; ${cpu(device)}`,
     );
     if (device.non2xx > 0 || device.errors > 0) throw new Error('GET device answered non-2xx or failed');
     results.push({
-      name: 'GET /v1/devices/{serial} req/s, 100 connections (autocannon)',
+      name: 'GET /v1/devices/{serial} req/s, 100 connections, 10,000 devices in turn (autocannon)',
       value: round(device.rps, 0),
       unit: 'req/s',
       baseline: { name: 'GET /healthz req/s, same run', value: round(health.rps, 0) },
