@@ -49,7 +49,7 @@ const tls = process.env.API_TLS_CERT_PATH ? undefined : ensureLocalTls(stateDir)
 const apiUrl = `${process.env.API_TLS_CERT_PATH || tls ? 'https' : 'http'}://127.0.0.1:${apiPort}`;
 start('api', 'apps/api/dist/main.js', {
   // The heap bounds of the API image (docker/Dockerfile): a streamed upload stays under 200 MB RSS.
-  NODE_OPTIONS: '--max-old-space-size=384 --max-semi-space-size=4',
+  NODE_OPTIONS: '--max-old-space-size=384 --max-semi-space-size=8',
   API_PORT: String(apiPort),
   ...(tls ? { API_TLS_CERT_PATH: tls.cert, API_TLS_KEY_PATH: tls.key } : {}),
   API_RATE_LIMIT_PER_MINUTE: process.env.API_RATE_LIMIT_PER_MINUTE ?? '6000',

@@ -90,6 +90,28 @@ describe('device reads, coalesced', () => {
     await api.db.query(`UPDATE device SET attempts = 0 WHERE serial = 'LS-2'`);
   });
 
+  it('states its times as Date#toISOString would, in the order they happened', async () => {
+    const reader = createDeviceViewReader(rawSqlOf(api.db.prisma));
+    const before = await api.db.prisma.device.findUniqueOrThrow({ where: { serial: 'LS-2' } });
+    await api.db.query(
+      `UPDATE device SET queued_at = '2026-11-30 12:34:56.789', claiming_at = '2026-11-30 12:34:56.5',
+              failed_at = '2026-11-30 12:34:56.05' WHERE serial = 'LS-2'`,
+    );
+    const stored = await api.db.prisma.device.findUniqueOrThrow({ where: { serial: 'LS-2' } });
+    const res = await request(api.app).get('/v1/devices/LS-2').set(api.auth(api.keys.viewer));
+    await api.db.query(
+      `UPDATE device SET queued_at = $1, claiming_at = NULL, failed_at = NULL WHERE serial = 'LS-2'`,
+      [before.queuedAt],
+    );
+    expect(await reader.find('LS-2')).toMatchObject({ queuedAt: before.queuedAt.toISOString() });
+    expect(res.body.history).toEqual([
+      { state: 'FAILED', at: stored.failedAt!.toISOString() },
+      { state: 'CLAIMING', at: '2026-11-30T12:34:56.500Z' },
+      { state: 'QUEUED', at: stored.queuedAt.toISOString() },
+    ]);
+    expect(stored.queuedAt.toISOString()).toBe('2026-11-30T12:34:56.789Z');
+  });
+
   it('a failed statement fails every read it carried, and the next reads are served', async () => {
     const sql = rawSqlOf(api.db.prisma);
     let fail = true;

@@ -4,7 +4,7 @@ import { callerOf } from '../services/audit.js';
 import { canSeeBatch } from '../services/batch-access.js';
 import { reprovisionDevice, revokeDeviceCertificate } from '../services/device-actions.js';
 import { requeueStuckDevice } from '../services/device-requeue.js';
-import { deviceDetail } from '../services/device-view.js';
+import { deviceBody, deviceDetail } from '../services/device-view.js';
 
 /**
  * One indexed row (plus certificates and audit trail only with ?include=); the read is audited as
@@ -15,20 +15,25 @@ export async function getDeviceHandler(
   serial: string,
   include: string | undefined,
 ): Promise<HandlerResult> {
-  const parts = new Set(include?.split(',') ?? []);
   const device = await ctx.deps.deviceViews.find(serial);
   if (!canSeeBatch(ctx, device.batch))
     throw new AppError('DEVICE_NOT_FOUND', `no device with serial ${serial}`);
+  const recorded = ctx.deps.readAudit.record(callerOf(ctx), {
+    action: 'device.read',
+    deviceId: device.id,
+    batchId: device.batchId,
+  });
+  if (include === undefined) {
+    await recorded;
+    return { status: 200, body: deviceBody(device) };
+  }
+  const parts = new Set(include.split(','));
   const [body] = await Promise.all([
     deviceDetail(ctx.deps.prisma, device, {
       certificates: parts.has('certificates'),
       audit: parts.has('audit'),
     }),
-    ctx.deps.readAudit.record(callerOf(ctx), {
-      action: 'device.read',
-      deviceId: device.id,
-      batchId: device.batchId,
-    }),
+    recorded,
   ]);
   return { status: 200, body };
 }

@@ -4,7 +4,7 @@ import type { DeviceStateName } from '../schemas/common.js';
 
 const AUDIT_TRAIL_LIMIT = 100;
 
-const STATE_TIMES: [DeviceStateName, keyof Device][] = [
+const STATE_TIMES = [
   ['QUEUED', 'queuedAt'],
   ['CLAIMING', 'claimingAt'],
   ['CERT_ISSUED', 'certIssuedAt'],
@@ -15,7 +15,7 @@ const STATE_TIMES: [DeviceStateName, keyof Device][] = [
   ['BURN_FAILED', 'burnFailedAt'],
   ['FAILED', 'failedAt'],
   ['CANCELLED', 'cancelledAt'],
-];
+] as const satisfies readonly (readonly [DeviceStateName, keyof Device])[];
 
 /** The columns a device read shows: one indexed row, no parameters, no sealed or bulky column. */
 const DEVICE_VIEW = [
@@ -29,21 +29,28 @@ const DEVICE_VIEW = [
   'lastErrorCode',
   'lastErrorMessage',
   'lastErrorRetryable',
-  ...STATE_TIMES.map(([, key]) => key),
 ] as const satisfies readonly (keyof Device)[];
 
-export type DeviceRow = Pick<Device, (typeof DEVICE_VIEW)[number]> & {
-  batch: { requestedByKeyId: string | null };
-};
+type StateTime = (typeof STATE_TIMES)[number][1];
+
+/** The view's row; the state times as the answer shows them (ISO 8601, UTC, milliseconds) or null. */
+export type DeviceRow = Pick<Device, (typeof DEVICE_VIEW)[number]> &
+  Record<StateTime, string | null> & { batch: { requestedByKeyId: string | null } };
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const cast: Partial<Record<string, string>> = { id: '::text', batchId: '::text', state: '::text' };
+/**
+ * A state time formatted by Postgres exactly as Date#toISOString would (the columns hold UTC, to the
+ * millisecond): a read parses no Date and formats none.
+ */
+const isoTime = (column: string) => `to_char(d.${column}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * One statement for the device reads asked for together (createDeviceViewReader): the device rows and
  * their batches' owners. Named, so each pool connection prepares it once.
  */
 const DEVICE_VIEW_SQL = `SELECT ${DEVICE_VIEW.map((c) => `d.${snake(c)}${cast[c] ?? ''} AS "${c}"`).join(', ')},
+       ${STATE_TIMES.map(([, c]) => `${isoTime(snake(c))} AS "${c}"`).join(', ')},
        b.requested_by_key_id::text AS "ownerKeyId"
   FROM device d JOIN batch b ON b.id = d.batch_id WHERE d.serial = ANY($1::text[])`;
 const DEVICE_VIEW_STATEMENT = 'claimline-device-view';
@@ -125,9 +132,33 @@ export function createDeviceViewReader(
 
 export type DeviceInclude = { certificates: boolean; audit: boolean };
 
+/** The device with its state history, from its own row alone (what a plain read answers). */
+export function deviceBody(device: DeviceRow) {
+  const history: { state: DeviceStateName; at: string }[] = [];
+  for (const [state, key] of STATE_TIMES) {
+    const at = device[key];
+    if (at !== null) history.push({ state, at });
+  }
+  // Same-format ISO strings sort as their instants do; the sort is stable (equal times keep state order).
+  history.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return {
+    id: device.id,
+    serial: device.serial,
+    batchId: device.batchId,
+    state: device.state,
+    thingName: device.thingName,
+    attempts: device.attempts,
+    generation: device.provisionGeneration,
+    history,
+    lastError: device.lastErrorCode
+      ? { code: device.lastErrorCode, message: device.lastErrorMessage, retryable: device.lastErrorRetryable }
+      : null,
+  };
+}
+
 /**
- * The device with its state history (from its own row); its certificates (identifiers and status only:
- * the select never names a key column) and its audit trail only when `include` asks for them.
+ * deviceBody with, as `include` asks, the device's certificates (identifiers and status only: the select
+ * never names a key column) and its audit trail.
  */
 export async function deviceDetail(prisma: PrismaClient, device: DeviceRow, include: DeviceInclude) {
   const [certificates, events] = await Promise.all([
@@ -147,24 +178,8 @@ export async function deviceDetail(prisma: PrismaClient, device: DeviceRow, incl
         })
       : undefined,
   ]);
-  const history = STATE_TIMES.flatMap(([state, key]) => {
-    const at = (device as Record<string, unknown>)[key];
-    return at instanceof Date ? [{ state, at }] : [];
-  })
-    .sort((a, b) => a.at.getTime() - b.at.getTime())
-    .map(({ state, at }) => ({ state, at: at.toISOString() }));
   return {
-    id: device.id,
-    serial: device.serial,
-    batchId: device.batchId,
-    state: device.state,
-    thingName: device.thingName,
-    attempts: device.attempts,
-    generation: device.provisionGeneration,
-    history,
-    lastError: device.lastErrorCode
-      ? { code: device.lastErrorCode, message: device.lastErrorMessage, retryable: device.lastErrorRetryable }
-      : null,
+    ...deviceBody(device),
     ...(certificates && {
       certificates: certificates.map((c) => ({
         certificateId: c.certificateId,

@@ -26,7 +26,9 @@ export function createReadAudit(
   random: () => number = Math.random,
 ): ReadAudit {
   const mode = config.API_READ_AUDIT;
-  const buffer = new Map<string, { who: Actor; entries: AuditEntry[] }>();
+  // Buffered reads keep their time as a number: the details object and its ISO string are made at the flush.
+  const buffer = new Map<string, { who: Actor; entries: AuditEntry[]; readAt: number[] }>();
+  const sampled = mode === 'sampled';
   let buffered = 0;
   let timer: NodeJS.Timeout | undefined;
   const inFlight = new Set<Promise<void>>();
@@ -37,7 +39,12 @@ export function createReadAudit(
     const groups = [...buffer.values()];
     buffer.clear();
     buffered = 0;
-    const writing = Promise.all(groups.map((g) => appendAuditBulk(db, g.who, g.entries)))
+    const withTimes = (g: (typeof groups)[number]) =>
+      g.entries.map((entry, i) => ({
+        ...entry,
+        details: { readAt: new Date(g.readAt[i]!).toISOString(), ...(sampled ? { sampled: true } : {}) },
+      }));
+    const writing = Promise.all(groups.map((g) => appendAuditBulk(db, g.who, withTimes(g))))
       .then(() => undefined)
       .catch((err: unknown) =>
         logger.error(
@@ -54,12 +61,10 @@ export function createReadAudit(
       if (mode === 'each') return appendAudit(db, who, [entry]);
       if (mode === 'sampled' && random() >= config.API_READ_AUDIT_SAMPLE_RATE) return;
       const key = `${who.actor}\u0000${who.origin ?? ''}`;
-      const group = buffer.get(key) ?? { who, entries: [] };
-      buffer.set(key, group);
-      group.entries.push({
-        ...entry,
-        details: { readAt: new Date().toISOString(), ...(mode === 'sampled' ? { sampled: true } : {}) },
-      });
+      let group = buffer.get(key);
+      if (!group) buffer.set(key, (group = { who, entries: [], readAt: [] }));
+      group.entries.push(entry);
+      group.readAt.push(Date.now());
       buffered++;
       if (buffered >= FLUSH_AT_ENTRIES) void flush();
       else if (!timer) {
