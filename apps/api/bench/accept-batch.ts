@@ -9,9 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, prepareTemplateDatabase } from '@claimline/db/testing';
@@ -19,27 +17,17 @@ import { createQueues, createRedisConnection } from '@claimline/jobs';
 import { testRedisUrl, uniqueQueuePrefix } from '@claimline/jobs/testing';
 import { createApiKey } from '../src/auth/api-key.js';
 import { batchBody, serials } from '../test/helpers.js';
-import { median, type BenchResult } from '@claimline/test-kit';
+import { freePort, median, type BenchResult } from '@claimline/test-kit';
 import { apiNodeOptions } from './api-node-options.js';
+import { autocannon, combined, measured, type Measured } from './load-phases.js';
 
 const apiMain = path.resolve(__dirname, '../dist/main.js');
-const tsxLoader = require.resolve('tsx/cjs');
 const UPLOAD_UNITS = Number(process.env.BENCH_UPLOAD_UNITS ?? 1_000_000);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
 
 type Result = BenchResult;
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 const mb = (bytes: number) => round(bytes / 2 ** 20, 0);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** Peak resident set size of a process so far (Linux: VmHWM). */
 function peakRss(pid: number): number {
@@ -122,78 +110,6 @@ const json = (body: unknown) => {
     headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) },
   };
 };
-
-type LoadSummary = { rps: number; p50: number; p99: number; non2xx: number; errors: number };
-
-/**
- * autocannon in its own process (load-generator.ts): 100 connections for `seconds`; with `paths`, each
- * request asks for the next one of them.
- */
-function autocannon(url: string, auth: string | undefined, seconds: number, paths?: string[]) {
-  return new Promise<LoadSummary>((resolve, reject) => {
-    const plan = { url, paths, authorization: auth, connections: 100, seconds };
-    const child = spawn(
-      process.execPath,
-      ['--require', tsxLoader, path.join(__dirname, 'load-generator.ts')],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
-    child.stdin.end(JSON.stringify(plan));
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`the load generator exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadSummary);
-    });
-  });
-}
-
-/** User + system CPU time of a process (Linux /proc), in milliseconds. */
-function cpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ ticks
-}
-
-/** Busy CPU time of the whole machine (every core, /proc/stat), in milliseconds. */
-function machineBusyMs(): number {
-  const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/);
-  const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
-  return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / 100;
-}
-
-type Measured = LoadSummary & { requests: number; apiUs: number; machineUs: number };
-
-/** A load phase with the CPU it cost per request: the API process's, and the whole machine's. */
-async function measured(apiPid: number, run: () => Promise<LoadSummary>): Promise<Measured> {
-  const [api0, machine0, started] = [cpuMs(apiPid), machineBusyMs(), performance.now()];
-  const summary = await run();
-  const requests = (summary.rps * (performance.now() - started)) / 1000;
-  return {
-    ...summary,
-    requests,
-    apiUs: ((cpuMs(apiPid) - api0) * 1000) / requests,
-    machineUs: ((machineBusyMs() - machine0) * 1000) / requests,
-  };
-}
-
-/** Phases of one kind together: rates and CPU weighted by requests, the worst p99, errors summed. */
-function combined(phases: Measured[]): Measured {
-  const requests = phases.reduce((n, p) => n + p.requests, 0);
-  const weighted = (f: (p: Measured) => number) =>
-    phases.reduce((n, p) => n + f(p) * p.requests, 0) / requests;
-  return {
-    rps: phases.reduce((n, p) => n + p.rps, 0) / phases.length,
-    p50: weighted((p) => p.p50),
-    p99: Math.max(...phases.map((p) => p.p99)),
-    non2xx: phases.reduce((n, p) => n + p.non2xx, 0),
-    errors: phases.reduce((n, p) => n + p.errors, 0),
-    requests,
-    apiUs: weighted((p) => p.apiUs),
-    machineUs: weighted((p) => p.machineUs),
-  };
-}
 
 async function main() {
   const results: Result[] = [];

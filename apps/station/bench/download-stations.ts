@@ -3,7 +3,7 @@ import http from 'node:http';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createRequestSigner, type RequestSigner } from '@claimline/station-contract';
-import { summarizeLatencies } from '@claimline/test-kit';
+import { machineCpuMs, processCpuMs, summarizeLatencies } from '@claimline/test-kit';
 
 /**
  * The stations of the download bench (download.ts) as a process of their own: on a line each station is
@@ -63,19 +63,6 @@ const get = (url: string, path: string, key?: string, signer?: RequestSigner) =>
     }, reject);
   });
 
-/** Busy CPU time of the whole machine (/proc/stat: every core), in ms. */
-function machineBusyMs(): number {
-  const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/);
-  const [user, nice, system, , , irq, softirq] = ticks.map(Number);
-  return ((user! + nice! + system! + irq! + softirq!) * 1000) / 100;
-}
-
-/** User + system CPU time of a process (/proc), in ms. */
-function cpuMsOf(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 const credentials = (serial: string) => `/v1/station/devices/${serial}/credentials`;
 
 /** One round of one arm: every station downloads its units (a re-download by the same station is allowed). */
@@ -83,8 +70,8 @@ async function round(signed: boolean): Promise<RoundStats> {
   const samples: number[] = [];
   const [started, busy, api, own] = [
     performance.now(),
-    machineBusyMs(),
-    cpuMsOf(process.ppid),
+    machineCpuMs().busy,
+    processCpuMs(process.ppid),
     process.cpuUsage(),
   ];
   await Promise.all(
@@ -103,8 +90,8 @@ async function round(signed: boolean): Promise<RoundStats> {
     p99,
     max,
     perSecond: (samples.length / (performance.now() - started)) * 1000,
-    machineUs: ((machineBusyMs() - busy) * 1000) / samples.length,
-    apiUs: ((cpuMsOf(process.ppid) - api) * 1000) / samples.length,
+    machineUs: ((machineCpuMs().busy - busy) * 1000) / samples.length,
+    apiUs: ((processCpuMs(process.ppid) - api) * 1000) / samples.length,
     stationsUs: (({ user, system }) => (user + system) / samples.length)(process.cpuUsage(own)),
   };
 }

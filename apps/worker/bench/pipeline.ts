@@ -21,8 +21,6 @@ import { createRedisConnection, enqueueProvisioning, QUEUES } from '@claimline/j
 import { testRedisUrl } from '@claimline/jobs/testing';
 import { ensureLocalKeyFile } from '@claimline/vault';
 import {
-  cpuMs,
-  machineTicks,
   rssBytes,
   runBareLoopChild,
   sleep,
@@ -31,7 +29,7 @@ import {
   type EmulatorChild,
   type WorkerChild,
 } from './processes.js';
-import type { BenchResult } from '@claimline/test-kit';
+import { machineCpuMs, processCpuMs, type BenchResult } from '@claimline/test-kit';
 
 const TEMPLATE = 'claimline-default'; // bundled with the emulator; SerialNumber is its only required parameter
 const QUOTA = 10;
@@ -133,25 +131,25 @@ async function stopWorkers(b: Bench, workers: WorkerChild[]): Promise<void> {
 }
 
 async function throughput(b: Bench, connections: number, devices: number): Promise<Result[]> {
-  const emulatorBefore = cpuMs(b.emulator.pid);
+  const emulatorBefore = processCpuMs(b.emulator.pid);
   const bare = await runBareLoopChild(b.emulator, connections, devices, TEMPLATE, WARMUP_DEVICES);
   log(
     `bare SDK loop (own process), ${connections} connections: ${bare.flowsPerSecond.toFixed(1)} flows/s; CPU per flow: SDK loop ${bare.cpuMsPerFlow.toFixed(2)} ms, ` +
-      `emulator ${((cpuMs(b.emulator.pid) - emulatorBefore) / devices).toFixed(2)} ms`,
+      `emulator ${((processCpuMs(b.emulator.pid) - emulatorBefore) / devices).toFixed(2)} ms`,
   );
   const { queue, prefix } = phaseQueue(b, 'throughput');
   const workers = await spawnWorkers(b, 1, { QUEUE_PREFIX: prefix, CLAIM_POOL_SIZE: String(connections) });
   // The same warm-up as the bare loop's (JIT, connections, prepared statements), not measured.
   const warmup = await seedAndEnqueue(b, queue, 'WARM', WARMUP_DEVICES);
   await waitSettled(b, warmup.batchId, 120_000);
-  const cpuBefore = [cpuMs(workers[0]!.pid), cpuMs(b.emulator.pid)];
-  const machineBefore = machineTicks();
+  const cpuBefore = [processCpuMs(workers[0]!.pid), processCpuMs(b.emulator.pid)];
+  const machineBefore = machineCpuMs();
   const { batchId, enqueuedAt } = await seedAndEnqueue(b, queue, 'TPUT', devices);
   await waitSettled(b, batchId, 120_000);
-  const machineAfter = machineTicks();
+  const machineAfter = machineCpuMs();
   const [workerCpu, emulatorCpu] = [
-    cpuMs(workers[0]!.pid) - cpuBefore[0]!,
-    cpuMs(b.emulator.pid) - cpuBefore[1]!,
+    processCpuMs(workers[0]!.pid) - cpuBefore[0]!,
+    processCpuMs(b.emulator.pid) - cpuBefore[1]!,
   ];
   const workerCpuPerDevice = workerCpu / devices;
   log(

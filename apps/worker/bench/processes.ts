@@ -125,17 +125,4 @@ export function rssBytes(pid: number): number {
   return kb === undefined ? 0 : Number(kb) * 1024;
 }
 
-/** User + system CPU time of a process from /proc, in milliseconds. */
-export function cpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-/** Busy share of the whole machine since `since` (from /proc/stat). */
-export function machineTicks(): { busy: number; total: number } {
-  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
-  const total = cpu.reduce((a, b) => a + b, 0);
-  return { busy: total - cpu[3]! - cpu[4]!, total };
-}
-
 export const sleep = delay;
