@@ -20,10 +20,9 @@ const spki = (pem: string) =>
   createHash('sha256')
     .update(createPublicKey(pem).export({ type: 'spki', format: 'der' }))
     .digest('hex');
-const fromCsr = () =>
-  h.emulator.registry
-    .counters()
-    .reduce((sum, second) => sum + (second.counts.CreateCertificateFromCsr ?? 0), 0);
+const arrivals = (operation: 'CreateCertificateFromCsr' | 'RegisterThing') =>
+  h.emulator.registry.counters().reduce((sum, second) => sum + (second.counts[operation] ?? 0), 0);
+const fromCsr = () => arrivals('CreateCertificateFromCsr');
 
 /** Units of a device-csr batch whose CSR a station has posted (QUEUED, the CSR stored), enqueued. */
 async function seedWithCsrs(prefix: string, count: number) {
@@ -86,12 +85,20 @@ it("signs the unit's CSR, registers it, stores no key and skips the verification
 it('a lost RegisterThing answer is resolved through the control plane, never by a second certificate', async () => {
   const { batchId, units } = await seedWithCsrs('DCL', 1);
   h.emulator.setFaults({ operations: { RegisterThing: { dropRate: 1 } } });
+  const registersBefore = arrivals('RegisterThing');
   const worker = h.spawnWorker({ CLAIM_POOL_SIZE: '1', CLAIM_OPERATION_TIMEOUT_MS: '1500' });
   await waitFor(
     async () =>
       (await h.prisma.certificate.count({ where: { status: 'REGISTERING', device: { batchId } } })) === 1,
     60_000,
     'the certificate REGISTERING',
+  );
+  // REGISTERING is recorded before RegisterThing is sent: the faults stay on until the emulator has
+  // counted that request (its drop is decided as it is counted), or its answer could still arrive.
+  await waitFor(
+    async () => arrivals('RegisterThing') > registersBefore,
+    30_000,
+    'RegisterThing at the emulator',
   );
   const signed = fromCsr();
   h.emulator.setFaults({ operations: {} });
