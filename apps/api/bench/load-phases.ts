@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { machineCpuMs, processCpuMs } from '@claimline/test-kit';
+import { machineCpuMs, processCpuMs, startNodeProcess } from '@claimline/test-kit';
 
 /** The API bench's load phases: autocannon in a process of its own, and what each phase cost in CPU. */
-
-const tsxLoader = require.resolve('tsx/cjs');
 
 export type LoadSummary = { rps: number; p50: number; p99: number; non2xx: number; errors: number };
 
@@ -13,25 +10,20 @@ export type LoadSummary = { rps: number; p50: number; p99: number; non2xx: numbe
  * autocannon in its own process (load-generator.ts): 100 connections for `seconds`; with `paths`, each
  * request asks for the next one of them.
  */
-export function autocannon(url: string, auth: string | undefined, seconds: number, paths?: string[]) {
-  return new Promise<LoadSummary>((resolve, reject) => {
-    const plan = { url, paths, authorization: auth, connections: 100, seconds };
-    const child = spawn(
-      process.execPath,
-      ['--require', tsxLoader, path.join(__dirname, 'load-generator.ts')],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
-    child.stdin.end(JSON.stringify(plan));
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`the load generator exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadSummary);
-    });
+export async function autocannon(
+  url: string,
+  auth: string | undefined,
+  seconds: number,
+  paths?: string[],
+): Promise<LoadSummary> {
+  const generator = startNodeProcess(path.join(__dirname, 'load-generator.ts'), {
+    stdin: 'pipe',
+    keepLines: 20,
   });
+  generator.child.stdin!.end(JSON.stringify({ url, paths, authorization: auth, connections: 100, seconds }));
+  const [line] = await generator.waitForLine(/^\{"rps".*\}$/, (seconds + 60) * 1000);
+  await generator.exited;
+  return JSON.parse(line) as LoadSummary;
 }
 
 export type Measured = LoadSummary & { requests: number; apiUs: number; machineUs: number };

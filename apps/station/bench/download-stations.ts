@@ -98,11 +98,9 @@ async function round(signed: boolean): Promise<RoundStats> {
 
 async function main() {
   const { stations } = plan;
-  // Warm-up: connections, prepared statements, JIT, the bundle key (both arms).
+  // Warm-up: connections, prepared statements, JIT (both arms); the downloads' own in the rounds below.
   await Promise.all(stations.map((s, i) => get(plan.onUrl, '/v1/station/batches', s.key, signers[i])));
   await Promise.all(stations.map((s) => get(plan.offUrl, '/v1/station/batches', s.key)));
-  await Promise.all(stations.map((s, i) => get(plan.onUrl, credentials(s.serials[0]!), s.key, signers[i])));
-  await Promise.all(stations.map((s) => get(plan.offUrl, credentials(s.serials[0]!), s.key)));
   for (let i = 0; i < 200; i++) await get(plan.onUrl, '/healthz');
   // One whole unmeasured round of each arm: the first round of a path ran 20-30 % slower (JIT, pools).
   await round(true);

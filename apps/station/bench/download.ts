@@ -103,20 +103,22 @@ async function main() {
     } finally {
       await child.stop();
     }
-    const arms = result;
-    const rates = arms.on.map((a) => a.perSecond);
+    const rates = result.on.map((a) => a.perSecond);
     const d = {
-      p50: median(arms.on.map((a) => a.p50)),
-      p99: median(arms.on.map((a) => a.p99)),
-      max: Math.max(...arms.on.map((a) => a.max)),
+      p50: median(result.on.map((a) => a.p50)),
+      p99: median(result.on.map((a) => a.p99)),
+      max: Math.max(...result.on.map((a) => a.max)),
     };
-    const u = { p50: median(arms.off.map((a) => a.p50)), p99: median(arms.off.map((a) => a.p99)) };
-    const machineUs = {
-      on: median(arms.on.map((a) => a.machineUs)),
-      off: median(arms.off.map((a) => a.machineUs)),
-    };
-    const cpuOf = (a: RoundStats[]) =>
-      `machine ${median(a.map((r) => r.machineUs)).toFixed(0)} µs (API ${median(a.map((r) => r.apiUs)).toFixed(0)}, stations ${median(a.map((r) => r.stationsUs)).toFixed(0)})`;
+    const u = { p50: median(result.off.map((a) => a.p50)), p99: median(result.off.map((a) => a.p99)) };
+    /** CPU per download of one arm, µs: medians over its rounds. */
+    const cpuOf = (rounds: RoundStats[]) => ({
+      machine: median(rounds.map((r) => r.machineUs)),
+      api: median(rounds.map((r) => r.apiUs)),
+      stations: median(rounds.map((r) => r.stationsUs)),
+    });
+    const cpu = { on: cpuOf(result.on), off: cpuOf(result.off) };
+    const cpuText = (c: ReturnType<typeof cpuOf>) =>
+      `machine ${c.machine.toFixed(0)} µs (API ${c.api.toFixed(0)}, stations ${c.stations.toFixed(0)})`;
 
     // The cryptographic part alone: vault open + HPKE seal to an X25519 key, one at a time.
     const vault = createVault({
@@ -180,10 +182,10 @@ async function main() {
       },
       {
         name: 'machine CPU per download (every process), signing on vs off',
-        value: machineUs.on,
+        value: cpu.on.machine,
         unit: 'µs',
-        baseline: { name: 'same, signing off', value: machineUs.off },
-        ratio: machineUs.on / machineUs.off,
+        baseline: { name: 'same, signing off', value: cpu.off.machine },
+        ratio: cpu.on.machine / cpu.off.machine,
         target: null,
         pass: null,
       },
@@ -201,9 +203,9 @@ async function main() {
       console.log(JSON.stringify({ bench: '@claimline/station', results: rows }));
     } else {
       console.log(
-        `${STATIONS * PER_STATION} downloads by ${STATIONS} concurrent stations per arm and round, ${ROUNDS} rounds; per-round p50/p99 on: ${arms.on.map((a) => `${a.p50.toFixed(1)}/${a.p99.toFixed(1)}`).join(' ')}; off: ${arms.off.map((a) => `${a.p50.toFixed(1)}/${a.p99.toFixed(1)}`).join(' ')}`,
+        `${STATIONS * PER_STATION} downloads by ${STATIONS} concurrent stations per arm and round, ${ROUNDS} rounds; per-round p50/p99 on: ${result.on.map((a) => `${a.p50.toFixed(1)}/${a.p99.toFixed(1)}`).join(' ')}; off: ${result.off.map((a) => `${a.p50.toFixed(1)}/${a.p99.toFixed(1)}`).join(' ')}`,
       );
-      console.log(`CPU per download, on: ${cpuOf(arms.on)}; off: ${cpuOf(arms.off)}`);
+      console.log(`CPU per download, on: ${cpuText(cpu.on)}; off: ${cpuText(cpu.off)}`);
       for (const r of rows)
         console.log(
           `${r.name.padEnd(58)} ${r.value.toFixed(2).padStart(9)} ${r.unit.padEnd(4)} ${r.baseline === null ? '' : `baseline ${r.baseline.value.toFixed(2)} ${r.unit}  ratio ${r.ratio!.toFixed(2)}x`}`,
