@@ -11,7 +11,6 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createApiKey, createApp } from '@claimline/api';
 import { apiSchema, loadConfig } from '@claimline/config';
-import { generateKeyPairSync } from 'node:crypto';
 import { createPrismaClient } from '@claimline/db';
 import { prepareTemplateDatabase, createTestDatabase } from '@claimline/db/testing';
 import { createQueues, createRedisConnection } from '@claimline/jobs';
@@ -71,24 +70,15 @@ async function main() {
       const key = (
         await createApiKey(db.prisma, { name: `bench ${i}`, role: 'STATION', station: `bench-${i}` })
       ).key;
-      const pub = generateStationKeyPair().publicKey.export({ type: 'spki', format: 'pem' }).toString();
-      const signing = generateKeyPairSync('ed25519');
-      await db.prisma.station.update({
-        where: { name: `bench-${i}` },
-        data: {
-          publicKey: pub,
-          signingPublicKey: signing.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-        },
-      });
       const serials = (
         await seedUnits(db.prisma, fixtures, `B${String(i).padStart(2, '0')}-`, PER_STATION)
       ).units.map((u) => u.serial);
-      const signingKeyPem = signing.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      stations.push({ key, signingKeyPem, serials });
+      stations.push({ key, serials });
     }
     // The stations run in a process of their own (download-stations.ts), as on a line where each is its
-    // own PC: their signing and HTTP clients do not share the API's event loop. The plan holds the
-    // stations' keys, so it is written 0600 into the fixtures directory, not passed on the command line.
+    // own PC: their signing and HTTP clients do not share the API's event loop. Each enrols its own keys
+    // there. The plan holds the stations' API keys, so it is written 0600 into the fixtures directory,
+    // not passed on the command line.
     const planFile = path.join(fixtures.dir, 'stations-plan.json');
     const plan: StationsPlan = { onUrl: on.url, offUrl: off.url, rounds: ROUNDS, stations };
     fs.writeFileSync(planFile, JSON.stringify(plan), { mode: 0o600 });

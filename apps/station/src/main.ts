@@ -2,6 +2,11 @@
 // claimline-station: the programmer station on the line PC. See apps/station/README.md.
 import { Command, Option } from 'commander';
 import { loadConfig, stationSchema } from '@claimline/config';
+import {
+  DEFAULT_SIGNING_ALGORITHM,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+} from '@claimline/station-contract';
 import { initStation } from './commands/init.js';
 import { prefetchBatch } from './commands/prefetch.js';
 import { runStation } from './commands/run.js';
@@ -41,8 +46,8 @@ program
   .addOption(new Option('--algorithm <alg>', 'seal key type').choices(['x25519', 'p256']).default('x25519'))
   .addOption(
     new Option('--signing-algorithm <alg>', 'request-signing key type')
-      .choices(['ed25519', 'p256'])
-      .default('ed25519'),
+      .choices([...SIGNING_ALGORITHMS])
+      .default(DEFAULT_SIGNING_ALGORITHM),
   )
   .option('--server-ca <file>', "pin the CA of the API's TLS certificate (PEM); default: the system's CAs")
   .option(
@@ -61,7 +66,7 @@ program
       key: string;
       passphraseEnv?: string;
       algorithm: 'x25519' | 'p256';
-      signingAlgorithm: 'ed25519' | 'p256';
+      signingAlgorithm: SigningAlgorithm;
       serverCa?: string;
       deviceEndpoint?: string;
       deviceEndpointCa?: string;

@@ -1,8 +1,15 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openStation } from '../src/station-context.js';
-import { initStation, prefetchBatch, readJournal, stationPaths, StationError } from '../src/index.js';
+import {
+  initStation,
+  prefetchBatch,
+  readJournal,
+  readSettings,
+  stationPaths,
+  StationError,
+} from '../src/index.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { admin, burnCommand, registerStation, runCli, startLoop, type Loop } from './loop-harness.js';
 
@@ -40,6 +47,15 @@ describe('full loop: provisioned through the emulator and a worker, burned by th
     expect(fs.statSync(paths.settings).mode & 0o777).toBe(0o600);
     expect(fs.statSync(paths.dir).mode & 0o777).toBe(0o700);
     expect(fs.readFileSync(paths.privateKey, 'utf8')).toContain('BEGIN ENCRYPTED PRIVATE KEY');
+    // The defaults: a P-256 signing key, and a fresh API's bundle key is P-256 too.
+    const signingKey = createPrivateKey({
+      key: fs.readFileSync(paths.signingKey, 'utf8'),
+      passphrase: 'correct horse',
+    });
+    expect(signingKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    const settings = readSettings(paths);
+    expect(settings.signingAlgorithm).toBe('p256');
+    expect(createPublicKey(settings.serverBundleKey).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
 
     const images = path.join(loop.root, 'images');
     fs.mkdirSync(images);

@@ -3,8 +3,8 @@ import canonicalize from 'canonicalize';
 import { keyFingerprint } from './request-signing.js';
 
 /**
- * Signed credentials bundles (issue 13): the API signs every bundle with its bundle-signing key (Ed25519,
- * private half sealed by the vault; or an ECDSA P-256 key in AWS KMS); the station pinned the public key
+ * Signed credentials bundles (issue 13): the API signs every bundle with its bundle-signing key (ECDSA
+ * P-256, or Ed25519 where an older deployment made one; private half sealed by the vault, or in AWS KMS); the station pinned the public key
  * at `init`. The signature covers the JSON Canonicalization Scheme (RFC 8785) encoding of every field of
  * the bundle except the signature itself, prefixed with a domain label so that the bytes cannot be taken
  * for anything else. The algorithm follows the pinned key: a bundle whose `alg` is not the pinned key's

@@ -92,7 +92,7 @@ export const credentialsSchema = z
   .meta({
     id: 'DeviceCredentials',
     description:
-      'A credentials bundle signed by the API (Ed25519 over the RFC 8785 encoding of every other field); the station checks it against the server key it pinned at init',
+      'A credentials bundle signed by the API (ECDSA P-256 or Ed25519 over the RFC 8785 encoding of every other field); the station checks it against the server key it pinned at init',
   });
 export type Credentials = z.infer<typeof credentialsSchema>;
 

@@ -5,11 +5,12 @@ import {
   SIGNATURE_MAX_AGE_SECONDS,
   SIGNED_COMPONENTS,
   contentDigest,
+  createSignatureVerifier,
   keyFingerprint,
   signingAlgorithmOf,
 } from '@claimline/station-contract';
 import type { Request } from 'express';
-import { ExpiredError, createVerifier, httpbis, type VerifyingKey } from 'http-message-signatures';
+import { ExpiredError, httpbis, type VerifyingKey } from 'http-message-signatures';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors/app-error.js';
 
@@ -28,7 +29,7 @@ function verifyingKey(pem: string): VerifyingKey {
     if (!algorithm)
       throw new AppError('SIGNATURE_INVALID', 'the station signing key is not Ed25519 or P-256');
     const alg = RFC9421_ALG[algorithm];
-    verifying = { id: keyFingerprint(key), algs: [alg], verify: createVerifier(key, alg) };
+    verifying = { id: keyFingerprint(key), algs: [alg], verify: createSignatureVerifier(key, algorithm) };
     if (verifyingKeys.size >= 10_000) verifyingKeys.clear();
     verifyingKeys.set(pem, verifying);
   }

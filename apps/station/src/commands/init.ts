@@ -1,6 +1,12 @@
 import fs from 'node:fs';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createRequestSigner, keyFingerprint, type SigningAlgorithm } from '@claimline/station-contract';
+import type { KeyObject } from 'node:crypto';
+import {
+  DEFAULT_SIGNING_ALGORITHM,
+  createRequestSigner,
+  generateSigningKeyPair,
+  keyFingerprint,
+  type SigningAlgorithm,
+} from '@claimline/station-contract';
 import { generateStationKeyPair, publicKeyFingerprint } from '@claimline/station-crypto';
 import { createApiClient } from '../api-client.js';
 import { writeFileAtomic } from '../files.js';
@@ -55,7 +61,7 @@ function exportPrivate(key: KeyObject, passphrase: string | undefined): string {
 
 /**
  * Enrolment (issue 13): creates the seal key pair (X25519 unless P-256) and the request-signing key pair
- * (Ed25519 unless P-256), keeps the private keys in the station directory (0600, PKCS#8, encrypted with
+ * (P-256 unless Ed25519), keeps the private keys in the station directory (0600, PKCS#8, encrypted with
  * the passphrase from `passphraseEnv` if given), uploads the public keys in a request signed with the new
  * signing key, and pins the server's TLS CA, its bundle-signing key, the endpoint and its trust root.
  * The first keys of a station are active at once; new keys for an enrolled station are PENDING until an
@@ -75,11 +81,8 @@ export async function initStation(options: InitOptions): Promise<InitResult> {
   const serverCaPem = options.serverCa ? readFile(options.serverCa, 'server CA') : undefined;
   ensurePrivateDir(paths.dir);
   const seal = generateStationKeyPair(options.algorithm ?? 'x25519');
-  const signingAlgorithm = options.signingAlgorithm ?? 'ed25519';
-  const signing =
-    signingAlgorithm === 'ed25519'
-      ? generateKeyPairSync('ed25519')
-      : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const signingAlgorithm = options.signingAlgorithm ?? DEFAULT_SIGNING_ALGORITHM;
+  const signing = generateSigningKeyPair(signingAlgorithm);
   const publicPem = seal.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const signingPublicPem = signing.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const client = createApiClient(options.server, options.key, options.httpTimeoutMs, {

@@ -179,7 +179,7 @@ export const apiFields = {
     .min(1)
     .optional()
     .describe(
-      'API (stations): sign credentials bundles with this AWS KMS key (ARN or alias; asymmetric SIGN_VERIFY, ECC_NIST_P256; one KMS Sign per bundle) instead of the Ed25519 key sealed by the vault; region from the ARN or VAULT_KMS_REGION, endpoint VAULT_KMS_ENDPOINT',
+      'API (stations): sign credentials bundles with this AWS KMS key (ARN or alias; asymmetric SIGN_VERIFY, ECC_NIST_P256; one KMS Sign per bundle) instead of the P-256 key sealed by the vault; region from the ARN or VAULT_KMS_REGION, endpoint VAULT_KMS_ENDPOINT',
     ),
 };
 

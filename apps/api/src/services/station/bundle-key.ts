@@ -1,7 +1,12 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { ApiConfig } from '@claimline/config';
 import type { PrismaClient } from '@claimline/db';
-import { keyFingerprint, localBundleSigner, type BundleSigner } from '@claimline/station-contract';
+import {
+  generateSigningKeyPair,
+  keyFingerprint,
+  localBundleSigner,
+  type BundleSigner,
+} from '@claimline/station-contract';
 import {
   kmsRegionOf,
   openKmsSigningKey,
@@ -20,10 +25,11 @@ export type BundleKey = {
 };
 
 /**
- * The API's bundle-signing key. By default Ed25519, made by the first API process that needs it, its
+ * The API's bundle-signing key. By default ECDSA P-256, made by the first API process that needs it, its
  * private half sealed by the vault (local KEK or AWS KMS) in `server_signing_key`, so every API process
- * signs with the same key and the stations pin one. Opened once per process. With
- * API_BUNDLE_KMS_KEY_ID, an ECDSA P-256 key in AWS KMS instead: its private half never leaves KMS.
+ * signs with the same key and the stations pin one. Opened once per process. A deployment whose first
+ * API made an Ed25519 key (before P-256 became the default) keeps it: its stations pinned it. With
+ * API_BUNDLE_KMS_KEY_ID, a P-256 key in AWS KMS instead: its private half never leaves KMS.
  */
 export function createBundleKeySource(
   config: ApiConfig,
@@ -66,7 +72,7 @@ async function loadFromKms(config: ApiConfig): Promise<BundleKey> {
 async function loadSealed(prisma: PrismaClient, vault: () => Vault): Promise<BundleKey> {
   let row = await prisma.serverSigningKey.findUnique({ where: { purpose: PURPOSE } });
   if (!row) {
-    const pair = generateKeyPairSync('ed25519');
+    const pair = generateSigningKeyPair('p256');
     const fingerprint = keyFingerprint(pair.publicKey);
     const der = pair.privateKey.export({ type: 'pkcs8', format: 'der' });
     const sealed = await vault().seal({ plaintext: der, context: context(fingerprint) });
