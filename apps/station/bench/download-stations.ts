@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createRequestSigner,
   generateSigningKeyPair,
@@ -26,6 +27,8 @@ export type StationsPlan = {
   onUrl: string;
   offUrl: string;
   rounds: number;
+  /** Each station waits this long on average after each download (0: back to back, the API saturated). */
+  paceMs: number;
   stations: { key: string; serials: string[] }[];
 };
 export type RoundStats = {
@@ -118,12 +121,15 @@ async function round(signed: boolean): Promise<RoundStats> {
   ];
   await Promise.all(
     plan.stations.map(async ({ key, serials }, i) => {
-      for (const serial of serials)
+      for (const serial of serials) {
         samples.push(
           await (signed
             ? get(plan.onUrl, credentials(serial), key, signers[i])
             : get(plan.offUrl, credentials(serial), key)),
         );
+        // Uniform over [0, 2 × pace]: stations on a line are not in step with each other.
+        if (plan.paceMs > 0) await sleep(Math.random() * 2 * plan.paceMs);
+      }
     }),
   );
   const { p50, p99, max } = summarizeLatencies(samples);
