@@ -1080,7 +1080,7 @@ export interface components {
                 };
             }[];
         };
-        /** @description A credentials bundle signed by the API (Ed25519 over the RFC 8785 encoding of every other field); the station checks it against the server key it pinned at init */
+        /** @description A credentials bundle signed by the API (ECDSA P-256 or Ed25519 over the RFC 8785 encoding of every other field); the station checks it against the server key it pinned at init */
         DeviceCredentials: {
             serial: string;
             /** Format: uuid */
