@@ -26,9 +26,9 @@ const STATIONS = Number(process.env.BENCH_STATIONS ?? 20);
 const PER_STATION = Number(process.env.BENCH_PER_STATION ?? 50);
 const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 5));
 /**
- * BENCH_PACE_MS: each station waits this long on average after each download, as a line does between units (a burn
- * takes seconds). Unset, the stations download back to back: the API is saturated and the p50 ratio
- * follows the ratio of the API's CPU per download. The target applies to that run.
+ * BENCH_PACE_MS: each station waits this long on average after each download, as a line does between
+ * units (a burn takes seconds). Unset, the stations download back to back: the API is saturated and the
+ * p50 ratio follows the ratio of the API's CPU per download. The target applies to that run.
  */
 const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 0);
 const json = process.argv.includes('--json');

@@ -1,14 +1,14 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { keyFingerprint } from './request-signing.js';
+import { keyFingerprint, signatureDigest } from './request-signing.js';
 
 /**
  * Signed credentials bundles (issue 13): the API signs every bundle with its bundle-signing key (ECDSA
- * P-256, or Ed25519 where an older deployment made one; private half sealed by the vault, or in AWS KMS); the station pinned the public key
- * at `init`. The signature covers the JSON Canonicalization Scheme (RFC 8785) encoding of every field of
- * the bundle except the signature itself, prefixed with a domain label so that the bytes cannot be taken
- * for anything else. The algorithm follows the pinned key: a bundle whose `alg` is not the pinned key's
- * is refused.
+ * P-256, or Ed25519 where an older deployment made one; private half sealed by the vault, or in AWS KMS);
+ * the station pinned the public key at `init`. The signature covers the JSON Canonicalization Scheme
+ * (RFC 8785) encoding of every field of the bundle except the signature itself, prefixed with a domain
+ * label so that the bytes cannot be taken for anything else. The algorithm follows the pinned key: a
+ * bundle whose `alg` is not the pinned key's is refused.
  */
 export const BUNDLE_SIGNATURE_ALGORITHMS = ['ed25519', 'ecdsa-p256-sha256'] as const;
 export type BundleSignatureAlgorithm = (typeof BUNDLE_SIGNATURE_ALGORITHMS)[number];
@@ -27,11 +27,6 @@ export function bundleSignatureAlgorithmOf(key: KeyObject): BundleSignatureAlgor
   return undefined;
 }
 
-const DIGEST: Record<BundleSignatureAlgorithm, string | null> = {
-  ed25519: null,
-  'ecdsa-p256-sha256': 'sha256',
-};
-
 /**
  * Whatever signs bundles: a private key in this process (`localBundleSigner`) or a key that never
  * leaves a KMS. `sign` returns the raw signature (P1363 for ECDSA).
@@ -45,10 +40,11 @@ export type BundleSigner = {
 export function localBundleSigner(privateKey: KeyObject): BundleSigner {
   const alg = bundleSignatureAlgorithmOf(privateKey);
   if (!alg) throw new Error('a bundle-signing key is Ed25519 or P-256');
+  const digest = signatureDigest(privateKey);
   return {
     alg,
     keyId: keyFingerprint(privateKey),
-    sign: async (bytes) => sign(DIGEST[alg], bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
+    sign: async (bytes) => sign(digest, bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
   };
 }
 
@@ -72,7 +68,10 @@ export function bundleSigningBytes(bundle: Record<string, unknown>): Buffer {
 export function signBundle(bundle: Record<string, unknown>, privateKey: KeyObject): BundleSignature {
   const alg = bundleSignatureAlgorithmOf(privateKey);
   if (!alg) throw new Error('a bundle-signing key is Ed25519 or P-256');
-  const value = sign(DIGEST[alg], bundleSigningBytes(bundle), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const value = sign(signatureDigest(privateKey), bundleSigningBytes(bundle), {
+    key: privateKey,
+    dsaEncoding: 'ieee-p1363',
+  });
   return { alg, keyId: keyFingerprint(privateKey), value: value.toString('base64') };
 }
 
@@ -90,7 +89,7 @@ export function verifyBundle(bundle: Record<string, unknown>, serverKey: KeyObje
   if (!alg || signature.alg !== alg || signature.keyId !== keyFingerprint(serverKey))
     return { ok: false, reason: 'the bundle is signed by another key than the pinned server key' };
   const good = verify(
-    DIGEST[alg],
+    signatureDigest(serverKey),
     bundleSigningBytes(bundle),
     { key: serverKey, dsaEncoding: 'ieee-p1363' },
     Buffer.from(signature.value, 'base64'),

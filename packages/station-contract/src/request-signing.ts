@@ -38,6 +38,11 @@ export const RFC9421_ALG: Record<SigningAlgorithm, string> = {
   p256: 'ecdsa-p256-sha256',
 };
 
+/** The hash a signature with this key goes through: SHA-256 for ECDSA P-256; none for Ed25519 (its own). */
+export function signatureDigest(key: KeyObject): 'sha256' | null {
+  return key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+}
+
 /**
  * What `http-message-signatures`' own verifier does for these two algorithms (ECDSA signatures as IEEE
  * P1363, r ‖ s), as one-shot `crypto.verify`: its ECDSA path builds a `Verify` stream per request, which
@@ -46,9 +51,8 @@ export const RFC9421_ALG: Record<SigningAlgorithm, string> = {
  */
 export function createSignatureVerifier(
   key: KeyObject,
-  algorithm: SigningAlgorithm,
 ): (data: Buffer, signature: Buffer) => Promise<boolean> {
-  const digest = algorithm === 'ed25519' ? null : 'sha256';
+  const digest = signatureDigest(key);
   return async (data, signature) => verify(digest, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
 

@@ -29,7 +29,7 @@ function verifyingKey(pem: string): VerifyingKey {
     if (!algorithm)
       throw new AppError('SIGNATURE_INVALID', 'the station signing key is not Ed25519 or P-256');
     const alg = RFC9421_ALG[algorithm];
-    verifying = { id: keyFingerprint(key), algs: [alg], verify: createSignatureVerifier(key, algorithm) };
+    verifying = { id: keyFingerprint(key), algs: [alg], verify: createSignatureVerifier(key) };
     if (verifyingKeys.size >= 10_000) verifyingKeys.clear();
     verifyingKeys.set(pem, verifying);
   }
